@@ -1,0 +1,35 @@
+# The two commands of the README: `make workshop` (the main job) and `make test`.
+# Both install what they need on a Debian machine first.
+
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
+PIP_PACKAGES :=
+
+.PHONY: workshop test deps build bench clean
+
+# Installs the Debian (and Python) packages that are missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if [ -n "$(PIP_PACKAGES)" ]; then python3 -m pip install -q $(PIP_PACKAGES); fi
+
+build: deps
+	$(SWIFT) build
+
+workshop: build
+	@bin=$$($(SWIFT) build --show-bin-path)/ferry; \
+	$$bin init && $$bin adapters && \
+	echo && echo "The workshop recipe is not there yet: recipes arrive with the recipe engine (issue 7)."
+
+test: deps
+	$(SWIFT) test
+
+bench: build
+	@echo "No benchmarks yet."
+
+clean:
+	rm -rf .build

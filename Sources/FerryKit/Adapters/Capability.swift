@@ -1,0 +1,44 @@
+/// A capability an adapter can declare. Each one is a protocol an adapter conforms to;
+/// the registry checks that a declaration and the conformance agree.
+public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Comparable {
+    /// Lists machines with their facts and disks (`SourceAdapter`).
+    case discovery
+    /// Opens a disk as a random-access `BlockReader` (`SourceAdapter`).
+    case blockRead = "block-read"
+    /// Tells cheaply when a disk may have changed (`ChangeTrackingSource`).
+    case changeTracking = "change-tracking"
+    /// VPCs, subnets, gateways, routes, security groups (`NetworkingCapability`).
+    case networking
+    /// Users, access keys, policies (`IdentityCapability`).
+    case identity
+    /// Receives a snapshot as a volume, incrementally when a parent is given (`VolumeImportCapability`).
+    case volumeImport = "volume-import"
+    /// Registers machine images from imported volumes (`ImageCapability`).
+    case images
+    /// Launches, describes, stops and terminates instances (`ComputeCapability`).
+    case compute
+
+    public var kind: AdapterKind {
+        switch self {
+        case .discovery, .blockRead, .changeTracking: return .source
+        case .networking, .identity, .volumeImport, .images, .compute: return .target
+        }
+    }
+
+    /// The Swift protocol an adapter conforms to for this capability.
+    public var protocolName: String {
+        switch self {
+        case .discovery, .blockRead: return "SourceAdapter"
+        case .changeTracking: return "ChangeTrackingSource"
+        case .networking: return "NetworkingCapability"
+        case .identity: return "IdentityCapability"
+        case .volumeImport: return "VolumeImportCapability"
+        case .images: return "ImageCapability"
+        case .compute: return "ComputeCapability"
+        }
+    }
+
+    public static func < (lhs: Capability, rhs: Capability) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

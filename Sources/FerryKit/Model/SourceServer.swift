@@ -1,0 +1,66 @@
+import Foundation
+
+/// A machine being migrated, as the workspace records it.
+public struct SourceServer: Codable, Hashable, Sendable, Identifiable {
+    /// "s-" followed by 17 hexadecimal digits, like MGN's source server ids.
+    public var id: String
+    /// The source adapter that discovered the server.
+    public var adapter: String
+    public var facts: MachineFacts
+    public var lifecycleState: LifecycleState
+    public var dataReplicationState: DataReplicationState
+    public var replicationSettings: ReplicationSettings
+    public var launchSettings: LaunchSettings
+    public var replicationMetrics: ReplicationMetrics
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String = ResourceID.make(prefix: "s"),
+        adapter: String,
+        facts: MachineFacts,
+        lifecycleState: LifecycleState = .notReady,
+        dataReplicationState: DataReplicationState = .stopped,
+        replicationSettings: ReplicationSettings = ReplicationSettings(),
+        launchSettings: LaunchSettings = LaunchSettings(),
+        replicationMetrics: ReplicationMetrics = ReplicationMetrics(),
+        createdAt: Date = Date(),
+        updatedAt: Date = Date()
+    ) {
+        self.id = id
+        self.adapter = adapter
+        self.facts = facts
+        self.lifecycleState = lifecycleState
+        self.dataReplicationState = dataReplicationState
+        self.replicationSettings = replicationSettings
+        self.launchSettings = launchSettings
+        self.replicationMetrics = replicationMetrics
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Measured replication progress of one source server.
+public struct ReplicationMetrics: Codable, Hashable, Sendable {
+    public var totalBytes: UInt64
+    public var replicatedBytes: UInt64
+    public var backlogBytes: UInt64
+    /// Seconds between the source's latest known change and the last consistent snapshot.
+    public var lagSeconds: Double?
+    public var etaSeconds: Double?
+    public var lastSnapshotAt: Date?
+    public var lastSeenAt: Date?
+
+    public init(
+        totalBytes: UInt64 = 0, replicatedBytes: UInt64 = 0, backlogBytes: UInt64 = 0,
+        lagSeconds: Double? = nil, etaSeconds: Double? = nil, lastSnapshotAt: Date? = nil, lastSeenAt: Date? = nil
+    ) {
+        self.totalBytes = totalBytes
+        self.replicatedBytes = replicatedBytes
+        self.backlogBytes = backlogBytes
+        self.lagSeconds = lagSeconds
+        self.etaSeconds = etaSeconds
+        self.lastSnapshotAt = lastSnapshotAt
+        self.lastSeenAt = lastSeenAt
+    }
+}

@@ -1,0 +1,17 @@
+/// VPCs, subnets, internet gateways, route tables and security groups, with the rules a
+/// real cloud enforces (a subnet inside its VPC, no deleting what is in use, …).
+public protocol NetworkingCapability: Adapter {
+    func createVPC(cidrBlock: String, tags: ResourceTags) async throws -> VPC
+    func createSubnet(vpcID: String, cidrBlock: String, availabilityZone: String?, tags: ResourceTags) async throws -> Subnet
+    /// Creates an internet gateway and attaches it to `vpcID`.
+    func createInternetGateway(attachingTo vpcID: String, tags: ResourceTags) async throws -> InternetGateway
+    func createRouteTable(vpcID: String, tags: ResourceTags) async throws -> RouteTable
+    func createRoute(routeTableID: String, destinationCIDR: String, gatewayID: String) async throws
+    func associateRouteTable(routeTableID: String, subnetID: String) async throws
+    func createSecurityGroup(vpcID: String, name: String, description: String, tags: ResourceTags) async throws -> SecurityGroup
+    func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws
+    func describeNetworks() async throws -> NetworkInventory
+    /// Deletes a VPC, subnet, gateway (detaching it first), route table or security group;
+    /// refuses with a dependency error while something still uses it.
+    func deleteNetworkResource(_ resource: CloudResource) async throws
+}

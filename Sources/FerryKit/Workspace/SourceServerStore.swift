@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+
+/// Source servers in the workspace database, and their lifecycle changes.
+public struct SourceServerStore: Sendable {
+    let database: DatabaseQueue
+
+    public init(database: DatabaseQueue) {
+        self.database = database
+    }
+
+    public func list() throws -> [SourceServer] {
+        try database.read { db in
+            try SourceServerRow.order(Column("createdAt"), Column("id")).fetchAll(db).map { try $0.model() }
+        }
+    }
+
+    public func find(id: String) throws -> SourceServer {
+        try database.read { db in try Self.fetch(id: id, in: db) }
+    }
+
+    /// Inserts `server`, or replaces the record with the same id.
+    public func save(_ server: SourceServer) throws {
+        try database.write { db in try SourceServerRow(server).save(db) }
+    }
+
+    /// Applies `action` to the server's lifecycle, atomically, and records the transition.
+    @discardableResult
+    public func apply(_ action: LifecycleAction, to id: String, at date: Date = Date()) throws -> SourceServer {
+        try database.write { db in
+            var server = try Self.fetch(id: id, in: db)
+            let from = server.lifecycleState
+            server.lifecycleState = try LifecycleTransitions.apply(action, to: from, server: id)
+            server.updatedAt = date
+            try SourceServerRow(server).update(db)
+            try db.execute(
+                sql: "INSERT INTO lifecycleTransition (sourceServerID, at, action, fromState, toState) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, date, action.rawValue, from.rawValue, server.lifecycleState.rawValue]
+            )
+            return server
+        }
+    }
+
+    /// Applies a data replication event, atomically.
+    @discardableResult
+    public func apply(_ event: DataReplicationEvent, to id: String, at date: Date = Date()) throws -> SourceServer {
+        try database.write { db in
+            var server = try Self.fetch(id: id, in: db)
+            server.dataReplicationState = try DataReplicationTransitions.apply(event, to: server.dataReplicationState, server: id)
+            server.updatedAt = date
+            try SourceServerRow(server).update(db)
+            return server
+        }
+    }
+
+    /// The lifecycle changes of one server, oldest first.
+    public func history(of id: String) throws -> [LifecycleTransitionRecord] {
+        try database.read { db in
+            _ = try Self.fetch(id: id, in: db)
+            return try Row.fetchAll(
+                db, sql: "SELECT at, action, fromState, toState FROM lifecycleTransition WHERE sourceServerID = ? ORDER BY id", arguments: [id]
+            ).map { row in
+                LifecycleTransitionRecord(
+                    at: row["at"],
+                    action: LifecycleAction(rawValue: row["action"]) ?? .disconnect,
+                    from: LifecycleState(rawValue: row["fromState"]) ?? .notReady,
+                    to: LifecycleState(rawValue: row["toState"]) ?? .notReady
+                )
+            }
+        }
+    }
+
+    private static func fetch(id: String, in db: Database) throws -> SourceServer {
+        guard let row = try SourceServerRow.fetchOne(db, key: id) else {
+            throw WorkspaceError.sourceServerNotFound(id: id)
+        }
+        return try row.model()
+    }
+}
+
+public struct LifecycleTransitionRecord: Codable, Hashable, Sendable {
+    public var at: Date
+    public var action: LifecycleAction
+    public var from: LifecycleState
+    public var to: LifecycleState
+}
+
+/// The database row of a source server: scalar columns for what is queried, JSON for the rest.
+struct SourceServerRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sourceServer"
+
+    var id: String
+    var adapter: String
+    var hostname: String
+    var lifecycleState: String
+    var dataReplicationState: String
+    var facts: String
+    var replicationSettings: String
+    var launchSettings: String
+    var replicationMetrics: String
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ server: SourceServer) throws {
+        id = server.id
+        adapter = server.adapter
+        hostname = server.facts.hostname
+        lifecycleState = server.lifecycleState.rawValue
+        dataReplicationState = server.dataReplicationState.rawValue
+        facts = try JSONColumn.encode(server.facts)
+        replicationSettings = try JSONColumn.encode(server.replicationSettings)
+        launchSettings = try JSONColumn.encode(server.launchSettings)
+        replicationMetrics = try JSONColumn.encode(server.replicationMetrics)
+        createdAt = server.createdAt
+        updatedAt = server.updatedAt
+    }
+
+    func model() throws -> SourceServer {
+        guard let lifecycle = LifecycleState(rawValue: lifecycleState) else {
+            throw WorkspaceError.database(path: "sourceServer", message: "server \(id) has unknown lifecycle state '\(lifecycleState)'")
+        }
+        guard let replication = DataReplicationState(rawValue: dataReplicationState) else {
+            throw WorkspaceError.database(path: "sourceServer", message: "server \(id) has unknown replication state '\(dataReplicationState)'")
+        }
+        return SourceServer(
+            id: id, adapter: adapter,
+            facts: try JSONColumn.decode(MachineFacts.self, from: facts),
+            lifecycleState: lifecycle, dataReplicationState: replication,
+            replicationSettings: try JSONColumn.decode(ReplicationSettings.self, from: replicationSettings),
+            launchSettings: try JSONColumn.decode(LaunchSettings.self, from: launchSettings),
+            replicationMetrics: try JSONColumn.decode(ReplicationMetrics.self, from: replicationMetrics),
+            createdAt: createdAt, updatedAt: updatedAt
+        )
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+/// One project's state: a SQLite database and a staging folder, in one directory
+/// (`./.ferry` unless told otherwise).
+public final class Workspace: Sendable {
+    public static let defaultDirectoryName = ".ferry"
+    public static let environmentVariable = "FERRY_WORKSPACE"
+    static let databaseFileName = "ferry.sqlite"
+
+    public let root: URL
+    public let database: DatabaseQueue
+
+    public var databaseURL: URL { root.appendingPathComponent(Self.databaseFileName) }
+    /// Chunk segments and snapshot manifests live here.
+    public var stagingDirectory: URL { root.appendingPathComponent("staging", isDirectory: true) }
+
+    private init(root: URL, database: DatabaseQueue) {
+        self.root = root
+        self.database = database
+    }
+
+    /// The workspace path: `explicit` if given, else `$FERRY_WORKSPACE`, else `./.ferry`.
+    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment, currentDirectory: String = FileManager.default.currentDirectoryPath) -> URL {
+        let chosen = explicit ?? environment[environmentVariable] ?? defaultDirectoryName
+        let base = URL(fileURLWithPath: currentDirectory, isDirectory: true)
+        return URL(fileURLWithPath: chosen, isDirectory: true, relativeTo: base).standardizedFileURL
+    }
+
+    /// Opens an existing workspace, bringing its database schema up to date.
+    public static func open(at root: URL) throws -> Workspace {
+        let databaseURL = root.appendingPathComponent(databaseFileName)
+        guard FileManager.default.fileExists(atPath: databaseURL.path) else {
+            throw WorkspaceError.notFound(path: root.path)
+        }
+        return try connect(root: root)
+    }
+
+    /// Creates a workspace at `root`, or opens the one already there.
+    /// - Returns: the workspace and whether it was created now.
+    public static func create(at root: URL, ferryVersion: String) throws -> (workspace: Workspace, created: Bool) {
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: root.appendingPathComponent(databaseFileName).path) {
+            return (try connect(root: root), false)
+        }
+        var isDirectory: ObjCBool = false
+        if fileManager.fileExists(atPath: root.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw WorkspaceError.notAWorkspace(path: root.path, reason: "it is a file")
+        }
+        try fileManager.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let workspace = try connect(root: root)
+        try fileManager.createDirectory(at: workspace.stagingDirectory, withIntermediateDirectories: true)
+        try workspace.database.write { db in
+            try db.execute(
+                sql: "INSERT INTO project (id, createdAt, ferryVersion) VALUES (?, ?, ?)",
+                arguments: [ResourceID.make(prefix: "project"), Date(), ferryVersion]
+            )
+        }
+        return (workspace, true)
+    }
+
+    private static func connect(root: URL) throws -> Workspace {
+        let databaseURL = root.appendingPathComponent(databaseFileName)
+        do {
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = true
+            configuration.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: databaseURL.path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                // WAL lets `ferry source show` read while the replication server writes.
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode=WAL")
+            }
+            try WorkspaceSchema.migrator.migrate(queue)
+            return Workspace(root: root, database: queue)
+        } catch let error as DatabaseError {
+            throw WorkspaceError.database(path: databaseURL.path, message: error.message ?? error.description)
+        }
+    }
+
+    public var sourceServers: SourceServerStore { SourceServerStore(database: database) }
+}

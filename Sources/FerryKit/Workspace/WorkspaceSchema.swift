@@ -1,0 +1,65 @@
+import GRDB
+
+/// The workspace database's schema, as a list of named migrations. Append only: a migration
+/// that has shipped is never edited, a change is a new migration at the end.
+public enum WorkspaceSchema {
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.create(table: "project") { t in
+                t.primaryKey("id", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("ferryVersion", .text).notNull()
+            }
+            try db.create(table: "sourceServer") { t in
+                t.primaryKey("id", .text)
+                t.column("adapter", .text).notNull()
+                t.column("hostname", .text).notNull()
+                t.column("lifecycleState", .text).notNull()
+                t.column("dataReplicationState", .text).notNull()
+                t.column("facts", .jsonText).notNull()
+                t.column("replicationSettings", .jsonText).notNull()
+                t.column("launchSettings", .jsonText).notNull()
+                t.column("replicationMetrics", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "snapshot") { t in
+                t.primaryKey("id", .text)
+                t.column("sourceServerID", .text).notNull().references("sourceServer", onDelete: .cascade)
+                t.column("takenAt", .datetime).notNull()
+                t.column("disks", .jsonText).notNull()
+            }
+            try db.create(table: "job") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("sourceServerIDs", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+            }
+            try db.create(table: "jobEvent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobID", .text).notNull().references("job", onDelete: .cascade)
+                t.column("sourceServerID", .text)
+                t.column("at", .datetime).notNull()
+                t.column("event", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2-lifecycle-history") { db in
+            // Every lifecycle change, so that "who moved this server to CUTOVER, and when"
+            // has an answer.
+            try db.create(table: "lifecycleTransition") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sourceServerID", .text).notNull().references("sourceServer", onDelete: .cascade)
+                t.column("at", .datetime).notNull()
+                t.column("action", .text).notNull()
+                t.column("fromState", .text).notNull()
+                t.column("toState", .text).notNull()
+            }
+            try db.create(index: "lifecycleTransition_server", on: "lifecycleTransition", columns: ["sourceServerID"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct SourceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "source",
+        abstract: "Source servers: the machines being migrated.",
+        subcommands: [SourceListCommand.self, SourceShowCommand.self]
+    )
+}
