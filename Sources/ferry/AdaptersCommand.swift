@@ -10,7 +10,7 @@ struct AdaptersCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let descriptors = try BuiltInAdapters.registry().descriptors
+        let descriptors = try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL).descriptors
         switch global.output {
         case .json:
             try Output.json(descriptors.map(AdapterListing.init))

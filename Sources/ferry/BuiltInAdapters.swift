@@ -3,10 +3,13 @@ import FerryKit
 import PhysicalSource
 import SandboxTarget
 import VMwareSource
+import Foundation
 
 /// The one place that names the built-in adapters.
 enum BuiltInAdapters {
-    static func registry() throws -> AdapterRegistry {
+    /// - Parameter workspaceRoot: the workspace adapters that keep state use; it need not
+    ///   exist yet (listing adapters works without one).
+    static func registry(workspaceRoot: URL) throws -> AdapterRegistry {
         var registry = AdapterRegistry()
         try registry.register(PhysicalSourceAdapter())
         try registry.register(VMwareSourceAdapter())
