@@ -26,7 +26,7 @@ public struct SourceServerStore: Sendable {
 
     /// Applies `action` to the server's lifecycle, atomically, and records the transition.
     @discardableResult
-    public func apply(_ action: LifecycleAction, to id: String, at date: Date = Date()) throws -> SourceServer {
+    public func perform(_ action: LifecycleAction, on id: String, at date: Date = Date()) throws -> SourceServer {
         try database.write { db in
             var server = try Self.fetch(id: id, in: db)
             let from = server.lifecycleState
@@ -43,7 +43,7 @@ public struct SourceServerStore: Sendable {
 
     /// Applies a data replication event, atomically.
     @discardableResult
-    public func apply(_ event: DataReplicationEvent, to id: String, at date: Date = Date()) throws -> SourceServer {
+    public func record(_ event: DataReplicationEvent, for id: String, at date: Date = Date()) throws -> SourceServer {
         try database.write { db in
             var server = try Self.fetch(id: id, in: db)
             server.dataReplicationState = try DataReplicationTransitions.apply(event, to: server.dataReplicationState, server: id)
