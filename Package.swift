@@ -24,6 +24,7 @@ let package = Package(
         .target(
             name: "FerryKit",
             dependencies: [
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

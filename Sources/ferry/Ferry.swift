@@ -16,6 +16,9 @@ struct Ferry: AsyncParsableCommand {
             InitCommand.self,
             AdaptersCommand.self,
             SourceCommand.self,
+            AgentCommand.self,
+            ReplicationServerCommand.self,
+            SnapshotCommand.self,
         ]
     )
 }

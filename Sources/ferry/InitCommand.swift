@@ -19,6 +19,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let (workspace, created) = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current)
+        let tokenCreated = try AgentTokenStore(workspace: workspace).createIfMissing()
         let result = Result(workspace: workspace.root.path, database: workspace.databaseURL.path, staging: workspace.stagingDirectory.path, created: created)
         switch global.output {
         case .json:
@@ -27,6 +28,7 @@ struct InitCommand: ParsableCommand {
             print(created ? "Created workspace \(result.workspace)" : "Workspace \(result.workspace) already exists; nothing changed")
             print("  database: \(result.database)")
             print("  staging:  \(result.staging)")
+            if tokenCreated { print("Created the project's agent token: `ferry agent token` shows it and how to install the agent") }
         }
     }
 }

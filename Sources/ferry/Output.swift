@@ -1,5 +1,8 @@
 import FerryKit
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How commands print: JSON for `--output json`, aligned columns for people.
 enum Output {
@@ -21,6 +24,11 @@ enum Output {
             }
             print(cells.joined(separator: "  "))
         }
+    }
+
+    /// Pushes printed lines out now: other programs (and tests) read them as they come.
+    static func flush() {
+        fflush(nil)
     }
 
     static func bytes(_ count: UInt64) -> String {

@@ -53,6 +53,51 @@ public struct SourceServerStore: Sendable {
         }
     }
 
+    /// Changes a server with `body`, atomically.
+    @discardableResult
+    public func update(_ id: String, at date: Date = Date(), _ body: (inout SourceServer) throws -> Void) throws -> SourceServer {
+        try database.write { db in
+            var server = try Self.fetch(id: id, in: db)
+            try body(&server)
+            server.updatedAt = date
+            try SourceServerRow(server).update(db)
+            return server
+        }
+    }
+
+    /// Applies a data replication event when the current state allows it.
+    /// - Returns: whether the state changed.
+    @discardableResult
+    public func recordIfAllowed(_ event: DataReplicationEvent, for id: String) throws -> Bool {
+        try database.write { db in
+            var server = try Self.fetch(id: id, in: db)
+            guard let next = DataReplicationTransitions.target(of: event, from: server.dataReplicationState) else { return false }
+            server.dataReplicationState = next
+            server.updatedAt = Date()
+            try SourceServerRow(server).update(db)
+            return true
+        }
+    }
+
+    /// The source server an agent's machine is recorded as, created on its first registration;
+    /// its facts are refreshed on every registration.
+    public func register(agentIdentity: String, facts: MachineFacts, adapter: String) throws -> SourceServer {
+        try database.write { db in
+            if let id = try String.fetchOne(db, sql: "SELECT sourceServerID FROM agentRegistration WHERE identity = ?", arguments: [agentIdentity]) {
+                var server = try Self.fetch(id: id, in: db)
+                server.facts = facts
+                server.updatedAt = Date()
+                try SourceServerRow(server).update(db)
+                return server
+            }
+            var server = SourceServer(adapter: adapter, facts: facts)
+            server.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes }
+            try SourceServerRow(server).insert(db)
+            try db.execute(sql: "INSERT INTO agentRegistration (identity, sourceServerID) VALUES (?, ?)", arguments: [agentIdentity, server.id])
+            return server
+        }
+    }
+
     /// The lifecycle changes of one server, oldest first.
     public func history(of id: String) throws -> [LifecycleTransitionRecord] {
         try database.read { db in

@@ -60,6 +60,46 @@ public enum WorkspaceSchema {
             }
             try db.create(index: "lifecycleTransition_server", on: "lifecycleTransition", columns: ["sourceServerID"])
         }
+        migrator.registerMigration("v3-staging") { db in
+            // Content-addressed chunks: where each lives in the segment files.
+            try db.create(table: "chunk", options: [.withoutRowID]) { t in
+                t.primaryKey("hash", .blob)
+                t.column("segment", .integer).notNull()
+                t.column("offset", .integer).notNull()
+                t.column("length", .integer).notNull()
+            }
+            try db.create(index: "chunk_segment", on: "chunk", columns: ["segment"])
+            // The replica: the latest state of each replicated disk, block by block, including
+            // blocks received since the last snapshot (so that a restarted agent resends nothing
+            // that was acknowledged).
+            try db.create(table: "replicaDisk") { t in
+                t.column("sourceServerID", .text).notNull().references("sourceServer", onDelete: .cascade)
+                t.column("diskIndex", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("sizeBytes", .integer).notNull()
+                t.primaryKey(["sourceServerID", "diskIndex"])
+            }
+            try db.create(table: "replicaBlock", options: [.withoutRowID]) { t in
+                t.column("sourceServerID", .text).notNull()
+                t.column("diskIndex", .integer).notNull()
+                t.column("blockIndex", .integer).notNull()
+                t.column("hash", .blob).notNull()
+                t.primaryKey(["sourceServerID", "diskIndex", "blockIndex"])
+                t.foreignKey(["sourceServerID", "diskIndex"], references: "replicaDisk", onDelete: .cascade)
+            }
+            try db.create(table: "snapshotManifest") { t in
+                t.column("snapshotID", .text).notNull().references("snapshot", onDelete: .cascade)
+                t.column("diskIndex", .integer).notNull()
+                t.column("sizeBytes", .integer).notNull()
+                t.column("blocks", .blob).notNull()
+                t.primaryKey(["snapshotID", "diskIndex"])
+            }
+            // Which source server an agent's machine is: the same machine re-registers as the same server.
+            try db.create(table: "agentRegistration") { t in
+                t.primaryKey("identity", .text)
+                t.column("sourceServerID", .text).notNull().references("sourceServer", onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+
+/// One pass of the agent over every disk: what is sent, what is in flight, what the server
+/// holds. It survives across passes on one connection, so a second pass sends only changes.
+struct AgentPass {
+    private enum InFlight {
+        case block(ChunkHash, retries: Int)
+        case trim
+    }
+
+    private struct Key: Hashable {
+        var disk: UInt32
+        var index: UInt64
+    }
+
+    let configuration: ReplicationAgent.Configuration
+    /// What the server holds, per disk: block index → hash.
+    private(set) var held: [[UInt64: ChunkHash]]
+    private var inFlight: [Key: InFlight] = [:]
+    private var number: UInt64 = 0
+    private var buffer = [UInt8](repeating: 0, count: ReplicationProtocol.blockSize)
+
+    private static let blockSize = ReplicationProtocol.blockSize
+    private static let maximumRetries = 5
+
+    init(configuration: ReplicationAgent.Configuration, held: [[UInt64: ChunkHash]]) {
+        self.configuration = configuration
+        self.held = held
+    }
+
+    mutating func run(connection: inout AgentConnection, onEvent: @Sendable (ReplicationAgent.Event) -> Void) async throws -> AgentPassSummary {
+        number += 1
+        let startedAt = Date()
+        let clock = ContinuousClock.now
+        let plans = try configuration.disks.map { disk in
+            ByteRange.blockIndexes(covering: try disk.reader.allocatedRanges(), blockSize: UInt64(Self.blockSize))
+        }
+        let total = UInt64(plans.reduce(0) { $0 + $1.count }) * UInt64(Self.blockSize)
+        var summary = AgentPassSummary(pass: number, snapshotID: "", bytesScanned: 0, bytesSent: 0, blocksSent: 0, blocksTrimmed: 0, seconds: 0)
+        var lastReport = ContinuousClock.now - .seconds(1)
+
+        for (diskIndex, disk) in configuration.disks.enumerated() {
+            let indexes = plans[diskIndex]
+            let allocated = Set(indexes)
+            // Blocks the server holds that are now holes read as zeros: tell it so.
+            for index in held[diskIndex].keys.sorted() where !allocated.contains(index) {
+                try await send(.trim(disk: UInt32(diskIndex), index: index), key: Key(disk: UInt32(diskIndex), index: index), as: .trim, connection: &connection)
+                summary.blocksTrimmed += 1
+            }
+            for index in indexes {
+                let key = Key(disk: UInt32(diskIndex), index: index)
+                let hash = try readBlock(disk: disk, index: index)
+                summary.bytesScanned += UInt64(Self.blockSize)
+                if let hash {
+                    if held[diskIndex][index] != hash {
+                        let sent = try await sendBlock(key: key, hash: hash, retries: 0, connection: &connection)
+                        summary.bytesSent += UInt64(sent)
+                        summary.blocksSent += 1
+                        try await throttle(sent: summary.bytesSent, since: clock)
+                    }
+                } else if held[diskIndex][index] != nil {
+                    try await send(.trim(disk: key.disk, index: index), key: key, as: .trim, connection: &connection)
+                    summary.blocksTrimmed += 1
+                }
+                if lastReport.duration(to: .now) >= .milliseconds(250) {
+                    lastReport = .now
+                    let progress = Self.progress(pass: number, done: summary.bytesScanned, total: total, sent: summary.bytesSent, since: clock)
+                    onEvent(.progress(progress))
+                    try await connection.send(.progress(pass: number, bytesDone: summary.bytesScanned, bytesTotal: total, backlogBytes: total - summary.bytesScanned))
+                }
+            }
+        }
+        while !inFlight.isEmpty { try await handleReply(connection: &connection) }
+        try await connection.send(.endOfPass(pass: number, sourceTime: startedAt.timeIntervalSince1970))
+        let reply = try await connection.next()
+        guard case .committed(let pass, let snapshotID) = reply, pass == number else {
+            throw ReplicationProtocolError.unexpectedFrame(expected: "committed", got: reply.name)
+        }
+        summary.snapshotID = snapshotID
+        summary.seconds = Self.seconds(clock.duration(to: .now))
+        onEvent(.progress(Self.progress(pass: number, done: total, total: total, sent: summary.bytesSent, since: clock)))
+        return summary
+    }
+
+    /// Reads a block (zero-padded past the disk's end) and returns its hash, or nil when it is all zeros.
+    private mutating func readBlock(disk: ReplicationAgent.Disk, index: UInt64) throws -> ChunkHash? {
+        let offset = index * UInt64(Self.blockSize)
+        let count = Int(min(UInt64(Self.blockSize), disk.reader.size - offset))
+        return try buffer.withUnsafeMutableBytes { bytes in
+            try disk.reader.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]), at: offset)
+            if count < Self.blockSize { UnsafeMutableRawBufferPointer(rebasing: bytes[count...]).initializeMemory(as: UInt8.self, repeating: 0) }
+            if Self.isZero(UnsafeRawBufferPointer(bytes)) { return nil }
+            return ChunkHash(hashing: UnsafeRawBufferPointer(bytes))
+        }
+    }
+
+    private mutating func sendBlock(key: Key, hash: ChunkHash, retries: Int, connection: inout AgentConnection) async throws -> Int {
+        var data = buffer
+        var compressed = false
+        if configuration.compress, let packed = buffer.withUnsafeBytes({ BlockCompression.compress($0) }), packed.count < buffer.count {
+            data = packed
+            compressed = true
+        }
+        try await send(.block(disk: key.disk, index: key.index, sha256: hash.bytes, compressed: compressed, data: data), key: key, as: .block(hash, retries: retries), connection: &connection)
+        return data.count
+    }
+
+    private mutating func send(_ frame: ReplicationFrame, key: Key, as flight: InFlight, connection: inout AgentConnection) async throws {
+        while inFlight.count >= configuration.window { try await handleReply(connection: &connection) }
+        inFlight[key] = flight
+        try await connection.send(frame)
+    }
+
+    private mutating func handleReply(connection: inout AgentConnection) async throws {
+        let reply = try await connection.next()
+        switch reply {
+        case .ack(let disk, let index):
+            let key = Key(disk: disk, index: index)
+            switch inFlight.removeValue(forKey: key) {
+            case .block(let hash, _): held[Int(disk)][index] = hash
+            case .trim: held[Int(disk)][index] = nil
+            case nil: throw ReplicationProtocolError.malformed("ack for block \(index) of disk \(disk), which is not in flight")
+            }
+        case .nack(let disk, let index, let reason):
+            let key = Key(disk: disk, index: index)
+            guard case .block(_, let retries) = inFlight.removeValue(forKey: key) else {
+                throw ReplicationProtocolError.malformed("nack for block \(index) of disk \(disk), which is not in flight")
+            }
+            guard retries < Self.maximumRetries else {
+                throw ReplicationProtocolError.refused("block \(index) of disk \(disk) refused \(retries + 1) times: \(reason)")
+            }
+            // Read it again: the source may have changed since, and the new content is what counts.
+            let diskConfig = configuration.disks[Int(disk)]
+            if let hash = try readBlock(disk: diskConfig, index: index) {
+                _ = try await sendBlock(key: key, hash: hash, retries: retries + 1, connection: &connection)
+            } else {
+                try await send(.trim(disk: disk, index: index), key: key, as: .trim, connection: &connection)
+            }
+        case let other:
+            throw ReplicationProtocolError.unexpectedFrame(expected: "ack or nack", got: other.name)
+        }
+    }
+
+    private func throttle(sent: UInt64, since start: ContinuousClock.Instant) async throws {
+        guard let rate = configuration.throttleBytesPerSecond, rate > 0 else { return }
+        let due = Double(sent) / Double(rate)
+        let elapsed = Self.seconds(start.duration(to: .now))
+        if due > elapsed { try await Task.sleep(for: .milliseconds(Int((due - elapsed) * 1000))) }
+    }
+
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let words = bytes.count / 8
+        let wordPointer = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
+        for i in 0..<words where wordPointer[i] != 0 { return false }
+        for i in (words * 8)..<bytes.count where bytes[i] != 0 { return false }
+        return true
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func progress(pass: UInt64, done: UInt64, total: UInt64, sent: UInt64, since start: ContinuousClock.Instant) -> AgentProgress {
+        let elapsed = seconds(start.duration(to: .now))
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        return AgentProgress(pass: pass, bytesDone: done, bytesTotal: total, bytesSent: sent, bytesPerSecond: rate, etaSeconds: rate > 0 ? Double(total - min(done, total)) / rate : nil)
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The agent: reads a machine's disks in 512 KiB blocks, hashes them, skips all-zero blocks
+/// and blocks the server already holds, and streams the rest to the replication server; each
+/// pass ends in a committed consistent snapshot. Memory stays bounded whatever the disk
+/// size: one block buffer plus the blocks in flight (the window).
+public final class ReplicationAgent: Sendable {
+    public struct Disk: Sendable {
+        public var facts: DiskFacts
+        public var reader: any BlockReader
+        /// A cheap marker that changes when the disk may have changed, when the source can tell.
+        public var changeStamp: (@Sendable () -> String?)?
+
+        public init(facts: DiskFacts, reader: any BlockReader, changeStamp: (@Sendable () -> String?)? = nil) {
+            self.facts = facts
+            self.reader = reader
+            self.changeStamp = changeStamp
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var token: Secret
+        /// What makes this machine the same source server across restarts.
+        public var identity: String
+        public var facts: MachineFacts
+        public var disks: [Disk]
+        public var continuous: Bool
+        public var interval: Duration
+        public var throttleBytesPerSecond: Int?
+        public var compress: Bool
+        /// Blocks sent and not yet acknowledged, at most.
+        public var window: Int
+
+        public init(host: String, port: Int, token: Secret, identity: String, facts: MachineFacts, disks: [Disk],
+                    continuous: Bool = false, interval: Duration = .seconds(10), throttleBytesPerSecond: Int? = nil,
+                    compress: Bool = false, window: Int = 16) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.identity = identity
+            self.facts = facts
+            self.disks = disks
+            self.continuous = continuous
+            self.interval = interval
+            self.throttleBytesPerSecond = throttleBytesPerSecond
+            self.compress = compress
+            self.window = max(1, window)
+        }
+    }
+
+    public enum Event: Sendable {
+        case connected(sourceServerID: String, blocksHeld: Int)
+        case progress(AgentProgress)
+        case committed(AgentPassSummary)
+        case reconnecting(after: Duration, reason: String)
+    }
+
+    let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Replicates once (or, when continuous, until cancelled).
+    public func run(onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws {
+        var backoff: Duration = .seconds(1)
+        while true {
+            do {
+                try await session(onEvent: onEvent)
+                return
+            } catch let error as ReplicationProtocolError {
+                // A refusal or a protocol error will not go away by retrying.
+                switch error {
+                case .connectionClosed where configuration.continuous: break
+                default: throw error
+                }
+                try await pause(backoff, reason: "\(error)", onEvent: onEvent)
+            } catch let error as BlockReaderError {
+                throw error
+            } catch where configuration.continuous && !Task.isCancelled {
+                try await pause(backoff, reason: "\(error)", onEvent: onEvent)
+            }
+            backoff = min(backoff * 2, .seconds(30))
+        }
+    }
+
+    private func pause(_ delay: Duration, reason: String, onEvent: @Sendable (Event) -> Void) async throws {
+        onEvent(.reconnecting(after: delay, reason: reason))
+        try await Task.sleep(for: delay)
+    }
+
+    private func session(onEvent: @escaping @Sendable (Event) -> Void) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
+                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await channel.executeThenClose { inbound, outbound in
+            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+            try await connection.handshake(token: configuration.token)
+            let facts = try JSONColumn.encode(configuration.facts)
+            try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(facts.utf8)))
+            let (serverID, held) = try await connection.readRegistration(diskCount: configuration.disks.count)
+            onEvent(.connected(sourceServerID: serverID, blocksHeld: held.reduce(0) { $0 + $1.count }))
+            var pass = AgentPass(configuration: configuration, held: held)
+            repeat {
+                let stamps = configuration.disks.map { $0.changeStamp?() }
+                let summary = try await pass.run(connection: &connection, onEvent: onEvent)
+                onEvent(.committed(summary))
+                if configuration.continuous {
+                    try await waitForNextPass(since: stamps, connection: &connection)
+                }
+            } while configuration.continuous && !Task.isCancelled
+        }
+    }
+
+    /// Waits for the interval, or less when a disk says it changed; keeps the connection alive.
+    private func waitForNextPass(since stamps: [String?], connection: inout AgentConnection) async throws {
+        let deadline = ContinuousClock.now + configuration.interval
+        var nextHeartbeat = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let changed = zip(configuration.disks, stamps).contains { disk, stamp in
+                guard let probe = disk.changeStamp else { return false }
+                return probe() != stamp
+            }
+            if changed { return }
+            if ContinuousClock.now >= nextHeartbeat {
+                try await connection.send(.heartbeat)
+                nextHeartbeat = ContinuousClock.now + .seconds(2)
+            }
+        }
+    }
+}
+
+public struct AgentProgress: Sendable {
+    public var pass: UInt64
+    public var bytesDone: UInt64
+    public var bytesTotal: UInt64
+    public var bytesSent: UInt64
+    public var bytesPerSecond: Double
+    public var etaSeconds: Double?
+}
+
+public struct AgentPassSummary: Sendable {
+    public var pass: UInt64
+    public var snapshotID: String
+    public var bytesScanned: UInt64
+    /// Block bytes put on the wire (after compression).
+    public var bytesSent: UInt64
+    public var blocksSent: Int
+    public var blocksTrimmed: Int
+    public var seconds: Double
+}
+
+/// The agent's end of one connection: frames in order, refusals turned into errors.
+struct AgentConnection {
+    var frames: NIOAsyncChannelInboundStream<ReplicationFrame>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>
+
+    mutating func next() async throws -> ReplicationFrame {
+        guard let frame = try await frames.next() else {
+            throw ReplicationProtocolError.connectionClosed("by the replication server")
+        }
+        if case .refused(let reason) = frame { throw ReplicationProtocolError.refused(reason) }
+        return frame
+    }
+
+    func send(_ frame: ReplicationFrame) async throws {
+        try await outbound.write(frame)
+    }
+
+    mutating func handshake(token: Secret) async throws {
+        guard case .challenge(let version, let serverNonce) = try await next() else {
+            throw ReplicationProtocolError.unexpectedFrame(expected: "challenge", got: "another frame")
+        }
+        guard version == ReplicationProtocol.version else {
+            throw ReplicationProtocolError.versionMismatch(ours: ReplicationProtocol.version, theirs: version)
+        }
+        let agentNonce = ReplicationAuthentication.makeNonce()
+        let proof = ReplicationAuthentication.agentProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)
+        try await send(.authenticate(version: ReplicationProtocol.version, agentNonce: agentNonce, proof: proof))
+        let reply = try await next()
+        guard case .welcome(let serverProof) = reply else {
+            throw ReplicationProtocolError.unexpectedFrame(expected: "welcome", got: reply.name)
+        }
+        // The server proves it holds the token too: an impostor cannot collect the disks.
+        let expected = ReplicationAuthentication.serverProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)
+        guard ReplicationAuthentication.verify(serverProof, equals: expected) else {
+            throw ReplicationProtocolError.authenticationFailed("the server could not prove it holds the project token")
+        }
+    }
+
+    mutating func readRegistration(diskCount: Int) async throws -> (String, [[UInt64: ChunkHash]]) {
+        let first = try await next()
+        guard case .registered(let serverID) = first else {
+            throw ReplicationProtocolError.unexpectedFrame(expected: "registered", got: first.name)
+        }
+        var held = [[UInt64: ChunkHash]](repeating: [:], count: diskCount)
+        while true {
+            switch try await next() {
+            case .inventory(let disk, let entries):
+                guard Int(disk) < diskCount else { throw ReplicationProtocolError.malformed("inventory for unknown disk \(disk)") }
+                for entry in entries {
+                    guard let hash = ChunkHash(bytes: entry.sha256) else { throw ReplicationProtocolError.malformed("inventory hash") }
+                    held[Int(disk)][entry.index] = hash
+                }
+            case .inventoryEnd:
+                return (serverID, held)
+            case let other:
+                throw ReplicationProtocolError.unexpectedFrame(expected: "inventory", got: other.name)
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// The messages of the replication protocol (docs/replication-protocol.md), version 1.
+/// Every frame on the wire is `length: UInt32 BE` (of what follows), `type: UInt8`, payload.
+public enum ReplicationFrame: Hashable, Sendable {
+    /// Server → agent, first frame of a connection: the protocol version and a fresh nonce.
+    case challenge(version: UInt16, serverNonce: [UInt8])
+    /// Agent → server: proof that the agent holds the project token, without sending it.
+    case authenticate(version: UInt16, agentNonce: [UInt8], proof: [UInt8])
+    /// Server → agent: authentication accepted; the server's own proof that it holds the token.
+    case welcome(serverProof: [UInt8])
+    /// Either side: the connection is refused or aborted; the sender closes after it.
+    case refused(reason: String)
+    /// Agent → server: the machine's facts (JSON of `MachineFacts`) and a stable identity.
+    case register(agentIdentity: String, factsJSON: [UInt8])
+    /// Server → agent: the source server id the machine is recorded as.
+    case registered(sourceServerID: String)
+    /// Server → agent: some of the blocks the server already holds for a disk.
+    case inventory(disk: UInt32, entries: [InventoryEntry])
+    /// Server → agent: the inventory is complete for every disk.
+    case inventoryEnd
+    /// Agent → server: a block's content. `compressed` data is zlib-deflated.
+    case block(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: [UInt8])
+    /// Agent → server: the block now reads as zeros (it held data before).
+    case trim(disk: UInt32, index: UInt64)
+    /// Server → agent: the block (or trim) is stored.
+    case ack(disk: UInt32, index: UInt64)
+    /// Server → agent: the block was not stored (its hash did not match); send it again.
+    case nack(disk: UInt32, index: UInt64, reason: String)
+    /// Agent → server: how much of the current pass remains, for lag, backlog and ETA.
+    case progress(pass: UInt64, bytesDone: UInt64, bytesTotal: UInt64, backlogBytes: UInt64)
+    /// Agent → server: every block of the pass is acknowledged; commit a consistent point.
+    case endOfPass(pass: UInt64, sourceTime: Double)
+    /// Server → agent: the pass is committed as a snapshot.
+    case committed(pass: UInt64, snapshotID: String)
+    /// Either side: keep-alive.
+    case heartbeat
+
+    public struct InventoryEntry: Hashable, Sendable {
+        public var index: UInt64
+        public var sha256: [UInt8]
+        public init(index: UInt64, sha256: [UInt8]) {
+            self.index = index
+            self.sha256 = sha256
+        }
+    }
+
+    public var typeCode: UInt8 {
+        switch self {
+        case .challenge: return 1
+        case .authenticate: return 2
+        case .welcome: return 3
+        case .refused: return 4
+        case .register: return 10
+        case .registered: return 11
+        case .inventory: return 12
+        case .inventoryEnd: return 13
+        case .block: return 20
+        case .trim: return 21
+        case .ack: return 22
+        case .nack: return 23
+        case .progress: return 24
+        case .endOfPass: return 30
+        case .committed: return 31
+        case .heartbeat: return 40
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .challenge: return "challenge"
+        case .authenticate: return "authenticate"
+        case .welcome: return "welcome"
+        case .refused: return "refused"
+        case .register: return "register"
+        case .registered: return "registered"
+        case .inventory: return "inventory"
+        case .inventoryEnd: return "inventory-end"
+        case .block: return "block"
+        case .trim: return "trim"
+        case .ack: return "ack"
+        case .nack: return "nack"
+        case .progress: return "progress"
+        case .endOfPass: return "end-of-pass"
+        case .committed: return "committed"
+        case .heartbeat: return "heartbeat"
+        }
+    }
+}
+
+public enum ReplicationProtocol {
+    public static let version: UInt16 = 1
+    /// The EBS block size: replication, the staging store and EBS imports share it.
+    public static let blockSize = 512 * 1024
+    public static let nonceLength = 32
+    /// No frame may be larger: a block with its header, with room to spare.
+    public static let maximumFrameLength = blockSize + 4096
+    /// Before authentication only tiny frames are accepted, so that an unauthenticated peer
+    /// cannot make the server allocate.
+    public static let maximumUnauthenticatedFrameLength = 1024
+    public static let inventoryEntriesPerFrame = 8192
+}

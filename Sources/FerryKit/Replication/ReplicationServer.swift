@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The replication server: agents connect over TCP (port 1500 by default), prove they hold
+/// the project token, register their machine, and send blocks, which are verified, stored
+/// in the staging store and committed as consistent snapshots.
+public final class ReplicationServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Without a frame for this long an agent's replication is STALLED.
+        public var stallAfter: Duration
+        /// Without a frame for this long the connection is closed: DISCONNECTED.
+        public var disconnectAfter: Duration
+        /// An agent must authenticate within this time of connecting.
+        public var handshakeTimeout: Duration
+
+        public init(host: String = "127.0.0.1", port: Int = ReplicationSettings.defaultDataPlanePort,
+                    stallAfter: Duration = .seconds(30), disconnectAfter: Duration = .seconds(120),
+                    handshakeTimeout: Duration = .seconds(10)) {
+            self.host = host
+            self.port = port
+            self.stallAfter = stallAfter
+            self.disconnectAfter = disconnectAfter
+            self.handshakeTimeout = handshakeTimeout
+        }
+    }
+
+    let workspace: Workspace
+    let store: StagingStore
+    let tokens: AgentTokenStore
+    let configuration: Configuration
+    let logger: Logger
+    /// Agent identities with a live connection: a second connection for the same machine is refused.
+    let connected = Mutex<Set<String>>([])
+    let counters = Mutex(ReplicationServerCounters())
+
+    public init(workspace: Workspace, configuration: Configuration, logger: Logger = Logger(label: "ferry.replication-server")) throws {
+        self.workspace = workspace
+        self.store = try StagingStore(workspace: workspace)
+        self.tokens = AgentTokenStore(workspace: workspace)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// What the server has received since it started.
+    public var statistics: ReplicationServerCounters { counters.withLock { $0 } }
+
+    /// Serves until the task is cancelled. `onListening` receives the bound port (useful with port 0).
+    public func run(onListening: @Sendable (Int) -> Void = { _ in }) async throws {
+        try markInterruptedReplicationsDisconnected()
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: false)))
+                    try child.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
+                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: child)
+                }
+            }
+        let port = listener.channel.localAddress?.port ?? configuration.port
+        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)"])
+        onListening(port)
+        try await withThrowingDiscardingTaskGroup { group in
+            try await withTaskCancellationHandler {
+                try await listener.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            } onCancel: {
+                listener.channel.close(promise: nil)
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ReplicationFrame, ReplicationFrame>) async {
+        let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
+        let session = ReplicationSession(server: self, channel: connection.channel, peer: peer)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await session.watch() }
+                    group.addTask { try await session.run(inbound: inbound, outbound: outbound) }
+                    // Whichever ends first (the session or its watchdog closing the channel) ends both.
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            logger.notice("connection ended", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+        }
+        session.finish()
+    }
+
+    /// After a crash or a stop, no agent is connected: what was replicating is DISCONNECTED.
+    private func markInterruptedReplicationsDisconnected() throws {
+        for server in try workspace.sourceServers.list() {
+            try workspace.sourceServers.recordIfAllowed(.disconnect, for: server.id)
+        }
+    }
+}
+
+/// Counters of the replication server since it started, in bytes and blocks.
+public struct ReplicationServerCounters: Codable, Hashable, Sendable {
+    /// Bytes of block data received on the wire (compressed when the agent compresses).
+    public var blockBytesReceived: UInt64 = 0
+    public var blocksReceived = 0
+    /// Blocks written into the staging store (not already there).
+    public var chunksWritten = 0
+    public var blocksRejected = 0
+    public var trims = 0
+    public var snapshotsCommitted = 0
+    public var connectionsRefused = 0
+}

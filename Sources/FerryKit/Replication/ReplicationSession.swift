@@ -1,0 +1,275 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+/// One agent connection on the replication server: handshake, registration, blocks, commits.
+final class ReplicationSession: Sendable {
+    private let server: ReplicationServer
+    private let channel: any Channel
+    private let peer: String
+    private let state = Mutex(State())
+
+    struct State {
+        var lastFrameAt = ContinuousClock.now
+        var authenticated = false
+        var stalled = false
+        var identity: String?
+        var sourceServerID: String?
+        var diskSizes: [Int: UInt64] = [:]
+        /// The agent said goodbye after a commit: its replication stopped, it was not lost.
+        var endedCleanly = false
+        var lastMetricsWrite = ContinuousClock.now - .seconds(10)
+        var passStartedAt = ContinuousClock.now
+    }
+
+    init(server: ReplicationServer, channel: any Channel, peer: String) {
+        self.server = server
+        self.channel = channel
+        self.peer = peer
+    }
+
+    private var workspace: Workspace { server.workspace }
+    private var store: StagingStore { server.store }
+
+    // MARK: Watchdog
+
+    /// Closes a connection that does not authenticate in time, marks a silent agent STALLED,
+    /// and closes it when it stays silent.
+    func watch() async throws {
+        let configuration = server.configuration
+        while !Task.isCancelled {
+            try await Task.sleep(for: .milliseconds(250))
+            let (quiet, authenticated, serverID, stalled) = state.withLock { ($0.lastFrameAt.duration(to: .now), $0.authenticated, $0.sourceServerID, $0.stalled) }
+            if !authenticated, quiet > configuration.handshakeTimeout {
+                throw ReplicationProtocolError.authenticationFailed("no handshake from \(peer) within \(configuration.handshakeTimeout)")
+            }
+            if let serverID, quiet > configuration.stallAfter, !stalled {
+                state.withLock { $0.stalled = true }
+                try workspace.sourceServers.recordIfAllowed(.stall, for: serverID)
+            }
+            if quiet > configuration.disconnectAfter {
+                throw ReplicationProtocolError.connectionClosed("after \(configuration.disconnectAfter) without a frame from \(peer)")
+            }
+        }
+    }
+
+    // MARK: Frames
+
+    func run(inbound: NIOAsyncChannelInboundStream<ReplicationFrame>, outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        let serverNonce = ReplicationAuthentication.makeNonce()
+        try await outbound.write(.challenge(version: ReplicationProtocol.version, serverNonce: serverNonce))
+        for try await frame in inbound {
+            let wasStalled = state.withLock { s -> Bool in
+                s.lastFrameAt = .now
+                defer { s.stalled = false }
+                return s.stalled
+            }
+            if wasStalled, let id = state.withLock({ $0.sourceServerID }) {
+                // Back from silence: the agent's view may be stale, so its next pass is a rescan.
+                try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
+            }
+            if case .block = frame { state.withLock { $0.endedCleanly = false } }
+            if case .trim = frame { state.withLock { $0.endedCleanly = false } }
+            guard state.withLock({ $0.authenticated }) else {
+                try await authenticate(frame, serverNonce: serverNonce, outbound: outbound)
+                continue
+            }
+            switch frame {
+            case .register(let identity, let factsJSON):
+                try await register(identity: identity, factsJSON: factsJSON, outbound: outbound)
+            case .block(let disk, let index, let sha, let compressed, let data):
+                try await receiveBlock(disk: disk, index: index, sha256: sha, compressed: compressed, data: data, outbound: outbound)
+            case .trim(let disk, let index):
+                let id = try registeredServer()
+                try checkBlock(disk: disk, index: index)
+                try store.trimReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index)
+                server.counters.withLock { $0.trims += 1 }
+                try await outbound.write(.ack(disk: disk, index: index))
+            case .progress(_, let done, let total, let backlog):
+                try recordProgress(done: done, total: total, backlog: backlog)
+            case .endOfPass(let pass, let sourceTime):
+                try await commit(pass: pass, sourceTime: sourceTime, outbound: outbound)
+            case .heartbeat:
+                break
+            default:
+                throw ReplicationProtocolError.unexpectedFrame(expected: "register, block, trim, progress, end-of-pass or heartbeat", got: frame.name)
+            }
+        }
+    }
+
+    private func authenticate(_ frame: ReplicationFrame, serverNonce: [UInt8], outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        guard case .authenticate(let version, let agentNonce, let proof) = frame else {
+            try await refuse("expected an authenticate frame, got \(frame.name)", outbound: outbound)
+            throw ReplicationProtocolError.unexpectedFrame(expected: "authenticate", got: frame.name)
+        }
+        guard version == ReplicationProtocol.version else {
+            try await refuse("protocol version \(version) is not supported; this server speaks \(ReplicationProtocol.version)", outbound: outbound)
+            throw ReplicationProtocolError.versionMismatch(ours: ReplicationProtocol.version, theirs: version)
+        }
+        let token = try server.tokens.read()
+        let expected = ReplicationAuthentication.agentProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)
+        guard agentNonce.count == ReplicationProtocol.nonceLength, ReplicationAuthentication.verify(proof, equals: expected) else {
+            try await refuse("authentication failed: the agent does not hold this project's token", outbound: outbound)
+            throw ReplicationProtocolError.authenticationFailed("wrong token from \(peer)")
+        }
+        state.withLock { $0.authenticated = true }
+        try await outbound.write(.welcome(serverProof: ReplicationAuthentication.serverProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)))
+    }
+
+    private func refuse(_ reason: String, outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        server.counters.withLock { $0.connectionsRefused += 1 }
+        try? await outbound.write(.refused(reason: reason))
+    }
+
+    private func register(identity: String, factsJSON: [UInt8], outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        guard state.withLock({ $0.identity == nil }) else { throw ReplicationProtocolError.unexpectedFrame(expected: "block", got: "a second register") }
+        let facts: MachineFacts
+        do {
+            facts = try JSONColumn.decode(MachineFacts.self, from: String(decoding: factsJSON, as: UTF8.self))
+        } catch {
+            try await refuse("the machine's facts are not valid: \(error)", outbound: outbound)
+            throw ReplicationProtocolError.malformed("register frame facts: \(error)")
+        }
+        let accepted = server.connected.withLock { $0.insert(identity).inserted }
+        guard accepted else {
+            try await refuse("machine '\(identity)' is already replicating over another connection", outbound: outbound)
+            throw ReplicationProtocolError.refused("duplicate agent \(identity)")
+        }
+        state.withLock { $0.identity = identity }
+        let registered = try workspace.sourceServers.register(agentIdentity: identity, facts: facts, adapter: "agent")
+        let id = registered.id
+        try store.setReplicaDisks(sourceServerID: id, disks: facts.disks)
+        let sizes = Dictionary(uniqueKeysWithValues: facts.disks.enumerated().map { ($0.offset, $0.element.sizeBytes) })
+        state.withLock {
+            $0.sourceServerID = id
+            $0.diskSizes = sizes
+            $0.passStartedAt = .now
+        }
+        if registered.dataReplicationState != .stopped, registered.dataReplicationState != .disconnected, registered.dataReplicationState != .stalled {
+            try workspace.sourceServers.recordIfAllowed(.stop, for: id)
+        }
+        try workspace.sourceServers.recordIfAllowed(.start, for: id)
+        let hasSnapshot = try !store.snapshots(sourceServerID: id).isEmpty
+        try workspace.sourceServers.recordIfAllowed(.beginInitialSync, for: id)
+        if hasSnapshot {
+            // A machine that was replicated before resumes by comparing every block: a rescan.
+            try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
+            try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
+        }
+        try workspace.sourceServers.update(id) { $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes } }
+
+        try await outbound.write(.registered(sourceServerID: id))
+        for disk in facts.disks.indices {
+            let held = try store.replicaBlocks(sourceServerID: id, diskIndex: disk).sorted { $0.key < $1.key }
+            var start = 0
+            repeat {
+                let slice = held[start..<min(start + ReplicationProtocol.inventoryEntriesPerFrame, held.count)]
+                try await outbound.write(.inventory(disk: UInt32(disk), entries: slice.map { .init(index: $0.key, sha256: $0.value.bytes) }))
+                start += ReplicationProtocol.inventoryEntriesPerFrame
+            } while start < held.count
+        }
+        try await outbound.write(.inventoryEnd)
+    }
+
+    private func registeredServer() throws -> String {
+        guard let id = state.withLock({ $0.sourceServerID }) else {
+            throw ReplicationProtocolError.unexpectedFrame(expected: "register", got: "data before registration")
+        }
+        return id
+    }
+
+    private func checkBlock(disk: UInt32, index: UInt64) throws {
+        guard let size = state.withLock({ $0.diskSizes[Int(disk)] }) else {
+            throw ReplicationProtocolError.malformed("block for disk \(disk), which the agent did not register")
+        }
+        guard index < (size + UInt64(ReplicationProtocol.blockSize) - 1) / UInt64(ReplicationProtocol.blockSize) else {
+            throw ReplicationProtocolError.malformed("block \(index) is past the end of disk \(disk) (\(size) bytes)")
+        }
+    }
+
+    private func receiveBlock(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: [UInt8], outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        let id = try registeredServer()
+        try checkBlock(disk: disk, index: index)
+        server.counters.withLock {
+            $0.blocksReceived += 1
+            $0.blockBytesReceived += UInt64(data.count)
+        }
+        let block = compressed ? try BlockCompression.decompress(data, expectedLength: ReplicationProtocol.blockSize) : data
+        guard block.count == ReplicationProtocol.blockSize, let claimed = ChunkHash(bytes: sha256), ChunkHash(hashing: block) == claimed else {
+            // Never stored: the agent reads the block again and resends it.
+            server.counters.withLock { $0.blocksRejected += 1 }
+            try await outbound.write(.nack(disk: disk, index: index, reason: block.count == ReplicationProtocol.blockSize ? "SHA-256 mismatch" : "block is \(block.count) bytes, not \(ReplicationProtocol.blockSize)"))
+            return
+        }
+        let written = try block.withUnsafeBytes { try store.storeChunk($0, hash: claimed) }
+        if written { server.counters.withLock { $0.chunksWritten += 1 } }
+        try store.recordReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index, hash: claimed)
+        try await outbound.write(.ack(disk: disk, index: index))
+    }
+
+    private func recordProgress(done: UInt64, total: UInt64, backlog: UInt64) throws {
+        let id = try registeredServer()
+        let (due, startedAt) = state.withLock { s -> (Bool, ContinuousClock.Instant) in
+            let due = s.lastMetricsWrite.duration(to: .now) > .milliseconds(500)
+            if due { s.lastMetricsWrite = .now }
+            return (due, s.passStartedAt)
+        }
+        guard due else { return }
+        let elapsed = Double(startedAt.duration(to: .now).components.seconds) + Double(startedAt.duration(to: .now).components.attoseconds) / 1e18
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let server = try workspace.sourceServers.update(id) { server in
+            var metrics = server.replicationMetrics
+            metrics.replicatedBytes = min(done, total)
+            metrics.backlogBytes = backlog
+            metrics.etaSeconds = rate > 0 ? Double(backlog) / rate : nil
+            metrics.lagSeconds = metrics.lastSnapshotAt.map { Date().timeIntervalSince($0) }
+            metrics.lastSeenAt = Date()
+            server.replicationMetrics = metrics
+        }
+        // A continuous pass with much left to send has fallen behind.
+        if server.dataReplicationState == .continuous, backlog >= 64 << 20 {
+            try workspace.sourceServers.recordIfAllowed(.fallBehind, for: id)
+        }
+    }
+
+    private func commit(pass: UInt64, sourceTime: Double, outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        let id = try registeredServer()
+        let snapshot = try store.commitSnapshot(sourceServerID: id)
+        server.counters.withLock { $0.snapshotsCommitted += 1 }
+        let current = try workspace.sourceServers.find(id: id)
+        switch current.dataReplicationState {
+        case .initialSync: try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
+        case .rescan: try workspace.sourceServers.recordIfAllowed(.completeRescan, for: id)
+        case .backlog: try workspace.sourceServers.recordIfAllowed(.catchUp, for: id)
+        default: break
+        }
+        if current.lifecycleState == .notReady {
+            try workspace.sourceServers.perform(.completeInitialSync, on: id)
+        }
+        let sourceChangedAt = Date(timeIntervalSince1970: sourceTime)
+        try workspace.sourceServers.update(id) { server in
+            server.replicationMetrics.lastSnapshotAt = snapshot.takenAt
+            server.replicationMetrics.backlogBytes = 0
+            server.replicationMetrics.etaSeconds = 0
+            server.replicationMetrics.replicatedBytes = server.replicationMetrics.totalBytes
+            // Lag: how far the committed point is behind the moment the agent began reading.
+            server.replicationMetrics.lagSeconds = max(0, snapshot.takenAt.timeIntervalSince(sourceChangedAt))
+            server.replicationMetrics.lastSeenAt = Date()
+        }
+        try store.applyRetention(sourceServerID: id, keep: current.replicationSettings.snapshotRetentionCount)
+        state.withLock {
+            $0.passStartedAt = .now
+            $0.endedCleanly = true
+        }
+        try await outbound.write(.committed(pass: pass, snapshotID: snapshot.id))
+    }
+
+    /// Called when the connection is gone.
+    func finish() {
+        let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly) }
+        if let identity { _ = server.connected.withLock { $0.remove(identity) } }
+        guard let id else { return }
+        // An agent that leaves right after a commit stopped replicating; any other end is a lost agent.
+        try? workspace.sourceServers.recordIfAllowed(clean ? .stop : .disconnect, for: id)
+    }
+}

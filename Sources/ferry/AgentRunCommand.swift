@@ -1,0 +1,106 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+import PhysicalSource
+
+struct AgentRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Replicate this machine's disks to a replication server, block by block."
+    )
+
+    @Option(help: ArgumentHelp("The replication server.", valueName: "host:port"))
+    var server: String
+
+    @Option(help: "The project's agent token (see `ferry agent token`); or set FERRY_AGENT_TOKEN.")
+    var token: String?
+
+    @Option(name: .customLong("disk"), help: ArgumentHelp("A disk to replicate (raw image or block device); repeat for more.", valueName: "path"))
+    var disks: [String] = []
+
+    @Flag(help: "Keep replicating changes until stopped.")
+    var continuous = false
+
+    @Option(help: "Seconds between passes in continuous mode (sooner when a disk changes).")
+    var interval: Double = 10
+
+    @Option(name: .customLong("throttle-mbps"), help: "Bandwidth limit in Mbit/s.")
+    var throttleMbps: Int?
+
+    @Flag(help: "Compress blocks on the wire (zlib).")
+    var compress = false
+
+    @Option(help: "The machine's name (default: this host's name).")
+    var hostname: String?
+
+    @Option(help: ArgumentHelp("What makes this machine the same source server across restarts (default: hostname and disks).", valueName: "id"))
+    var identity: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let endpoint = try Endpoint(parsing: server, option: "--server")
+        guard let tokenText = token ?? ProcessInfo.processInfo.environment["FERRY_AGENT_TOKEN"], !tokenText.isEmpty else {
+            throw ValidationError("the agent needs the project's token: --token TOKEN or FERRY_AGENT_TOKEN (see `ferry agent token` on the workbench)")
+        }
+        let identified = try AgentDisks.identify(paths: disks, hostname: hostname)
+        for disk in identified.disks {
+            FileHandle.standardError.write(Data("Disk to replicate identified: \(disk.facts.name) of size \(Output.bytes(disk.facts.sizeBytes))\n".utf8))
+        }
+        let machineIdentity = identity ?? AgentDisks.identity(hostname: identified.facts.hostname, disks: identified.disks.map(\.facts.locator))
+        let agent = ReplicationAgent(configuration: .init(
+            host: endpoint.host, port: endpoint.port, token: Secret(tokenText), identity: machineIdentity,
+            facts: identified.facts, disks: identified.disks, continuous: continuous,
+            interval: .milliseconds(Int(interval * 1000)),
+            throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress
+        ))
+        let printer = AgentProgressPrinter(json: global.output == .json)
+        try await agent.run { printer.show($0) }
+    }
+}
+
+/// The disks the agent replicates: the ones named, or the machine's own.
+enum AgentDisks {
+    static func identify(paths: [String], hostname: String?) throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
+        var facts = MachineFacts(hostname: hostname ?? ProcessInfo.processInfo.hostName)
+        if !paths.isEmpty {
+            facts.disks = try paths.map { path in
+                let reader = try RawDiskReader(path: path)
+                return DiskFacts(name: path, sizeBytes: reader.size, locator: path, isBoot: path == paths.first)
+            }
+        }
+        guard !facts.disks.isEmpty else {
+            throw ValidationError("no disk to replicate was identified on this machine; name one with --disk PATH")
+        }
+        let disks = try facts.disks.map { disk -> ReplicationAgent.Disk in
+            let path = disk.locator
+            return ReplicationAgent.Disk(facts: disk, reader: try RawDiskReader(path: path), changeStamp: { changeStamp(path) })
+        }
+        return (facts, disks)
+    }
+
+    static func identity(hostname: String, disks: [String]) -> String {
+        hostname + "-" + ChunkHash(hashing: Array((hostname + "\n" + disks.joined(separator: "\n")).utf8)).hex.prefix(16)
+    }
+
+    /// Size and modification time: a file that was written to has a new stamp.
+    static func changeStamp(_ path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(attributes[.size] ?? 0)-\(modified)"
+    }
+}
+
+/// `host:port` as given on the command line.
+struct Endpoint {
+    var host: String
+    var port: Int
+
+    init(parsing text: String, option: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), colon != text.startIndex else {
+            throw ValidationError("\(option) must be host:port, like 127.0.0.1:1500, not '\(text)'")
+        }
+        host = String(text[..<colon])
+        self.port = port
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Dispatch
+import FerryKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ReplicationServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replication-server",
+        abstract: "Receive agents' blocks on TCP 1500, verify and stage them, commit consistent snapshots."
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
+    var listen = "127.0.0.1:\(ReplicationSettings.defaultDataPlanePort)"
+
+    @Option(name: .customLong("stall-after"), help: "Seconds without a frame before an agent's replication is STALLED.")
+    var stallAfter: Double = 30
+
+    @Option(name: .customLong("disconnect-after"), help: "Seconds without a frame before the agent is disconnected.")
+    var disconnectAfter: Double = 120
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let endpoint = try Endpoint(parsing: listen, option: "--listen")
+        let workspace = try global.openWorkspace()
+        try AgentTokenStore(workspace: workspace).createIfMissing()
+        let server = try ReplicationServer(workspace: workspace, configuration: .init(
+            host: endpoint.host, port: endpoint.port,
+            stallAfter: .milliseconds(Int(stallAfter * 1000)), disconnectAfter: .milliseconds(Int(disconnectAfter * 1000))
+        ))
+        let task = Task {
+            try await server.run { port in
+                print("Replication server listening on \(endpoint.host):\(port) (workspace \(workspace.root.path))")
+                Output.flush()
+            }
+        }
+        // SIGINT and SIGTERM stop the server cleanly: agents see the connection close.
+        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await task.value
+        } catch is CancellationError {
+            print("Replication server stopped")
+        }
+        let stats = server.statistics
+        print("Received \(stats.blocksReceived) blocks (\(Output.bytes(stats.blockBytesReceived))), wrote \(stats.chunksWritten) chunks, committed \(stats.snapshotsCommitted) snapshots")
+    }
+}

@@ -1,0 +1,112 @@
+@testable import FerryKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A disk image file for replication tests, read with pread like the physical source does.
+final class TestDiskImage: BlockReader, @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+
+    /// A sparse file of `size` bytes with random data in `regions` (offset, length).
+    init(in directory: URL, size: UInt64, regions: [(UInt64, Int)], seed: UInt64) throws {
+        path = directory.appendingPathComponent("disk-\(UUID().uuidString).raw").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        fd = open(path, O_RDWR)
+        ftruncate(fd, off_t(size))
+        var generator = SeededGenerator(seed: seed)
+        for (offset, length) in regions {
+            var bytes = [UInt8](repeating: 0, count: length)
+            bytes.withUnsafeMutableBytes { raw in
+                for word in 0..<(length / 8) { raw.storeBytes(of: generator.next(), toByteOffset: word * 8, as: UInt64.self) }
+                for index in (length / 8 * 8)..<length { raw[index] = UInt8(truncatingIfNeeded: generator.next()) }
+            }
+            try write(bytes, at: offset)
+        }
+    }
+
+    deinit { close(fd) }
+
+    var size: UInt64 {
+        var info = stat()
+        fstat(fd, &info)
+        return UInt64(info.st_size)
+    }
+
+    func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard n == bytes.count else { throw BlockReaderError.io(disk: path, operation: "write", errno: errno, message: "short write") }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+        try checkBounds(offset: offset, count: buffer.count, disk: path)
+        let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+        guard n == buffer.count else { throw BlockReaderError.io(disk: path, operation: "read", errno: errno, message: "short read") }
+    }
+
+    func allocatedRanges() throws -> [ByteRange] { [ByteRange(offset: 0, length: size)] }
+
+    var changeStamp: String {
+        var info = stat()
+        fstat(fd, &info)
+        return "\(info.st_size)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)"
+    }
+
+    func contents() throws -> [UInt8] { try read(at: 0, count: Int(size)) }
+}
+
+/// A workspace in a temporary folder with a replication server running on a free port.
+final class ReplicationFixture: @unchecked Sendable {
+    let directory: URL
+    let workspace: Workspace
+    let server: ReplicationServer
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    init(stallAfter: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(10)) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-repl-\(UUID().uuidString)")
+        workspace = try Workspace.create(at: directory.appendingPathComponent("ws"), ferryVersion: "test").workspace
+        try AgentTokenStore(workspace: workspace).createIfMissing()
+        server = try ReplicationServer(workspace: workspace, configuration: .init(host: "127.0.0.1", port: 0, stallAfter: stallAfter, handshakeTimeout: handshakeTimeout))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = self.server
+        task = Task { try await server.run { continuation.yield($0) } }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw ReplicationProtocolError.connectionClosed("before listening") }
+        self.port = port
+    }
+
+    var token: Secret { get throws { try AgentTokenStore(workspace: workspace).read() } }
+
+    func agent(disks: [TestDiskImage], identity: String = "test-machine", token: Secret? = nil, continuous: Bool = false,
+               interval: Duration = .seconds(10), compress: Bool = false) throws -> ReplicationAgent {
+        ReplicationAgent(configuration: .init(
+            host: "127.0.0.1", port: port, token: try token ?? self.token, identity: identity,
+            facts: MachineFacts(hostname: identity, disks: disks.map { DiskFacts(name: $0.path, sizeBytes: $0.size, locator: $0.path) }),
+            disks: disks.map { disk in ReplicationAgent.Disk(facts: DiskFacts(name: disk.path, sizeBytes: disk.size, locator: disk.path), reader: disk, changeStamp: { disk.changeStamp }) },
+            continuous: continuous, interval: interval, compress: compress
+        ))
+    }
+
+    /// Runs an agent once and returns its pass summaries.
+    func replicate(_ agent: ReplicationAgent) async throws -> [AgentPassSummary] {
+        let summaries = SummaryBox()
+        try await agent.run { event in
+            if case .committed(let summary) = event { summaries.append(summary) }
+        }
+        return summaries.all
+    }
+
+    func stop() {
+        task.cancel()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+final class SummaryBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [AgentPassSummary] = []
+    func append(_ item: AgentPassSummary) { lock.withLock { items.append(item) } }
+    var all: [AgentPassSummary] { lock.withLock { items } }
+}
