@@ -1,0 +1,237 @@
+import FerryKit
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The replication commands as separate processes, killed and restarted like real ones.
+@Suite("ferry agent and replication-server", .serialized)
+struct ReplicationCommandsTests {
+    static let mib = 1 << 20
+
+    final class Project {
+        let directory: URL
+        var workspace: String { directory.appendingPathComponent("ws").path }
+        var server: Process?
+        var port = 0
+
+        init() throws {
+            directory = try FerryProcess.temporaryDirectory()
+            #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
+        }
+
+        var token: String { get throws { try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } }
+
+        /// Starts `ferry replication-server` on a free port and waits until it listens.
+        func startServer() throws {
+            let process = Process()
+            process.executableURL = FerryProcess.executable
+            process.arguments = ["replication-server", "--workspace", workspace, "--listen", "127.0.0.1:0"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            server = process
+            var seen = ""
+            while !seen.contains("\n") {
+                let chunk = out.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            let address = seen.components(separatedBy: " on ")[1].components(separatedBy: " ")[0]
+            port = Int(address.split(separator: ":").last!)!
+        }
+
+        func killServer() {
+            guard let server else { return }
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            self.server = nil
+        }
+
+        func agent(_ disk: String, extra: [String] = [], token: String? = nil) throws -> Process {
+            let process = Process()
+            process.executableURL = FerryProcess.executable
+            process.arguments = ["agent", "--server", "127.0.0.1:\(port)", "--token", try token ?? self.token, "--disk", disk, "--identity", "test-machine", "--output", "json"] + extra
+            process.standardOutput = Pipe()
+            process.standardError = Pipe()
+            try process.run()
+            return process
+        }
+
+        /// Runs an agent to the end and returns its pass summary.
+        func replicate(_ disk: String, extra: [String] = []) throws -> [String: Any] {
+            let process = try agent(disk, extra: extra)
+            let output = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            let errors = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "agent failed: \(String(decoding: errors, as: UTF8.self))")
+            let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
+            return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+        }
+
+        func ferry(_ arguments: [String]) throws -> FerryProcess.Result {
+            try FerryProcess.run(arguments + ["--workspace", workspace])
+        }
+
+        func cleanUp() {
+            killServer()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// Writes random data into `regions` of a sparse file of `size` bytes.
+    static func makeImage(_ path: String, size: UInt64, regions: [(UInt64, Int)], seed: UInt64) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: size)
+        var state = seed
+        for (offset, length) in regions {
+            var bytes = [UInt8](repeating: 0, count: length)
+            bytes.withUnsafeMutableBytes { raw in
+                for word in 0..<(length / 8) {
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    raw.storeBytes(of: state ^ (state >> 29), toByteOffset: word * 8, as: UInt64.self)
+                }
+            }
+            try handle.seek(toOffset: offset)
+            try handle.write(contentsOf: bytes)
+        }
+        try handle.close()
+    }
+
+    static func sameBytes(_ a: String, _ b: String) throws -> Bool {
+        let result = try ProcessRunner.run("/usr/bin/cmp", [a, b])
+        return result == 0
+    }
+
+    @Test func aOneGiBImageReplicatesAndExportsByteIdentical() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        let regions: [(UInt64, Int)] = (0..<12).map { (UInt64($0) * 85 * UInt64(Self.mib) + 4096, 3 * Self.mib + 1000) }
+        try Self.makeImage(image, size: 1 << 30, regions: regions, seed: 1)
+        try project.startServer()
+
+        let summary = try project.replicate(image)
+        let dataBlocks = ByteRange.blockIndexes(covering: regions.map { ByteRange(offset: $0.0, length: UInt64($0.1)) }, blockSize: 512 * 1024).count
+        #expect(summary["blocksSent"] as? Int == dataBlocks)
+        // Zero regions were not sent: what crossed the wire is the data blocks and no more.
+        #expect(summary["bytesSent"] as? Int == dataBlocks * 512 * 1024)
+
+        let snapshot = try #require(summary["snapshot"] as? String)
+        let exported = project.directory.appendingPathComponent("export.raw").path
+        #expect(try project.ferry(["snapshot", "export", snapshot, "-o", exported]).status == 0)
+        #expect(try Self.sameBytes(image, exported))
+        let verify = try project.ferry(["snapshot", "verify", snapshot])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("intact"))
+
+        let list = try project.ferry(["source", "list", "--output", "json"])
+        let servers = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        let id = try #require(servers?.first?["id"] as? String)
+        let show = try project.ferry(["source", "show", id])
+        #expect(show.stdout.contains("READY_FOR_TEST"))
+        #expect(show.stdout.contains("lag:"))
+        #expect(show.stdout.contains("backlog"))
+    }
+
+    @Test func aKilledAgentResumesWithoutResendingAcknowledgedBlocks() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        try Self.makeImage(image, size: UInt64(64 * Self.mib), regions: [(0, 40 * Self.mib)], seed: 2)
+        try project.startServer()
+
+        // 40 MiB at 80 Mbit/s takes 4 s: kill it part-way.
+        let first = try project.agent(image, extra: ["--throttle-mbps", "80"])
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let workspace = try Workspace.open(at: URL(fileURLWithPath: project.workspace))
+        let serverID = try #require(try workspace.sourceServers.list().first?.id)
+        let acknowledged = try StagingStore(workspace: workspace).replicaBlocks(sourceServerID: serverID, diskIndex: 0).count
+        #expect(acknowledged > 0 && acknowledged < 80, "the first agent should have been killed part-way, acknowledged \(acknowledged)")
+
+        let summary = try project.replicate(image)
+        #expect(summary["blocksSent"] as? Int == 80 - acknowledged)
+        let exported = project.directory.appendingPathComponent("export.raw").path
+        #expect(try project.ferry(["snapshot", "export", try #require(summary["snapshot"] as? String), "-o", exported]).status == 0)
+        #expect(try Self.sameBytes(image, exported))
+    }
+
+    @Test func aKilledServerKeepsTheLastSnapshotAndTheResumedRunCompletes() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        let original = project.directory.appendingPathComponent("original.raw").path
+        try Self.makeImage(image, size: UInt64(64 * Self.mib), regions: [(0, 32 * Self.mib)], seed: 3)
+        try FileManager.default.copyItem(atPath: image, toPath: original)
+        try project.startServer()
+        let committed = try #require(try project.replicate(image)["snapshot"] as? String)
+
+        // Change most of the data, then kill the server while the second pass is under way.
+        try Self.makeImage(image, size: UInt64(64 * Self.mib), regions: [(0, 32 * Self.mib)], seed: 4)
+        let agent = try project.agent(image, extra: ["--throttle-mbps", "80"])
+        Thread.sleep(forTimeInterval: 1.5)
+        project.killServer()
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus != 0)
+
+        let verify = try project.ferry(["snapshot", "verify", committed])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let exportedOld = project.directory.appendingPathComponent("old.raw").path
+        #expect(try project.ferry(["snapshot", "export", committed, "-o", exportedOld]).status == 0)
+        #expect(try Self.sameBytes(original, exportedOld))
+
+        try project.startServer()
+        let summary = try project.replicate(image)
+        #expect((summary["blocksSent"] as? Int ?? 64) < 64, "blocks stored before the crash are not sent again")
+        let exportedNew = project.directory.appendingPathComponent("new.raw").path
+        #expect(try project.ferry(["snapshot", "export", try #require(summary["snapshot"] as? String), "-o", exportedNew]).status == 0)
+        #expect(try Self.sameBytes(image, exportedNew))
+    }
+
+    @Test func theTokenIsShownWithTheInstallCommandAndRotationLocksOutTheOldOne() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let old = try project.token
+        let shown = try project.ferry(["agent", "token"])
+        #expect(shown.stdout.contains(old))
+        #expect(shown.stdout.contains("ferry agent --server 127.0.0.1:1500 --token \(old)"))
+        // No other command prints it.
+        for command in [["source", "list"], ["adapters"], ["snapshot", "list"]] {
+            #expect(try !project.ferry(command).stdout.contains(old))
+        }
+        #expect(try !FerryProcess.run(["init", "--workspace", project.workspace]).stdout.contains(old))
+        let rotated = try project.ferry(["agent", "token", "--rotate"])
+        #expect(rotated.status == 0)
+        #expect(try project.token != old)
+
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        try Self.makeImage(image, size: UInt64(Self.mib), regions: [(0, 4096)], seed: 5)
+        try project.startServer()
+        let refused = try project.agent(image, token: old)
+        refused.waitUntilExit()
+        let errors = String(decoding: (refused.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(refused.terminationStatus != 0)
+        #expect(errors.contains("authentication failed"))
+        #expect(try project.replicate(image)["blocksSent"] as? Int == 1)
+    }
+}
+
+/// Runs a tool and returns its exit status.
+enum ProcessRunner {
+    static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
