@@ -28,8 +28,13 @@ workshop: build
 test: deps
 	$(SWIFT) test
 
-bench: build
-	@echo "No benchmarks yet."
+# Benchmarks: each against a named peer in the same run. Not part of `make test`.
+BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils
+bench: deps
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
+	$(SWIFT) build -c release
+	bash bench/replication.sh
 
 clean:
 	rm -rf .build

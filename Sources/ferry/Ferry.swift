@@ -19,6 +19,7 @@ struct Ferry: AsyncParsableCommand {
             AgentCommand.self,
             ReplicationServerCommand.self,
             SnapshotCommand.self,
+            RecipeCommand.self,
         ]
     )
 }

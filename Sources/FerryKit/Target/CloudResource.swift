@@ -24,6 +24,8 @@ public enum CloudResourceKind: String, Codable, Hashable, Sendable, CaseIterable
     case snapshot
     case image
     case instance
+    /// A background process a run started (a replication server, an agent), by pid.
+    case process
 }
 
 /// Tags as a cloud keeps them.

@@ -100,6 +100,43 @@ public enum WorkspaceSchema {
                 t.column("sourceServerID", .text).notNull().references("sourceServer", onDelete: .cascade)
             }
         }
+        migrator.registerMigration("v4-recipe-runs") { db in
+            try db.create(table: "recipeRun") { t in
+                t.primaryKey("id", .text)
+                t.column("recipe", .text).notNull()
+                t.column("recipeFile", .text).notNull()
+                t.column("sourceAdapter", .text).notNull()
+                t.column("targetAdapter", .text).notNull()
+                t.column("parameters", .jsonText).notNull()
+                t.column("language", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+            }
+            try db.create(table: "recipeStep") { t in
+                t.column("runID", .text).notNull().references("recipeRun", onDelete: .cascade)
+                t.column("stepID", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("startedAt", .datetime)
+                t.column("endedAt", .datetime)
+                t.column("outputs", .jsonText).notNull().defaults(to: "{}")
+                t.column("error", .text)
+                t.primaryKey(["runID", "stepID"])
+            }
+            // Every resource a run created, recorded the moment it exists: destroy walks it backwards.
+            try db.create(table: "recipeResource") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("runID", .text).notNull().references("recipeRun", onDelete: .cascade)
+                t.column("stepID", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("resourceID", .text).notNull()
+                t.column("detail", .text).notNull().defaults(to: "")
+                t.column("createdAt", .datetime).notNull()
+                t.column("destroyedAt", .datetime)
+            }
+        }
         return migrator
     }
 }

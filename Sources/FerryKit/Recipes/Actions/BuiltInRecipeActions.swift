@@ -1,0 +1,11 @@
+extension RecipeActionRegistry {
+    /// The actions every recipe can use.
+    public static var builtIn: RecipeActionRegistry {
+        RecipeActionRegistry([
+            CreateVPCAction(),
+            CreateSecurityGroupAction(),
+            LaunchInstanceAction(),
+            VerifyHTTPAction(),
+        ])
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Launches an instance from an image with user data (the workshop's WordPress server),
+/// and reports where its HTTP port is reached from here.
+public struct LaunchInstanceAction: RecipeAction {
+    public init() {}
+
+    public let name = "workload.launch-instance"
+    public let summary = "Launch an instance from an image, with user data, in a subnet"
+    public let inputs = [
+        RecipeActionInput("name", .string, help: "the instance's Name tag"),
+        RecipeActionInput("image_id", .string, help: "the image to boot"),
+        RecipeActionInput("subnet_id", .string, help: "the subnet to launch in"),
+        RecipeActionInput("security_group_ids", .list, default: .list([]), help: "security groups"),
+        RecipeActionInput("instance_type", .string, default: .string("t3.small"), help: "the instance type"),
+        RecipeActionInput("user_data_file", .string, default: .string(""), help: "a file whose content is the instance's user data (relative to the recipe)"),
+        RecipeActionInput("role", .string, default: .string("workload"), help: "what the instance is for, in diagrams (workload, test, cutover)"),
+    ]
+    public let outputs = ["instance_id", "private_ip", "url"]
+    public let requiredCapabilities: [Capability] = [.compute]
+
+    public func plan(_ inputs: RecipeInputs) -> [String] {
+        ["launch instance \(inputs.optionalString("name") ?? "?") (\(inputs.optionalString("instance_type") ?? "")) from \(inputs.optionalString("image_id") ?? "?") in \(inputs.optionalString("subnet_id") ?? "?")"]
+    }
+
+    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+        var userData: String?
+        if let file = inputs.optionalString("user_data_file"), !file.isEmpty {
+            let recipeFolder = URL(fileURLWithPath: try context.recipeFile).deletingLastPathComponent()
+            let url = URL(fileURLWithPath: file, relativeTo: recipeFolder)
+            do {
+                userData = try String(contentsOf: url, encoding: .utf8)
+            } catch {
+                throw RecipeInputError.invalid(name: "user_data_file", reason: "cannot read \(url.path): \(error.localizedDescription)")
+            }
+        }
+        let name = try inputs.string("name")
+        let subnet = try inputs.string("subnet_id")
+        let settings = LaunchSettings(instanceType: try inputs.string("instance_type"), subnetID: subnet, securityGroupIDs: inputs.strings("security_group_ids"), tags: ["Name": name])
+        let compute = try context.environment.compute()
+        let instance = try await compute.launchInstance(imageID: try inputs.string("image_id"), settings: settings, userData: userData, name: name)
+        try context.created(CloudResource(kind: .instance, id: instance.id),
+                            detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, "role": try inputs.string("role")]))
+        context.progress("instance \(name): \(instance.id) \(instance.privateIPAddress ?? "")")
+        let endpoint = try? await compute.endpoint(instanceID: instance.id, port: 80)
+        return [
+            "instance_id": .string(instance.id),
+            "private_ip": .string(instance.privateIPAddress ?? ""),
+            "url": .string(endpoint.map { "http://\($0.host):\($0.port)/" } ?? ""),
+        ]
+    }
+}

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Removes one recorded resource through the capability that owns its kind. Something
+/// already gone counts as removed, so that destroy is safe to repeat.
+public struct RecipeResourceDestroyer: Sendable {
+    public let environment: RecipeEnvironmentAccess
+
+    public init(environment: RecipeEnvironmentAccess) {
+        self.environment = environment
+    }
+
+    public func destroy(_ resource: CloudResource) async throws {
+        switch resource.kind {
+        case .vpc, .subnet, .internetGateway, .routeTable, .securityGroup:
+            try await environment.networking().deleteNetworkResource(resource)
+        case .user:
+            try await environment.identity().deleteUser(name: resource.id)
+        case .accessKey:
+            break // deleted with its user
+        case .volume, .snapshot:
+            try await environment.volumeImport().deleteImportedVolume(id: resource.id)
+        case .image:
+            try await environment.images().deregisterImage(id: resource.id)
+        case .instance:
+            _ = try await environment.compute().terminateInstance(id: resource.id)
+        case .process:
+            Self.stopProcess(resource.id)
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it lingers. A pid that is gone is done.
+    static func stopProcess(_ id: String) {
+        guard let pid = pid_t(id), pid > 1 else { return }
+        guard kill(pid, 0) == 0 else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<50 {
+            if kill(pid, 0) != 0 { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(100_000)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+    }
+
+    /// Whether an error says the resource no longer exists.
+    static func meansGone(_ error: any Error) -> Bool {
+        let text = String(describing: error).lowercased()
+        return ["notfound", "not found", "does not exist", "no such", "unknown instance", "invalid", "nosuchentity"].contains { text.contains($0) }
+            && !text.contains("dependency")
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+
+struct RecipeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recipe",
+        abstract: "Guided, resumable, destroyable runs: the workshop and the consultants' recipes.",
+        subcommands: [
+            RecipeListCommand.self, RecipeShowCommand.self, RecipePlanCommand.self, RecipeRunCommand.self,
+            RecipeStatusCommand.self, RecipeResumeCommand.self, RecipeDestroyCommand.self, RecipeDiagramCommand.self,
+        ]
+    )
+}
+
+/// Options shared by the commands that start runs.
+struct RecipeTargetOptions: ParsableArguments {
+    @Option(help: "The target adapter (sandbox, aws).")
+    var target = "sandbox"
+
+    @Option(help: "The adapter that hosts the source machines (the workshop's 'other infrastructure').")
+    var source = "sandbox"
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A recipe parameter; repeat for more.", valueName: "name=value"))
+    var parameters: [String] = []
+
+    func parsedParameters() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for text in parameters {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw ValidationError("--param must be NAME=VALUE, not '\(text)'")
+            }
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return result
+    }
+}

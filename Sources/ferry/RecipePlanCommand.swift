@@ -1,0 +1,29 @@
+import ArgumentParser
+import FerryKit
+
+struct RecipePlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what a run would create, on which target; nothing is touched.")
+
+    @Argument(help: "The recipe's name or file.")
+    var name: String
+
+    @OptionGroup var targets: RecipeTargetOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
+        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn,
+                                  registry: try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL), events: RecipeConsole(guided: false, json: true))
+        let plan = try runner.plan(recipe, parameters: try targets.parsedParameters(), source: targets.source, target: targets.target)
+        switch global.output {
+        case .json: try Output.json(plan)
+        case .text:
+            print("Plan for \(recipe.title): source on \(targets.source), target on \(targets.target)\n")
+            for (index, step) in plan.enumerated() {
+                print("\(index + 1). \(step.title)  [\(step.action) on \(step.adapter)]")
+                for effect in step.effects { print("   - \(effect)") }
+                if let problem = step.problem { print("   ! cannot run: \(problem)") }
+            }
+        }
+    }
+}
