@@ -10,7 +10,7 @@ public enum VMwareMachine {
     /// The machines described by the file at `path`, with their facts and disks.
     public static func discover(path: String) throws -> [MachineFacts] {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw VMwareSourceError.missing(file: path, reference: path, role: "file")
+            throw VMwareSourceError.invalid(file: path, reason: "no such file")
         }
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "vmx":
