@@ -108,9 +108,14 @@ final class SparseExtent: @unchecked Sendable {
                 target.initializeMemory(as: UInt8.self, repeating: 0)
             default:
                 if header.hasCompressedGrains {
-                    if grainData.isEmpty { grainData = [UInt8](repeating: 0, count: Int(grainBytes)) }
-                    try inflateGrain(grain, sector: entry, into: &grainData)
-                    grainData.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<within + count])) }
+                    if count == Int(grainBytes) {
+                        // A whole grain: inflate straight into the caller's buffer.
+                        try inflateGrain(grain, sector: entry, into: target)
+                    } else {
+                        if grainData.isEmpty { grainData = [UInt8](repeating: 0, count: Int(grainBytes)) }
+                        try grainData.withUnsafeMutableBytes { try inflateGrain(grain, sector: entry, into: $0) }
+                        grainData.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<within + count])) }
+                    }
                 } else {
                     try readPlainGrain(grain, sector: entry, within: within, into: target)
                 }
@@ -133,7 +138,7 @@ final class SparseExtent: @unchecked Sendable {
 
     /// Decompresses grain `grain` stored at `sector`: a 12-byte grain marker (the grain's
     /// sector on the disk and the compressed size), then a zlib stream.
-    private func inflateGrain(_ grain: UInt64, sector: UInt32, into output: inout [UInt8]) throws {
+    private func inflateGrain(_ grain: UInt64, sector: UInt32, into output: UnsafeMutableRawBufferPointer) throws {
         let start = UInt64(sector) * 512
         let grainBytes = header.grainBytes
         // Deflate never grows data by more than a few bytes per 16 KiB block.
@@ -159,16 +164,14 @@ final class SparseExtent: @unchecked Sendable {
         }
         let compressed = try file.read(at: dataStart, count: compressedSize)
         var outputLength = uLongf(grainBytes)
-        let status = output.withUnsafeMutableBufferPointer { out in
-            compressed.withUnsafeBufferPointer { input in
-                uncompress(out.baseAddress, &outputLength, input.baseAddress, uLong(compressedSize))
-            }
+        let status = compressed.withUnsafeBufferPointer { input in
+            uncompress(output.baseAddress!.assumingMemoryBound(to: Bytef.self), &outputLength, input.baseAddress, uLong(compressedSize))
         }
         guard status == Z_OK else {
             throw VMwareSourceError.invalid(file: name, reason: "compressed grain \(grain) at sector \(sector) does not inflate (zlib error \(status))")
         }
         if Int(outputLength) < grainBytes {
-            for index in Int(outputLength)..<grainBytes { output[index] = 0 }
+            UnsafeMutableRawBufferPointer(rebasing: output[Int(outputLength)..<grainBytes]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 

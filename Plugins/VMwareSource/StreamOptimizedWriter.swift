@@ -27,7 +27,8 @@ public struct StreamOptimizedWriter: DiskImageWriter {
         let capacity = (reader.size + 511) / 512
         let grainCount = (capacity + grainSectors - 1) / grainSectors
         let tableCount = Int((grainCount + UInt64(entriesPerTable) - 1) / UInt64(entriesPerTable))
-        guard tableCount <= Int(UInt32.max / 4) else {
+        // The grain directory is kept in memory: 64 MiB of it covers 512 TiB.
+        guard tableCount <= 1 << 24 else {
             throw DiskImageError.tooLarge(path: path, reason: "a disk of \(reader.size) bytes is too large for a VMDK")
         }
         let output = try OutputFile(creating: path)
