@@ -11,7 +11,7 @@ public struct PhysicalSourceAdapter: SourceAdapter {
         kind: .source,
         version: "0.2.0",
         summary: "Physical machines and raw disks: this machine's facts and disks, raw image files and block devices, read-only",
-        capabilities: [.discovery, .blockRead],
+        capabilities: [.discovery, .blockRead, .changeTracking],
         options: [
             AdapterOption(name: "disk", type: .path, help: "a raw disk image file or a block device (one machine with that disk)"),
             AdapterOption(name: "local", type: .boolean, defaultValue: "false", help: "discover the machine Ferry runs on: OS, CPUs, memory, NICs, disks"),

@@ -105,14 +105,14 @@ public final class VMDKDisk: BlockReader, @unchecked Sendable {
                 throw VMwareSourceError.invalid(file: name, reason: "snapshot chain is longer than \(Self.maxChainDepth) disks (a loop?)")
             }
             guard let hint = descriptor.parentFileNameHint, !hint.isEmpty else {
-                throw VMwareSourceError.invalid(file: name, reason: "delta disk (parentCID \(String(parentCID, radix: 16))) names no parentFileNameHint")
+                throw VMwareSourceError.invalid(file: name, reason: "delta disk (parentCID \(Self.hex8(parentCID))) names no parentFileNameHint")
             }
             guard let parentFile = try resolver.open(hint) else {
                 throw VMwareSourceError.missing(file: name, reference: hint, role: "parent disk (parentFileNameHint) of this snapshot")
             }
             let parent = try VMDKDisk(file: parentFile.reader, name: parentFile.name, resolver: resolver, depth: depth + 1)
             if let parentOwnCID = parent.descriptor.cid, parentOwnCID != parentCID {
-                throw VMwareSourceError.invalid(file: name, reason: "parentCID \(String(parentCID, radix: 16)) does not match the CID \(String(parentOwnCID, radix: 16)) of parent '\(hint)' (the parent changed after the snapshot)")
+                throw VMwareSourceError.invalid(file: name, reason: "parentCID \(Self.hex8(parentCID)) does not match the CID \(Self.hex8(parentOwnCID)) of parent '\(hint)' (the parent changed after the snapshot)")
             }
             self.parent = parent
         } else {
@@ -148,6 +148,12 @@ public final class VMDKDisk: BlockReader, @unchecked Sendable {
         case .vmfsSparse, .vmfsRDM, .vmfsRaw, .seSparse:
             throw VMwareSourceError.unsupported(file: name, reason: "\(line.kind.rawValue) extents are not supported (FLAT, VMFS, SPARSE and ZERO are)")
         }
+    }
+
+    /// A CID as descriptors write it: 8 hexadecimal digits.
+    static func hex8(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// The subformat, from the descriptor's createType.

@@ -72,6 +72,29 @@ final class Scratch {
     }
 }
 
+@Suite struct ChangeStampTests {
+    @Test func anImageStampChangesWhenTheImageIsWritten() throws {
+        let scratch = try Scratch()
+        let image = try scratch.sparseImage("disk.img", size: 1 << 20, dataAt: [0])
+        let adapter = PhysicalSourceAdapter()
+        let configuration = try AdapterConfiguration(["disk": image], for: adapter.descriptor)
+        let disk = DiskFacts(name: "disk.img", sizeBytes: 1 << 20, locator: image)
+        let before = try adapter.changeStamp(of: disk, configuration: configuration)
+        #expect(try adapter.changeStamp(of: disk, configuration: configuration) == before)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data([1, 2, 3]))
+        try handle.close()
+        #expect(try adapter.changeStamp(of: disk, configuration: configuration) != before)
+    }
+
+    @Test func theAdapterIsRegisteredWithChangeTracking() throws {
+        var registry = AdapterRegistry()
+        try registry.register(PhysicalSourceAdapter())
+        #expect(registry.adapters(with: .changeTracking).map(\.name) == ["physical"])
+    }
+}
+
 @Suite struct RawImageFactsTests {
     @Test func anImageWithAGPTGivesItsSizePartitionTableAndBootMode() throws {
         let scratch = try Scratch()

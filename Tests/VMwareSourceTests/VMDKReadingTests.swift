@@ -122,4 +122,32 @@ import Testing
         #expect(error?.description.hasPrefix("cut.vmdk: ") == true)
         #expect(error?.description.contains("past the end of the file") == true)
     }
+
+    @Test func readsAnESXDescriptorWithAVMFSExtent() throws {
+        let scratch = try Scratch()
+        let raw = try scratch.rawImage("esx-flat.vmdk", size: 2 << 20, regions: 4)
+        try scratch.write("esx.vmdk", """
+            # Disk DescriptorFile
+            version=1
+            CID=0badcafe
+            parentCID=ffffffff
+            createType="vmfs"
+            RW 4096 VMFS "esx-flat.vmdk"
+            ddb.adapterType = "lsilogic"
+            """)
+        let disk = try VMDKDisk(path: scratch.path("esx.vmdk"))
+        #expect(disk.createType == "vmfs")
+        #expect(try DiskComparison.firstDifference(FileRegionReader(path: raw), disk) == nil)
+    }
+
+    @Test func refusesAParentWhoseCIDChangedAfterTheSnapshot() throws {
+        let scratch = try Scratch()
+        try scratch.qemuImg("create", "-f", "vmdk", "-o", "subformat=monolithicFlat", scratch.path("base.vmdk"), "4M")
+        try scratch.qemuImg("create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", scratch.path("child.vmdk"))
+        let base = try String(contentsOfFile: scratch.path("base.vmdk"), encoding: .utf8)
+        let changed = base.split(separator: "\n").map { $0.hasPrefix("CID=") ? "CID=01234567" : String($0) }.joined(separator: "\n")
+        try scratch.write("base.vmdk", changed)
+        let error = #expect(throws: VMwareSourceError.self) { try VMDKDisk(path: scratch.path("child.vmdk")) }
+        #expect(error?.description.contains("does not match the CID 01234567 of parent 'base.vmdk'") == true)
+    }
 }
