@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
-PIP_PACKAGES :=
+PIP_PACKAGES := 'moto[server]==5.2.1'
 
 .PHONY: workshop test deps build bench clean
 

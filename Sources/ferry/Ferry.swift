@@ -16,6 +16,7 @@ struct Ferry: AsyncParsableCommand {
             InitCommand.self,
             AdaptersCommand.self,
             SourceCommand.self,
+            DoctorCommand.self,
             DiskCommand.self,
         ]
     )
