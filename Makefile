@@ -2,8 +2,8 @@
 # Both install what they need on a Debian machine first.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
-PIP_PACKAGES :=
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils e2fsprogs qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
+PIP_PACKAGES := 'moto[server]==5.2.1'
 
 .PHONY: workshop test deps build bench clean
 

@@ -1,34 +1,68 @@
-import Foundation
 import FerryKit
+import Foundation
 
-/// Physical machines and raw disks: raw image files and block devices.
+/// Physical machines and raw disks: the machine Ferry runs on, raw image files and block
+/// devices, all read-only.
 public struct PhysicalSourceAdapter: SourceAdapter {
     public init() {}
 
     public let descriptor = AdapterDescriptor(
         name: "physical",
         kind: .source,
-        version: "0.1.0",
-        summary: "Physical machines and raw disks: raw image files and block devices, read-only",
-        capabilities: [.discovery, .blockRead],
+        version: "0.2.0",
+        summary: "Physical machines and raw disks: this machine's facts and disks, raw image files and block devices, read-only",
+        capabilities: [.discovery, .blockRead, .changeTracking],
         options: [
-            AdapterOption(name: "disk", type: .path, isRequired: true, help: "a raw disk image file or a block device"),
+            AdapterOption(name: "disk", type: .path, help: "a raw disk image file or a block device (one machine with that disk)"),
+            AdapterOption(name: "local", type: .boolean, defaultValue: "false", help: "discover the machine Ferry runs on: OS, CPUs, memory, NICs, disks"),
+            AdapterOption(name: "facts", type: .path, help: "a JSON file with the machine's facts (hostname, operatingSystem, cpuCount, memoryBytes, networkInterfaces, bootMode)"),
             AdapterOption(name: "hostname", type: .string, help: "the machine's name (default: the image's file name)"),
+            AdapterOption(name: "include-all-devices", type: .boolean, defaultValue: "false", help: "with local: also list loop, ram and read-only devices"),
         ]
     )
 
-    /// One machine with the one disk named by the `disk` option.
     public func discoverMachines(configuration: AdapterConfiguration) async throws -> [MachineFacts] {
-        guard let path = configuration["disk"] else {
-            throw AdapterError.missingOption(adapter: descriptor.name, option: "disk", help: "a raw disk image file or a block device")
+        var facts: MachineFacts
+        if configuration.boolean("local") == true {
+            facts = LocalMachine(includeAllDevices: configuration.boolean("include-all-devices") == true).facts()
+        } else if let path = configuration["disk"] {
+            facts = try Self.imageFacts(path: path)
+        } else {
+            throw AdapterError.missingOption(adapter: descriptor.name, option: "disk", help: "a raw disk image or block device (or local=true for this machine)")
         }
-        let reader = try RawDiskReader(path: path)
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        let hostname = configuration["hostname"] ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return [MachineFacts(hostname: hostname, disks: [DiskFacts(name: name, sizeBytes: reader.size, locator: path, isBoot: true)])]
+        if let factsPath = configuration["facts"] {
+            facts = try MachineFactsFile.load(path: factsPath).applied(to: facts)
+        }
+        if let hostname = configuration["hostname"] { facts.hostname = hostname }
+        return [facts]
     }
 
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
         try RawDiskReader(path: disk.locator)
+    }
+
+    /// What a raw image tells about its machine: its one disk with the size and partition
+    /// table, the boot mode the partition table implies, and the OS family its file
+    /// systems suggest.
+    public static func imageFacts(path: String) throws -> MachineFacts {
+        let reader = try RawDiskReader(path: path)
+        let url = URL(fileURLWithPath: path)
+        let inspection = try DiskInspection.inspect(reader, format: "raw", disk: path)
+        var model = "raw image"
+        var bootMode: BootMode?
+        if let scheme = inspection.partitionTable {
+            model += ", \(scheme.rawValue.uppercased()) with \(inspection.partitions.count) partition\(inspection.partitions.count == 1 ? "" : "s")"
+            let hasESP = inspection.partitions.contains { $0.typeName == "EFI System" }
+            bootMode = hasESP ? .uefi : (scheme == .mbr ? .legacyBIOS : nil)
+        }
+        let fileSystems = inspection.partitions.compactMap(\.fileSystem?.type) + [inspection.fileSystem?.type].compactMap { $0 }
+        let family = fileSystems.contains("ntfs") ? "windows"
+            : fileSystems.contains(where: { ["ext2", "ext3", "ext4", "xfs", "swap"].contains($0) }) ? "linux" : "unknown"
+        return MachineFacts(
+            hostname: url.deletingPathExtension().lastPathComponent,
+            operatingSystem: OperatingSystem(family: family),
+            disks: [DiskFacts(name: url.lastPathComponent, sizeBytes: reader.size, locator: path, model: model, isBoot: true)],
+            bootMode: bootMode
+        )
     }
 }

@@ -7,22 +7,22 @@ public struct VMwareSourceAdapter: SourceAdapter {
     public let descriptor = AdapterDescriptor(
         name: "vmware",
         kind: .source,
-        version: "0.1.0",
-        summary: "VMware virtual machines from .vmx, .vmdk and .ovf/.ova files",
+        version: "0.2.0",
+        summary: "VMware virtual machines from .vmx, .vmdk (flat, sparse, streamOptimized, snapshot chains) and .ovf/.ova files",
         capabilities: [.discovery, .blockRead],
         options: [
             AdapterOption(name: "path", type: .path, isRequired: true, help: "a .vmx, .vmdk, .ovf or .ova file"),
-        ],
-        availability: .unavailable(reason: "VMware parsing is not built yet (issue 4)")
+        ]
     )
 
     public func discoverMachines(configuration: AdapterConfiguration) async throws -> [MachineFacts] {
-        try requireAvailable()
-        return []
+        guard let path = configuration["path"] else {
+            throw AdapterError.missingOption(adapter: descriptor.name, option: "path", help: "a .vmx, .vmdk, .ovf or .ova file")
+        }
+        return try VMwareMachine.discover(path: path)
     }
 
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
-        try requireAvailable()
-        throw AdapterError.unavailable(adapter: descriptor.name, reason: "no reader")
+        try VMwareMachine.openDisk(locator: disk.locator)
     }
 }

@@ -43,7 +43,7 @@ struct AgentRunCommand: AsyncParsableCommand {
         guard let tokenText = token ?? ProcessInfo.processInfo.environment["FERRY_AGENT_TOKEN"], !tokenText.isEmpty else {
             throw ValidationError("the agent needs the project's token: --token TOKEN or FERRY_AGENT_TOKEN (see `ferry agent token` on the workbench)")
         }
-        let identified = try AgentDisks.identify(paths: disks, hostname: hostname)
+        let identified = try await AgentDisks.identify(paths: disks, hostname: hostname)
         for disk in identified.disks {
             FileHandle.standardError.write(Data("Disk to replicate identified: \(disk.facts.name) of size \(Output.bytes(disk.facts.sizeBytes))\n".utf8))
         }
@@ -59,10 +59,16 @@ struct AgentRunCommand: AsyncParsableCommand {
     }
 }
 
-/// The disks the agent replicates: the ones named, or the machine's own.
+/// The disks the agent replicates: the ones named, or the machine's own, found and read
+/// through the physical source adapter.
 enum AgentDisks {
-    static func identify(paths: [String], hostname: String?) throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
-        var facts = MachineFacts(hostname: hostname ?? ProcessInfo.processInfo.hostName)
+    static func identify(paths: [String], hostname: String?) async throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
+        let physical = PhysicalSourceAdapter()
+        let configuration = try AdapterConfiguration(["local": "true"], for: physical.descriptor)
+        guard var facts = try await physical.discoverMachines(configuration: configuration).first else {
+            throw ValidationError("the physical source adapter found no machine here")
+        }
+        if let hostname { facts.hostname = hostname }
         if !paths.isEmpty {
             facts.disks = try paths.map { path in
                 let reader = try RawDiskReader(path: path)
@@ -73,21 +79,15 @@ enum AgentDisks {
             throw ValidationError("no disk to replicate was identified on this machine; name one with --disk PATH")
         }
         let disks = try facts.disks.map { disk -> ReplicationAgent.Disk in
-            let path = disk.locator
-            return ReplicationAgent.Disk(facts: disk, reader: try RawDiskReader(path: path), changeStamp: { changeStamp(path) })
+            ReplicationAgent.Disk(facts: disk, reader: try physical.openDisk(disk, configuration: configuration), changeStamp: {
+                (try? physical.changeStamp(of: disk, configuration: configuration))?.value
+            })
         }
         return (facts, disks)
     }
 
     static func identity(hostname: String, disks: [String]) -> String {
         hostname + "-" + ChunkHash(hashing: Array((hostname + "\n" + disks.joined(separator: "\n")).utf8)).hex.prefix(16)
-    }
-
-    /// Size and modification time: a file that was written to has a new stamp.
-    static func changeStamp(_ path: String) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(attributes[.size] ?? 0)-\(modified)"
     }
 }
 

@@ -14,7 +14,7 @@ enum BuiltInAdapters {
         try registry.register(PhysicalSourceAdapter())
         try registry.register(VMwareSourceAdapter())
         try registry.register(AWSTargetAdapter())
-        try registry.register(SandboxTargetAdapter())
+        try registry.register(SandboxTargetAdapter(workspaceRoot: workspaceRoot))
         return registry
     }
 }

@@ -16,6 +16,8 @@ struct Ferry: AsyncParsableCommand {
             InitCommand.self,
             AdaptersCommand.self,
             SourceCommand.self,
+            DoctorCommand.self,
+            DiskCommand.self,
             AgentCommand.self,
             ReplicationServerCommand.self,
             SnapshotCommand.self,

@@ -4,6 +4,7 @@ struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source",
         abstract: "Source servers: the machines being migrated.",
-        subcommands: [SourceListCommand.self, SourceShowCommand.self]
+        subcommands: [SourceListCommand.self, SourceShowCommand.self,
+            SourceAddCommand.self]
     )
 }

@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A guest as a QEMU process that outlives the command which started it: `-daemonize`
+/// detaches it into its own session once it has set up (so a port that cannot be bound is
+/// still reported to the caller), and its pid is kept in the workspace.
+struct QEMUProcess {
+    struct Configuration {
+        var instanceID: String
+        var memoryMiB: Int
+        var vCPUs: Int
+        var disk: String
+        var seed: String
+        var consoleLog: String
+        var pidFile: String
+        var subnet: IPv4CIDR
+        var privateIP: String
+        var ports: [ForwardedPort]
+    }
+
+    static func executable() throws -> String {
+        try HostCommand.require("qemu-system-x86_64", package: "qemu-system-x86", purpose: "run sandbox instances")
+    }
+
+    static func arguments(_ c: Configuration) -> [String] {
+        func escaped(_ path: String) -> String { path.replacingOccurrences(of: ",", with: ",,") }
+        var netdev = "user,id=n0,net=\(c.subnet),host=\(IPv4CIDR.format(c.subnet.address(at: 1))),dns=\(IPv4CIDR.format(c.subnet.address(at: 2))),dhcpstart=\(c.privateIP)"
+        for port in c.ports {
+            netdev += ",hostfwd=tcp:127.0.0.1:\(port.hostPort)-:\(port.guestPort)"
+        }
+        return [
+            "-name", c.instanceID,
+            "-accel", "tcg,tb-size=64",
+            "-m", "\(c.memoryMiB)",
+            "-smp", "\(c.vCPUs)",
+            "-nodefaults", "-no-user-config", "-display", "none",
+            "-chardev", "file,id=console,path=\(escaped(c.consoleLog)),append=on",
+            "-serial", "chardev:console",
+            "-netdev", netdev,
+            "-device", "virtio-net-pci,netdev=n0",
+            "-drive", "file=\(escaped(c.disk)),if=virtio,format=qcow2",
+            "-drive", "file=\(escaped(c.seed)),if=virtio,format=raw,readonly=on",
+            "-daemonize", "-pidfile", c.pidFile,
+        ]
+    }
+
+    /// Starts the guest and returns its pid once QEMU has detached.
+    static func start(_ configuration: Configuration) throws -> Int32 {
+        let qemu = try executable()
+        try? FileManager.default.removeItem(atPath: configuration.pidFile)
+        let result = try HostCommand.run(qemu, arguments(configuration))
+        guard result.status == 0 else {
+            if result.output.contains("host forwarding rule"), let port = configuration.ports.first(where: { result.output.contains("127.0.0.1:\($0.hostPort)-") }) {
+                throw SandboxError.hostPortTaken(port: port.hostPort, instanceID: configuration.instanceID)
+            }
+            throw SandboxError.qemuFailed(instanceID: configuration.instanceID, output: result.output)
+        }
+        guard let text = try? String(contentsOfFile: configuration.pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw SandboxError.qemuFailed(instanceID: configuration.instanceID, output: "QEMU wrote no pid file at \(configuration.pidFile)")
+        }
+        return pid
+    }
+
+    /// Whether `pid` is still the QEMU process of `instanceID` (a pid can be reused).
+    static func isAlive(pid: Int32, instanceID: String) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data, as: UTF8.self).contains(instanceID)
+    }
+
+    /// Asks QEMU to quit (SIGTERM), then kills it if it has not within `grace` seconds.
+    static func stop(pid: Int32, instanceID: String, grace: Double = 10) {
+        guard isAlive(pid: pid, instanceID: instanceID) else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline {
+            if !isAlive(pid: pid, instanceID: instanceID) { return }
+            usleep(100_000)
+        }
+        kill(pid, SIGKILL)
+        for _ in 0..<50 where isAlive(pid: pid, instanceID: instanceID) { usleep(100_000) }
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    static func freeLocalPort(avoiding taken: Set<Int>) throws -> Int {
+        for _ in 0..<50 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { break }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { continue }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if !taken.contains(port) { return port }
+        }
+        throw SandboxError.qemuFailed(instanceID: "-", output: "no free TCP port on 127.0.0.1")
+    }
+
+    /// Whether a listener could bind 127.0.0.1:`port` now.
+    static func isLocalPortFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

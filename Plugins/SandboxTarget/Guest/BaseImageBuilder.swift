@@ -1,0 +1,167 @@
+import FerryKit
+import Foundation
+
+/// Builds the sandbox's Linux base image from the host's Debian packages, offline: the
+/// kernel of linux-image-amd64, busybox-static, GRUB from grub-pc-bin, an ext4 root file
+/// system written by mke2fs without mounting anything. The disk boots through its own
+/// bootloader: MBR → GRUB core image → kernel + a small initramfs → /sbin/init.
+public struct BaseImageBuilder: Sendable {
+    public static let diskSize: UInt64 = 256 << 20
+    static let partitionOffset: UInt64 = 1 << 20
+    /// The drivers the Debian kernel needs, as modules, to reach a virtio disk with ext4 and a virtio NIC.
+    static let modules = ["virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "crc32c_intel", "ext4"]
+    static let grubModules = ["biosdisk", "part_msdos", "ext2", "linux", "normal", "configfile", "serial", "terminal"]
+
+    public init() {}
+
+    /// Writes a bootable raw disk to `path`, using `workDirectory` (created, then removed) for the pieces.
+    public func build(diskAt path: String, workDirectory: URL, log: (String) -> Void = { _ in }) throws {
+        let mke2fs = try HostCommand.require("mke2fs", package: "e2fsprogs", purpose: "build the base image's root file system")
+        let grubMkimage = try HostCommand.require("grub-mkimage", package: "grub-pc-bin", purpose: "build the base image's bootloader")
+        let modprobe = try HostCommand.require("modprobe", package: "kmod", purpose: "find the kernel modules the base image needs")
+        let grubDirectory = "/usr/lib/grub/i386-pc"
+        guard FileManager.default.fileExists(atPath: grubDirectory + "/boot.img") else {
+            throw SandboxError.toolMissing(tool: grubDirectory + "/boot.img", package: "grub-pc-bin", purpose: "make the base image bootable")
+        }
+        let busybox = try Self.staticBusybox()
+        let (kernelVersion, kernelPath) = try Self.hostKernel()
+
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(at: workDirectory)
+        try fileManager.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(at: workDirectory) }
+
+        log("kernel \(kernelVersion), busybox \(busybox)")
+        let moduleFiles = try Self.moduleFiles(kernelVersion: kernelVersion, modprobe: modprobe)
+        let initramfs = try Self.initramfs(busybox: busybox, modules: moduleFiles)
+
+        let rootfs = workDirectory.appendingPathComponent("rootfs", isDirectory: true)
+        try Self.writeRootFileSystem(at: rootfs, busybox: busybox, kernel: kernelPath, initramfs: initramfs)
+
+        log("root file system and bootloader")
+        try? fileManager.removeItem(atPath: path)
+        let disk = try SparseFile(path: path, create: true)
+        try disk.setSize(Self.diskSize)
+        let partitionKiB = (Self.diskSize - Self.partitionOffset) / 1024
+        try HostCommand.check(mke2fs, [
+            "-q", "-F", "-t", "ext4", "-b", "4096", "-L", "root", "-E", "offset=\(Self.partitionOffset)",
+            "-d", rootfs.path, path, "\(partitionKiB)k",
+        ])
+        let coreImage = workDirectory.appendingPathComponent("core.img").path
+        try HostCommand.check(grubMkimage, ["-O", "i386-pc", "-o", coreImage, "-p", "(hd0,msdos1)/boot/grub"] + Self.grubModules)
+        let core = try Data(contentsOf: URL(fileURLWithPath: coreImage))
+        guard core.count <= Int(Self.partitionOffset) - 512 else {
+            throw SandboxError.baseImage("GRUB's core image (\(core.count) bytes) does not fit before the partition")
+        }
+        let bootSector = try Data(contentsOf: URL(fileURLWithPath: grubDirectory + "/boot.img"))
+        var mbr = Data(bootSector.prefix(440))
+        mbr.append(Self.masterBootRecordTail(diskSize: Self.diskSize))
+        try mbr.withUnsafeBytes { try disk.write($0, at: 0) }
+        try core.withUnsafeBytes { try disk.write($0, at: 512) }
+        disk.sync()
+    }
+
+    /// Bytes 440–511 of the MBR: disk signature, one bootable Linux partition from 1 MiB to the end, 55 AA.
+    static func masterBootRecordTail(diskSize: UInt64) -> Data {
+        var tail = Data([0x46, 0x45, 0x52, 0x59, 0, 0]) // disk signature "FERY", then 2 reserved bytes
+        let firstSector = UInt32(partitionOffset / 512)
+        let sectors = UInt32((diskSize - partitionOffset) / 512)
+        var entry = Data([0x80, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff])
+        withUnsafeBytes(of: firstSector.littleEndian) { entry.append(contentsOf: $0) }
+        withUnsafeBytes(of: sectors.littleEndian) { entry.append(contentsOf: $0) }
+        tail.append(entry)
+        tail.append(Data(repeating: 0, count: 48))
+        tail.append(contentsOf: [0x55, 0xaa])
+        return tail
+    }
+
+    static func staticBusybox() throws -> String {
+        for candidate in ["/bin/busybox", "/usr/bin/busybox"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            // busybox-static's binary has no program interpreter; the dynamic one needs libc in the guest.
+            if let head = FileManager.default.contents(atPath: candidate)?.prefix(4096), head.range(of: Data("/lib64/ld-linux".utf8)) == nil {
+                return candidate
+            }
+        }
+        throw SandboxError.toolMissing(tool: "busybox (statically linked)", package: "busybox-static", purpose: "provide the base image's userland")
+    }
+
+    /// The newest kernel in /boot whose modules are installed.
+    static func hostKernel() throws -> (version: String, path: String) {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: "/boot")) ?? []
+        let versions = files.filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
+            .filter { FileManager.default.fileExists(atPath: "/lib/modules/\($0)/modules.dep") }
+            .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+        guard let version = versions.last else {
+            throw SandboxError.toolMissing(tool: "a Linux kernel in /boot with its modules", package: "linux-image-amd64", purpose: "boot the base image")
+        }
+        let path = "/boot/vmlinuz-\(version)"
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw SandboxError.baseImage("\(path) is not readable by this user")
+        }
+        return (version, path)
+    }
+
+    /// The module files to load, dependencies first, without repeats.
+    static func moduleFiles(kernelVersion: String, modprobe: String) throws -> [String] {
+        var files: [String] = []
+        for module in modules {
+            let result = try HostCommand.run(modprobe, ["-S", kernelVersion, "--show-depends", module])
+            guard result.status == 0 else {
+                if module == "crc32c_intel" { continue } // an accelerator only; crc32c_generic does the work
+                throw SandboxError.baseImage("kernel \(kernelVersion) has no module \(module): \(result.output)")
+            }
+            for line in result.output.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                guard words.count >= 2, words[0] == "insmod" else { continue } // "builtin …" needs nothing
+                let file = String(words[1])
+                if !files.contains(file) { files.append(file) }
+            }
+        }
+        return files
+    }
+
+    static func initramfs(busybox: String, modules: [String]) throws -> Data {
+        var archive = CPIOArchive()
+        for folder in ["bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules"] { archive.directory(folder) }
+        archive.characterDevice("dev/console", major: 5, minor: 1)
+        archive.file("init", contents: Data(GuestFiles.initramfsInit.utf8), executable: true)
+        archive.file("bin/busybox", contents: try Data(contentsOf: URL(fileURLWithPath: busybox)), executable: true)
+        var order: [String] = []
+        for path in modules {
+            guard path.hasSuffix(".ko") else {
+                throw SandboxError.baseImage("\(path) is compressed; the base image's busybox insmod loads plain .ko files only")
+            }
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            archive.file("lib/modules/\(name).ko", contents: try Data(contentsOf: URL(fileURLWithPath: path)))
+            order.append(name)
+        }
+        archive.file("lib/modules/order", contents: Data((order.joined(separator: "\n") + "\n").utf8))
+        return archive.finish()
+    }
+
+    static func writeRootFileSystem(at root: URL, busybox: String, kernel: String, initramfs: Data) throws {
+        let fileManager = FileManager.default
+        for folder in ["bin", "sbin", "etc/boot.d", "proc", "sys", "dev", "run", "tmp", "var/lib/ferry", "var/log", "var/www", "root", "boot/grub"] {
+            try fileManager.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        func write(_ relative: String, _ text: String, mode: Int = 0o644) throws {
+            let url = root.appendingPathComponent(relative)
+            try Data(text.utf8).write(to: url)
+            try fileManager.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        }
+        try fileManager.copyItem(atPath: busybox, toPath: root.appendingPathComponent("bin/busybox").path)
+        let applets = try HostCommand.check(busybox, ["--list"]).split(separator: "\n").map(String.init)
+        for applet in applets where applet != "busybox" && !applet.contains("/") {
+            try fileManager.createSymbolicLink(atPath: root.appendingPathComponent("bin/\(applet)").path, withDestinationPath: "busybox")
+        }
+        try write("sbin/init", GuestFiles.guestInit, mode: 0o755)
+        try write("etc/udhcpc.script", GuestFiles.dhcpScript, mode: 0o755)
+        try write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+        try write("etc/group", "root:x:0:\n")
+        try write("etc/hostname", "sandbox\n")
+        try write("etc/fstab", "/dev/root / ext4 defaults 0 1\n")
+        try write("boot/grub/grub.cfg", GuestFiles.grubConfig)
+        try fileManager.copyItem(atPath: kernel, toPath: root.appendingPathComponent("boot/vmlinuz").path)
+        try initramfs.write(to: root.appendingPathComponent("boot/initrd.img"))
+    }
+}

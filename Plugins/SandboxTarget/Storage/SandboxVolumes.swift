@@ -1,0 +1,177 @@
+import FerryKit
+import Foundation
+import GRDB
+
+/// Volumes and snapshots are sparse raw files under `sandbox/volumes`; an image is a list of
+/// volumes, the first one its root disk.
+extension SandboxCloud {
+    static let importChunk = 1 << 20
+
+    public func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)? = nil) throws -> ImportedVolume {
+        let id = ResourceID.make(prefix: "vol")
+        let fileName = "\(id).raw"
+        let path = volumesDirectory.appendingPathComponent(fileName).path
+        var parentPath: String?
+        if let parent = request.parent {
+            parentPath = try volumePath(parent.id)
+        }
+        do {
+            let file: SparseFile
+            if let parentPath {
+                try SparseFile.copy(from: parentPath, to: path)
+                file = try SparseFile(path: path, create: false)
+            } else {
+                file = try SparseFile(path: path, create: true)
+            }
+            try file.setSize(request.source.size)
+            let ranges = ByteRange.coalesce(try request.parent == nil || request.changedRanges == nil
+                ? request.source.allocatedRanges() : request.changedRanges!)
+            let total = ranges.reduce(UInt64(0)) { $0 + $1.length }
+            var done: UInt64 = 0, sent: UInt64 = 0
+            var buffer = [UInt8](repeating: 0, count: Self.importChunk)
+            for range in ranges {
+                guard range.end <= request.source.size else {
+                    throw SandboxError.volumeImport(volume: id, reason: "changed range \(range) lies past the end of the source (\(request.source.size) bytes)")
+                }
+                var offset = range.offset
+                while offset < range.end {
+                    let count = Int(min(UInt64(buffer.count), range.end - offset))
+                    try buffer.withUnsafeMutableBytes { try request.source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
+                    let isZero = buffer[0..<count].allSatisfy { $0 == 0 }
+                    if isZero {
+                        // A zero chunk stays a hole in a new volume, and becomes one over a parent's data.
+                        if parentPath != nil { try file.zero(offset: offset, length: UInt64(count)) }
+                    } else {
+                        try buffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
+                        sent += UInt64(count)
+                    }
+                    offset += UInt64(count)
+                    done += UInt64(count)
+                    progress?(TransferProgress(bytesDone: done, bytesTotal: total, bytesSent: sent))
+                }
+            }
+            file.sync()
+            let record = VolumeRecord(
+                id: id, kind: CloudResourceKind.volume.rawValue, name: request.name, sizeBytes: Int64(request.source.size),
+                fileName: fileName, parentID: request.parent?.id, tags: tagsText(request.tags), createdAt: Date()
+            )
+            try database.write { db in try record.insert(db) }
+            return record.model
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    /// A point-in-time copy of a volume, as `snap-…`.
+    public func createSnapshot(volumeID: String, tags: ResourceTags = [:]) throws -> ImportedVolume {
+        let source = try volumeRecord(volumeID)
+        let id = ResourceID.make(prefix: "snap")
+        let fileName = "\(id).raw"
+        let path = volumesDirectory.appendingPathComponent(fileName).path
+        do {
+            try SparseFile.copy(from: volumesDirectory.appendingPathComponent(source.fileName).path, to: path)
+            let record = VolumeRecord(
+                id: id, kind: CloudResourceKind.snapshot.rawValue, name: source.name, sizeBytes: source.sizeBytes,
+                fileName: fileName, parentID: source.id, tags: tagsText(tags), createdAt: Date()
+            )
+            try database.write { db in try record.insert(db) }
+            return record.model
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    public func describeVolumes() throws -> [ImportedVolume] {
+        try database.read { db in try VolumeRecord.order(Column("createdAt")).fetchAll(db).map(\.model) }
+    }
+
+    /// Deletes a volume or snapshot that no image uses.
+    public func deleteVolume(id: String) throws {
+        let record = try volumeRecord(id)
+        try database.write { db in
+            let images = try ImageRecord.fetchAll(db).filter { $0.volumeIDList.contains(id) }.map { "image \($0.id)" }
+            guard images.isEmpty else {
+                throw SandboxError.dependencyViolation(resource: "\(record.kind) \(id)", usedBy: images)
+            }
+            _ = try VolumeRecord.deleteOne(db, key: id)
+        }
+        try? FileManager.default.removeItem(at: volumesDirectory.appendingPathComponent(record.fileName))
+    }
+
+    /// The file of a volume or snapshot.
+    public func volumePath(_ id: String) throws -> String {
+        volumesDirectory.appendingPathComponent(try volumeRecord(id).fileName).path
+    }
+
+    func volumeRecord(_ id: String) throws -> VolumeRecord {
+        let record = try database.read { db in try VolumeRecord.fetchOne(db, key: id) }
+        guard let record else {
+            throw SandboxError.notFound(kind: id.hasPrefix("snap-") ? .snapshot : .volume, id: id)
+        }
+        return record
+    }
+
+    // MARK: Images
+
+    public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume] = [], bootMode: BootMode = .legacyBIOS, tags: ResourceTags = [:]) throws -> MachineImage {
+        guard !name.isEmpty else { throw SandboxError.invalidName(field: "image name", value: name, reason: "must not be empty") }
+        guard bootMode == .legacyBIOS else {
+            throw SandboxError.invalidName(field: "boot mode", value: bootMode.rawValue, reason: "the sandbox boots images with a BIOS bootloader only (LEGACY_BIOS)")
+        }
+        let volumes = [rootVolume] + additionalVolumes
+        for volume in volumes { _ = try volumeRecord(volume.id) }
+        let record = ImageRecord(
+            id: ResourceID.make(prefix: "ami"), name: name, bootMode: bootMode.rawValue,
+            volumeIDs: JSONText.encode(volumes.map(\.id)), tags: tagsText(tags), createdAt: Date()
+        )
+        try database.write { db in try record.insert(db) }
+        return record.model
+    }
+
+    public func describeImages() throws -> [MachineImage] {
+        try database.read { db in try ImageRecord.order(Column("createdAt")).fetchAll(db).map(\.model) }
+    }
+
+    func imageRecord(_ id: String) throws -> ImageRecord {
+        let record = try database.read { db in try ImageRecord.fetchOne(db, key: id) }
+        guard let record else { throw SandboxError.notFound(kind: .image, id: id) }
+        return record
+    }
+
+    /// Deregisters an image that no live instance boots from (their disks are overlays on it).
+    public func deregisterImage(id: String) throws {
+        try database.write { db in
+            guard try ImageRecord.fetchOne(db, key: id) != nil else { throw SandboxError.notFound(kind: .image, id: id) }
+            let users = try InstanceRecord.filter(Column("imageID") == id && Column("state") != InstanceState.terminated.rawValue)
+                .fetchAll(db).map { "instance \($0.id)" }
+            guard users.isEmpty else { throw SandboxError.dependencyViolation(resource: "image \(id)", usedBy: users) }
+            _ = try ImageRecord.deleteOne(db, key: id)
+        }
+    }
+}
+
+extension SandboxTargetAdapter: VolumeImportCapability, ImageCapability {
+    public var supportsIncrementalImport: Bool { true }
+
+    public func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ImportedVolume {
+        try cloud().importVolume(request, progress: progress)
+    }
+
+    public func deleteImportedVolume(id: String) async throws {
+        try cloud().deleteVolume(id: id)
+    }
+
+    public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage {
+        try cloud().registerImage(name: name, rootVolume: rootVolume, additionalVolumes: additionalVolumes, bootMode: bootMode, tags: tags)
+    }
+
+    public func describeImages() async throws -> [MachineImage] {
+        try cloud().describeImages()
+    }
+
+    public func deregisterImage(id: String) async throws {
+        try cloud().deregisterImage(id: id)
+    }
+}

@@ -1,0 +1,111 @@
+import Dispatch
+import Foundation
+
+/// How far a copy has come.
+public struct DiskCopyProgress: Sendable {
+    public var bytesDone: UInt64
+    public var bytesTotal: UInt64
+
+    public init(bytesDone: UInt64, bytesTotal: UInt64) {
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+    }
+}
+
+/// Writes a disk, read from any `BlockReader`, into a new image file.
+public protocol DiskImageWriter: Sendable {
+    /// The format's name ("raw", "qcow2", "vmdk").
+    var format: String { get }
+    func write(_ reader: any BlockReader, to path: String, progress: (@Sendable (DiskCopyProgress) -> Void)?) throws
+}
+
+/// One aligned piece of a disk, read, with the blocks in it that are not all zeros.
+public struct DiskChunk: Sendable {
+    public var offset: UInt64
+    public var bytes: [UInt8]
+    /// Indexes (within the chunk) of the `blockSize` blocks holding a non-zero byte.
+    public var nonZeroBlocks: [Int]
+}
+
+/// Reads the allocated parts of a disk in aligned chunks, several at once (decompressing a
+/// VMDK grain costs more than writing it), and hands them over in disk order. Memory stays
+/// at `concurrency` chunks whatever the disk's size.
+public enum DiskChunks {
+    public static let defaultChunkSize = 4 << 20
+
+    /// Calls `consume` with each chunk that overlaps an allocated range, in order; `work`
+    /// runs beside the reads (compression, for example), concurrently, on the same chunk.
+    public static func forEach<T: Sendable>(
+        in reader: any BlockReader,
+        blockSize: Int,
+        chunkSize: Int = defaultChunkSize,
+        concurrency: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+        work: @escaping @Sendable (DiskChunk) throws -> T,
+        consume: (T, DiskChunk) throws -> Void
+    ) throws {
+        precondition(chunkSize % blockSize == 0)
+        let chunks = ByteRange.blockIndexes(covering: try reader.allocatedRanges(), blockSize: UInt64(chunkSize))
+        var next = 0
+        while next < chunks.count {
+            let batch = Array(chunks[next..<min(next + concurrency, chunks.count)])
+            next += batch.count
+            let results = ResultSlots<(T, DiskChunk)>(count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: batch.count) { slot in
+                results.set(slot) {
+                    let offset = batch[slot] * UInt64(chunkSize)
+                    let count = Int(min(UInt64(chunkSize), reader.size - offset))
+                    let bytes = try reader.read(at: offset, count: count)
+                    let chunk = DiskChunk(offset: offset, bytes: bytes, nonZeroBlocks: nonZeroBlocks(bytes, blockSize: blockSize))
+                    return (try work(chunk), chunk)
+                }
+            }
+            for slot in 0..<batch.count {
+                let (value, chunk) = try results.get(slot)
+                try consume(value, chunk)
+            }
+        }
+    }
+
+    /// The total of the allocated ranges, for progress.
+    public static func allocatedBytes(_ reader: any BlockReader) throws -> UInt64 {
+        try reader.allocatedRanges().reduce(0) { $0 + $1.length }
+    }
+
+    static func nonZeroBlocks(_ bytes: [UInt8], blockSize: Int) -> [Int] {
+        bytes.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count, by: blockSize).enumerated().compactMap { index, start in
+                isZero(UnsafeRawBufferPointer(rebasing: raw[start..<min(start + blockSize, raw.count)])) ? nil : index
+            }
+        }
+    }
+
+    public static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        let words = bytes.count / 8
+        while index < words {
+            if bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) != 0 { return false }
+            index += 1
+        }
+        for byteIndex in (words * 8)..<bytes.count where bytes[byteIndex] != 0 { return false }
+        return true
+    }
+}
+
+/// Results filled in by concurrent iterations, each writing its own slot.
+private final class ResultSlots<T>: @unchecked Sendable {
+    // @unchecked: every slot is written by exactly one iteration, and read only after
+    // concurrentPerform has returned; the lock orders those accesses.
+    private var slots: [Result<T, any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ slot: Int, _ body: () throws -> T) {
+        let result = Result { try body() }
+        lock.withLock { slots[slot] = result }
+    }
+
+    func get(_ slot: Int) throws -> T {
+        try lock.withLock { slots[slot]! }.get()
+    }
+}

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file being written by an image writer: positioned writes, nothing buffered, errors
+/// that name the file.
+public final class OutputFile {
+    public let path: String
+    private var descriptor: Int32
+
+    /// Creates `path`, or truncates it when it exists.
+    public init(creating path: String) throws(DiskImageError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.ioError(path, "create") }
+        self.path = path
+        self.descriptor = fd
+    }
+
+    deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(DiskImageError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.ioError(path, "write at \(offset + UInt64(done))")
+            }
+            done += n
+        }
+    }
+
+    public func write(_ bytes: [UInt8], at offset: UInt64) throws(DiskImageError) {
+        let result: Result<Void, DiskImageError> = bytes.withUnsafeBytes { buffer in
+            do throws(DiskImageError) { try write(buffer, at: offset); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+    }
+
+    /// Sets the file's length; growing it leaves a hole.
+    public func setLength(_ length: UInt64) throws(DiskImageError) {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.ioError(path, "set length to \(length)") }
+    }
+
+    public func close() throws(DiskImageError) {
+        let fd = descriptor
+        descriptor = -1
+        guard Glibc.close(fd) == 0 else { throw Self.ioError(path, "close") }
+    }
+
+    static func ioError(_ path: String, _ operation: String) -> DiskImageError {
+        let code = errno
+        return .io(path: path, operation: operation, errno: code, message: String(cString: strerror(code)))
+    }
+}
