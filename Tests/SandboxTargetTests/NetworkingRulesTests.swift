@@ -160,17 +160,17 @@ struct NetworkingRulesTests {
         }
     }
 
-    @Test func deletingAnAssociatedRouteTableIsRefused() throws {
+    @Test func anAssociatedSubnetCannotBeDeletedButItsRouteTableCanAndTakesTheAssociationAlong() throws {
         let vpc = try cloud.createVPC(cidrBlock: "10.0.0.0/16")
         let subnet = try cloud.createSubnet(vpcID: vpc.id, cidrBlock: "10.0.1.0/24")
         let table = try cloud.createRouteTable(vpcID: vpc.id)
         try cloud.associateRouteTable(routeTableID: table.id, subnetID: subnet.id)
-        #expect(throws: SandboxError.dependencyViolation(resource: "route-table \(table.id)", usedBy: ["subnet \(subnet.id) (association)"])) {
-            try cloud.deleteNetworkResource(CloudResource(kind: .routeTable, id: table.id))
-        }
         #expect(throws: SandboxError.dependencyViolation(resource: "subnet \(subnet.id)", usedBy: ["route table \(table.id) (association)"])) {
             try cloud.deleteNetworkResource(CloudResource(kind: .subnet, id: subnet.id))
         }
+        // The networking contract: a route table is disassociated from its subnets, then deleted.
+        try cloud.deleteNetworkResource(CloudResource(kind: .routeTable, id: table.id))
+        try cloud.deleteNetworkResource(CloudResource(kind: .subnet, id: subnet.id))
     }
 
     @Test func deletingASecurityGroupAnotherGroupReferencesIsRefused() throws {

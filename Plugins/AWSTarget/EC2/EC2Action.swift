@@ -9,6 +9,7 @@ public enum EC2Action: String, CaseIterable, Sendable {
     case deleteInternetGateway = "DeleteInternetGateway"
     case createRouteTable = "CreateRouteTable", createRoute = "CreateRoute", associateRouteTable = "AssociateRouteTable"
     case describeRouteTables = "DescribeRouteTables", deleteRouteTable = "DeleteRouteTable"
+    case disassociateRouteTable = "DisassociateRouteTable"
     case createSecurityGroup = "CreateSecurityGroup", authorizeSecurityGroupIngress = "AuthorizeSecurityGroupIngress"
     case describeSecurityGroups = "DescribeSecurityGroups", deleteSecurityGroup = "DeleteSecurityGroup"
     case createTags = "CreateTags"

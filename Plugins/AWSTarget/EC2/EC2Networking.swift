@@ -115,6 +115,13 @@ extension AWSTargetAdapter: NetworkingCapability {
             }
             _ = try await ec2.call(.deleteInternetGateway, QueryParameters([("InternetGatewayId", resource.id)]))
         case .routeTable:
+            // EC2 refuses to delete an associated table: disassociate it first (not the main one).
+            let table = try await ec2.describe(.describeRouteTables, QueryParameters([("RouteTableId.1", resource.id)]), list: "routeTableSet").first
+            for association in table?.items("associationSet") ?? [] where association.string("main") != "true" {
+                if let id = association.string("routeTableAssociationId") {
+                    _ = try await ec2.call(.disassociateRouteTable, QueryParameters([("AssociationId", id)]))
+                }
+            }
             _ = try await ec2.call(.deleteRouteTable, QueryParameters([("RouteTableId", resource.id)]))
         case .securityGroup:
             try await refuseWhileInstancesUse(resource, filter: "instance.group-id")

@@ -202,10 +202,11 @@ extension SandboxCloud {
                 table.routeList.first { $0.target == resource.id }.map { "route table \(table.id) (route to \($0.destinationCIDR))" }
             }
         case .routeTable:
-            guard let table = try RouteTableRecord.fetchOne(db, key: resource.id) else {
+            // Its subnet associations go with it, as the networking contract says.
+            guard try RouteTableRecord.fetchOne(db, key: resource.id) != nil else {
                 throw SandboxError.notFound(kind: .routeTable, id: resource.id)
             }
-            return table.subnetIDList.map { "subnet \($0) (association)" }
+            return []
         case .securityGroup:
             guard try SecurityGroupRecord.fetchOne(db, key: resource.id) != nil else {
                 throw SandboxError.notFound(kind: .securityGroup, id: resource.id)

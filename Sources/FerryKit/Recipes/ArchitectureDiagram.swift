@@ -22,6 +22,7 @@ public struct ArchitectureDiagram: Sendable {
         var detail: String
         var children: [Box] = []
         var role: String = ""
+        var note: String = ""
     }
 
     /// The detail a resource was recorded with (JSON object), as strings.
@@ -42,7 +43,9 @@ public struct ArchitectureDiagram: Sendable {
             var vpcs: [Box] = []
             for vpc in records(.vpc) where vpc.environment == environment {
                 let a = attributes[vpc.resource.id] ?? [:]
-                var box = Box(id: vpc.resource.id, label: a["name"] ?? vpc.resource.id, detail: "\(vpc.resource.id) \(a["cidr"] ?? "")")
+                let groups = records(.securityGroup).filter { attributes[$0.resource.id]?["vpc"] == vpc.resource.id }.map { attributes[$0.resource.id]?["name"] ?? $0.resource.id }
+                var box = Box(id: vpc.resource.id, label: a["name"] ?? vpc.resource.id, detail: "\(vpc.resource.id) \(a["cidr"] ?? "")",
+                              note: groups.isEmpty ? "" : "security groups: " + groups.joined(separator: ", "))
                 for subnet in records(.subnet) where attributes[subnet.resource.id]?["vpc"] == vpc.resource.id {
                     let s = attributes[subnet.resource.id] ?? [:]
                     var subnetBox = Box(id: subnet.resource.id, label: s["name"] ?? "subnet", detail: "\(subnet.resource.id) \(s["cidr"] ?? "")")
@@ -74,11 +77,11 @@ public struct ArchitectureDiagram: Sendable {
         var x = margin
         var maxHeight = 0
         for (title, vpcs) in panels {
-            var y = 90
+            var y = 104
             var panelBody: [String] = []
             for vpc in vpcs {
                 let top = y
-                y += 44
+                y += vpc.note.isEmpty ? 44 : 58
                 var inner: [String] = []
                 for subnet in vpc.children {
                     let subnetTop = y
@@ -103,6 +106,7 @@ public struct ArchitectureDiagram: Sendable {
                 panelBody.append(rect(x + 20, top, vpcWidth, y - top, fill: "#f7fbf7", stroke: "#3b8a3b", radius: 10))
                 panelBody.append(text(x + 32, top + 20, vpc.label, size: 15, weight: "bold", colour: "#1f5f1f"))
                 panelBody.append(text(x + 32, top + 36, vpc.detail, size: 11, colour: "#1f5f1f"))
+                if !vpc.note.isEmpty { panelBody.append(text(x + 32, top + 50, vpc.note, size: 11, colour: "#8a5a00")) }
                 panelBody += inner
                 y += 16
             }
@@ -111,8 +115,8 @@ public struct ArchitectureDiagram: Sendable {
                 y += 30
             }
             let height = max(y, 160)
-            out.append(rect(x, 50, vpcWidth + 40, height - 40, fill: "#ffffff", stroke: "#999", radius: 12))
-            out.append(text(x + 14, 72, title, size: 16, weight: "bold"))
+            out.append(rect(x, 56, vpcWidth + 40, height - 46, fill: "#ffffff", stroke: "#999", radius: 12))
+            out.append(text(x + 14, 80, title, size: 16, weight: "bold"))
             out += panelBody
             maxHeight = max(maxHeight, height)
             x += vpcWidth + 40 + margin
@@ -151,7 +155,8 @@ public struct ArchitectureDiagram: Sendable {
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="Helvetica, Arial, sans-serif">
         <defs><marker id="head" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="context-stroke"/></marker></defs>
         <rect width="100%" height="100%" fill="#fafafa"/>
-        \(text(margin, 30, "\(recipe.title) — after step \(step): \(stepTitle)", size: 18, weight: "bold"))
+        \(text(margin, 26, recipe.title, size: 17, weight: "bold"))
+        \(text(margin, 44, "after step \(step) of \(recipe.steps.count): \(stepTitle)", size: 13, colour: "#555"))
 
         """
         svg += (out + arrows).joined(separator: "\n")

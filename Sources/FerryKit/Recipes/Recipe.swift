@@ -45,6 +45,8 @@ public struct RecipeStep: Sendable {
     public var inputs: [String: RecipeInput]
     public var checks: [RecipeCheck]
     public var location: RecipeLocation
+    /// Where the action is named, for errors.
+    public var actionLocation: RecipeLocation
     /// Where each input is written, for errors.
     public var inputLocations: [String: RecipeLocation]
 

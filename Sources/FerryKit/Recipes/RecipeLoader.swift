@@ -197,7 +197,8 @@ struct NodeReader {
             }
         }
         return RecipeStep(id: id, title: title, explanation: explanation, action: action, environment: environment,
-                          inputs: inputs, checks: checks, location: location(node), inputLocations: inputLocations)
+                          inputs: inputs, checks: checks, location: location(node), actionLocation: location(entries["action"] ?? node),
+                          inputLocations: inputLocations)
     }
 
     /// A value with no references (defaults).

@@ -21,7 +21,7 @@ public struct RecipeValidator: Sendable {
             }
             seen[step.id] = index
             guard let action = actions.action(named: step.action) else {
-                problems.append(RecipeProblem(location: step.location, field: "\(field).action", message: "unknown action '\(step.action)' (known: \(actions.names.joined(separator: ", ")))"))
+                problems.append(RecipeProblem(location: step.actionLocation, field: "\(field).action", message: "unknown action '\(step.action)' (known: \(actions.names.joined(separator: ", ")))"))
                 continue
             }
             outputsByStep[step.id] = action.outputs

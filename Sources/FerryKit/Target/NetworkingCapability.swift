@@ -11,7 +11,8 @@ public protocol NetworkingCapability: Adapter {
     func createSecurityGroup(vpcID: String, name: String, description: String, tags: ResourceTags) async throws -> SecurityGroup
     func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws
     func describeNetworks() async throws -> NetworkInventory
-    /// Deletes a VPC, subnet, gateway (detaching it first), route table or security group;
-    /// refuses with a dependency error while something still uses it.
+    /// Deletes a VPC, subnet, internet gateway (detaching it first), route table
+    /// (disassociating it from its subnets first) or security group; refuses with a
+    /// dependency error while something else still uses it.
     func deleteNetworkResource(_ resource: CloudResource) async throws
 }
