@@ -18,6 +18,7 @@ struct Ferry: AsyncParsableCommand {
             SourceCommand.self,
             DoctorCommand.self,
             DiskCommand.self,
+            SandboxCommand.self,
         ]
     )
 }
