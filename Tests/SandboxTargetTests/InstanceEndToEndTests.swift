@@ -2,6 +2,9 @@ import FerryKit
 import Foundation
 import SandboxTarget
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Real guests under QEMU: one at a time, each killed before the test ends.
 @Suite(.serialized)
@@ -38,6 +41,21 @@ struct InstanceEndToEndTests {
         #expect(try HTTP.get(endpoint.port, "/").body.contains("Hello from the source"))
         #expect(try HTTP.get(endpoint.port, postPath).body.contains("Written on the instance's own disk."))
 
+        // A requested address is checked against the subnet and the other instances; nothing is recorded.
+        await #expect(throws: SandboxError.privateIPInUse(ip: "10.0.1.4", instanceID: source.id)) {
+            try await adapter.launchInstance(imageID: image.id, settings: Self.settings(settings, ip: "10.0.1.4"), userData: nil, name: nil)
+        }
+        await #expect(throws: SandboxError.privateIPOutsideSubnet(ip: "10.0.2.9", subnetID: subnet.id, cidr: "10.0.1.0/24")) {
+            try await adapter.launchInstance(imageID: image.id, settings: Self.settings(settings, ip: "10.0.2.9"), userData: nil, name: nil)
+        }
+        await #expect(throws: SandboxError.privateIPReserved(ip: "10.0.1.2", subnetID: subnet.id)) {
+            try await adapter.launchInstance(imageID: image.id, settings: Self.settings(settings, ip: "10.0.1.2"), userData: nil, name: nil)
+        }
+        #expect(try await adapter.describeInstances().map(\.id) == [source.id])
+        await #expect(throws: SandboxError.dependencyViolation(resource: "subnet \(subnet.id)", usedBy: ["instance \(source.id)"])) {
+            try await adapter.deleteNetworkResource(CloudResource(kind: .subnet, id: subnet.id))
+        }
+
         let pid = try #require(Self.qemuPIDs(instanceID: source.id).first)
         let peakKiB = Self.peakMemoryKiB(pid: pid)
         print("sandbox measure: launch → first HTTP 200 in \(String(format: "%.1f", firstHTTP200)) s; QEMU peak RSS \(peakKiB / 1024) MiB (t3.micro, 256 MiB guest)")
@@ -45,6 +63,16 @@ struct InstanceEndToEndTests {
         // Its disk, as a staging snapshot would hold it, imported as a volume.
         _ = try await adapter.stopInstance(id: source.id)
         #expect(Self.qemuPIDs(instanceID: source.id).isEmpty)
+        #expect(try await adapter.describeInstance(id: source.id).state == .stopped)
+
+        // Its host port taken by another program: start says so and starts nothing.
+        let squatter = try #require(Self.listen(port: endpoint.port))
+        await #expect(throws: SandboxError.hostPortTaken(port: endpoint.port, instanceID: source.id)) {
+            try await adapter.startInstance(id: source.id)
+        }
+        close(squatter)
+        #expect(Self.qemuPIDs(instanceID: source.id).isEmpty)
+
         let exported = workspace.root.appendingPathComponent("exported.raw").path
         try cloud.exportDisk(instanceID: source.id, to: exported)
         let terminated = try await adapter.terminateInstance(id: source.id)
@@ -65,6 +93,62 @@ struct InstanceEndToEndTests {
         #expect(try cloud.waitForFirstBoot(id: target.id, timeout: 60) == .succeeded)
         _ = try await adapter.terminateInstance(id: target.id)
         #expect(Self.qemuPIDs(instanceID: target.id).isEmpty)
+    }
+
+    @Test func aGuestThatNeverBootsTimesOutAndADeadProcessIsReportedLeavingNothing() async throws {
+        let workspace = try TestWorkspace()
+        let cloud = workspace.cloud
+        let adapter = workspace.adapter
+        // A blank disk: the BIOS finds nothing to boot.
+        let blank = MemoryDisk(bytes: [UInt8](repeating: 0, count: 1 << 20), allocated: [])
+        let volume = try await adapter.importVolume(VolumeImportRequest(name: "blank", source: blank), progress: nil)
+        let image = try await adapter.registerImage(name: "blank", rootVolume: volume, additionalVolumes: [], bootMode: .legacyBIOS, tags: [:])
+
+        let silent = try await adapter.launchInstance(imageID: image.id, settings: LaunchSettings(instanceType: "t3.nano"), userData: nil, name: nil)
+        #expect {
+            try cloud.waitForFirstBoot(id: silent.id, timeout: 5)
+        } throws: { error in
+            guard case .firstBootTimeout(let id, 5, _) = error as? SandboxError else { return false }
+            return id == silent.id
+        }
+        #expect(try await adapter.describeInstance(id: silent.id).state == .terminated)
+        #expect(Self.qemuPIDs(instanceID: silent.id).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: cloud.directory.appendingPathComponent("instances/\(silent.id)").path))
+
+        let doomed = try await adapter.launchInstance(imageID: image.id, settings: LaunchSettings(instanceType: "t3.nano"), userData: nil, name: nil)
+        let pid = try #require(Self.qemuPIDs(instanceID: doomed.id).first)
+        kill(pid, SIGKILL)
+        for _ in 0..<50 where !Self.qemuPIDs(instanceID: doomed.id).isEmpty { usleep(100_000) }
+        #expect(try await adapter.describeInstance(id: doomed.id).state == .stopped)
+        #expect {
+            try cloud.waitForFirstBoot(id: doomed.id, timeout: 5)
+        } throws: { error in
+            guard case .processDied(let id, _) = error as? SandboxError else { return false }
+            return id == doomed.id
+        }
+        #expect(try await adapter.describeInstance(id: doomed.id).state == .terminated)
+    }
+
+    static func settings(_ base: LaunchSettings, ip: String) -> LaunchSettings {
+        var settings = base
+        settings.privateIPPolicy = .fixed(ip)
+        return settings
+    }
+
+    /// A listener on 127.0.0.1:`port`, as another program would hold it.
+    static func listen(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 1) == 0 else { close(fd); return nil }
+        return fd
     }
 
     /// Pids of live QEMU processes whose command line names `instanceID`.

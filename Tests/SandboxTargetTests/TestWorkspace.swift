@@ -1,6 +1,9 @@
 import FerryKit
 import Foundation
 import SandboxTarget
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A fresh workspace in a temporary folder, removed (with every sandbox process) at the end.
 final class TestWorkspace {
@@ -24,6 +27,7 @@ final class TestWorkspace {
 /// The base image disk, built once per test run and copied into each workspace that needs it.
 enum BaseImageCache {
     private static let built: Result<String, any Error> = {
+        removeStaleCaches()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-sandbox-base-\(getpid())", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -36,6 +40,15 @@ enum BaseImageCache {
     }()
 
     static func disk() throws -> String { try built.get() }
+
+    /// Caches of earlier runs whose process has ended.
+    private static func removeStaleCaches() {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("ferry-sandbox-base-") {
+            guard let pid = Int32(name.dropFirst("ferry-sandbox-base-".count)), kill(pid, 0) != 0 else { continue }
+            try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+        }
+    }
 
     /// Registers a copy of the cached disk as the base image of `cloud`.
     static func register(in cloud: SandboxCloud) throws -> MachineImage {

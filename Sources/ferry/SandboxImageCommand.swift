@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct SandboxImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "The sandbox's machine images.",
+        subcommands: [SandboxImageBuildCommand.self]
+    )
+}

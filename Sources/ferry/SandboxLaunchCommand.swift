@@ -1,0 +1,62 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+import SandboxTarget
+
+struct SandboxLaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Launch an instance from an image and wait for its first boot.",
+        discussion: "Without --subnet the instance goes into the sandbox's default VPC, whose default security group opens TCP 22 and 80."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The image id (ami-…); see `ferry sandbox images`.")
+    var image: String
+
+    @Option(name: .customLong("user-data"), help: ArgumentHelp("A script the guest runs at its first boot.", valueName: "file"))
+    var userData: String?
+
+    @Flag(help: "Use the built-in WordPress-like blog as user data.")
+    var wordpress = false
+
+    @Option(name: .customLong("instance-type"), help: "The instance type (memory and vCPUs), e.g. t3.micro.")
+    var instanceType = "t3.micro"
+
+    @Option(help: "The subnet id (subnet-…).")
+    var subnet: String?
+
+    @Option(name: .customLong("security-group"), help: "A security group id (sg-…); repeat for several.")
+    var securityGroups: [String] = []
+
+    @Option(name: .customLong("private-ip"), help: "A private IP address inside the subnet.")
+    var privateIP: String?
+
+    @Option(help: "A name for the instance.")
+    var name: String?
+
+    @Flag(name: .customLong("no-wait"), help: "Return once QEMU has started, without waiting for the first boot.")
+    var noWait = false
+
+    func run() throws {
+        if wordpress, userData != nil { throw ValidationError("give --user-data or --wordpress, not both") }
+        let script: String? = try wordpress ? SandboxUserData.wordPress : userData.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read user data file \(path)") }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let sandbox = try global.openSandbox()
+        let settings = LaunchSettings(
+            instanceType: instanceType, subnetID: subnet, securityGroupIDs: securityGroups,
+            privateIPPolicy: privateIP.map { .fixed($0) } ?? .automatic
+        )
+        let started = Date()
+        let instance = try sandbox.launchInstance(imageID: image, settings: settings, userData: script, name: name)
+        if global.output == .text { print("Launched \(instance.id) at \(instance.privateIPAddress ?? "-"); waiting for its first boot…") }
+        if !noWait { try sandbox.waitForFirstBoot(id: instance.id) }
+        let status = try sandbox.instanceStatus(id: instance.id)
+        if global.output == .json { return try Output.json(status) }
+        if !noWait { print("First boot \(status.firstBoot.rawValue) after \(Int(Date().timeIntervalSince(started))) s.") }
+        for port in status.forwardedPorts { print("  guest port \(port.guestPort) → 127.0.0.1:\(port.hostPort)") }
+    }
+}
