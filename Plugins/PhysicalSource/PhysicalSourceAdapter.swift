@@ -37,8 +37,11 @@ public struct PhysicalSourceAdapter: SourceAdapter {
         return [facts]
     }
 
+    /// A raw image or device; a qcow2 file (a KVM host's disk, a sandbox instance's) is read
+    /// through its clusters.
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
-        try RawDiskReader(path: disk.locator)
+        if QCOW2Reader.isQCOW2(path: disk.locator) { return try QCOW2Reader(path: disk.locator) }
+        return try RawDiskReader(path: disk.locator)
     }
 
     /// What a raw image tells about its machine: its one disk with the size and partition

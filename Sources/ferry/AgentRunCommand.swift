@@ -71,7 +71,7 @@ enum AgentDisks {
         if let hostname { facts.hostname = hostname }
         if !paths.isEmpty {
             facts.disks = try paths.map { path in
-                let reader = try RawDiskReader(path: path)
+                let reader = try physical.openDisk(DiskFacts(name: path, sizeBytes: 0, locator: path), configuration: configuration)
                 return DiskFacts(name: path, sizeBytes: reader.size, locator: path, isBoot: path == paths.first)
             }
         }
