@@ -66,6 +66,10 @@ public struct AdapterRegistry: Sendable {
         try capability(.compute, of: name, as: (any ComputeCapability).self)
     }
 
+    public func instanceDisks(of name: String) throws(AdapterError) -> any InstanceDiskCapability {
+        try capability(.instanceDisks, of: name, as: (any InstanceDiskCapability).self)
+    }
+
     /// The adapter `name` as `type`, when it declares `capability` and its work is built;
     /// otherwise an error that says what is missing and which adapters have it.
     public func capability<T>(_ capability: Capability, of name: String, as type: T.Type) throws(AdapterError) -> T {
@@ -90,6 +94,7 @@ public struct AdapterRegistry: Sendable {
         case .volumeImport: return adapter is any VolumeImportCapability
         case .images: return adapter is any ImageCapability
         case .compute: return adapter is any ComputeCapability
+        case .instanceDisks: return adapter is any InstanceDiskCapability
         }
     }
 }

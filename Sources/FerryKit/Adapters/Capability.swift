@@ -17,11 +17,13 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
     case images
     /// Launches, describes, stops and terminates instances (`ComputeCapability`).
     case compute
+    /// Tells where an instance's disks are on this machine, for an agent (`InstanceDiskCapability`).
+    case instanceDisks = "instance-disks"
 
     public var kind: AdapterKind {
         switch self {
         case .discovery, .blockRead, .changeTracking: return .source
-        case .networking, .identity, .volumeImport, .images, .compute: return .target
+        case .networking, .identity, .volumeImport, .images, .compute, .instanceDisks: return .target
         }
     }
 
@@ -35,6 +37,7 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
         case .volumeImport: return "VolumeImportCapability"
         case .images: return "ImageCapability"
         case .compute: return "ComputeCapability"
+        case .instanceDisks: return "InstanceDiskCapability"
         }
     }
 

@@ -22,6 +22,14 @@ public struct RecipeContext: Sendable {
         try store.recordResource(run: runID, step: stepID, environment: environment ?? self.environment.role, resource: resource, detail: detail)
     }
 
+    /// Marks a resource this run created as removed by the step itself (a test instance
+    /// terminated on the way to cutover), so that destroy does not look for it again.
+    public func destroyedRecorded(_ resource: CloudResource) throws {
+        for record in try store.run(runID).resources where record.resource == resource && record.destroyedAt == nil {
+            try store.markDestroyed(sequence: record.sequence)
+        }
+    }
+
     /// A line of progress for the person watching.
     public func progress(_ text: String) { report(text) }
 
@@ -51,6 +59,7 @@ public struct RecipeEnvironmentAccess: Sendable {
     public func volumeImport() throws -> any VolumeImportCapability { try registry.volumeImport(of: adapterName) }
     public func images() throws -> any ImageCapability { try registry.images(of: adapterName) }
     public func compute() throws -> any ComputeCapability { try registry.compute(of: adapterName) }
+    public func instanceDisks() throws -> any InstanceDiskCapability { try registry.instanceDisks(of: adapterName) }
 
     /// What `capabilities` the adapter lacks, in words; nil when it has them all.
     public func missing(_ capabilities: [Capability]) -> String? {

@@ -274,6 +274,17 @@ public final class StagingStore: Sendable {
         return (doomed, try collectGarbage())
     }
 
+    /// Deletes every snapshot and the replica of a server (after finalize), then the chunks
+    /// nothing refers to any more.
+    @discardableResult
+    public func deleteSnapshots(sourceServerID: String) throws -> GarbageCollectionReport {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM snapshot WHERE sourceServerID = ?", arguments: [sourceServerID])
+            try db.execute(sql: "DELETE FROM replicaBlock WHERE sourceServerID = ?", arguments: [sourceServerID])
+        }
+        return try collectGarbage()
+    }
+
     /// Removes chunks that no snapshot and no replica refers to, deletes segment files left
     /// with nothing live and rewrites the ones that are mostly garbage.
     public func collectGarbage() throws -> GarbageCollectionReport {

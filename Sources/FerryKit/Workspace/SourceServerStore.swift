@@ -98,6 +98,14 @@ public struct SourceServerStore: Sendable {
         }
     }
 
+    /// The source server an agent registered as, if it has.
+    public func find(agentIdentity: String) throws -> SourceServer? {
+        try database.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT sourceServerID FROM agentRegistration WHERE identity = ?", arguments: [agentIdentity]) else { return nil }
+            return try Self.fetch(id: id, in: db)
+        }
+    }
+
     /// The lifecycle changes of one server, oldest first.
     public func history(of id: String) throws -> [LifecycleTransitionRecord] {
         try database.read { db in

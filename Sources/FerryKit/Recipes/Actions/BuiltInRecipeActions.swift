@@ -6,6 +6,14 @@ extension RecipeActionRegistry {
             CreateSecurityGroupAction(),
             LaunchInstanceAction(),
             VerifyHTTPAction(),
+            FindImageAction(),
+            PublishPostAction(),
+            StartReplicationServerAction(),
+            InstallAgentAction(),
+            WaitForReplicationAction(),
+            LaunchFromSnapshotAction(),
+            MarkReadyForCutoverAction(),
+            FinalizeCutoverAction(),
         ])
     }
 }

@@ -1,0 +1,23 @@
+/// Finds an image by name: the sandbox's base image, or an AMI a consultant names.
+public struct FindImageAction: RecipeAction {
+    public init() {}
+
+    public let name = "image.find"
+    public let summary = "Find an image by name"
+    public let inputs = [RecipeActionInput("name", .string, help: "the image's name")]
+    public let outputs = ["image_id"]
+    public let requiredCapabilities: [Capability] = [.images]
+
+    public func plan(_ inputs: RecipeInputs) -> [String] { ["look up image \(inputs.optionalString("name") ?? "?")"] }
+
+    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+        let name = try inputs.string("name")
+        let images = try await context.environment.images().describeImages()
+        guard let image = images.last(where: { $0.name == name }) else {
+            let known = images.map(\.name).joined(separator: ", ")
+            throw RecipeInputError.invalid(name: "name", reason: "no image named '\(name)' on \(context.environment.adapterName) (images: \(known.isEmpty ? "none" : known)); on the sandbox, `ferry sandbox image build` makes the base image")
+        }
+        context.progress("image \(name): \(image.id)")
+        return ["image_id": .string(image.id)]
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Installs the agent "on" a source instance: `ferry agent --continuous` as a background
+/// process that reads the instance's disks while it runs and replicates them to the server
+/// with the project's token.
+public struct InstallAgentAction: RecipeAction {
+    public init() {}
+
+    public let name = "agent.install"
+    public let summary = "Install the replication agent on a source machine and start continuous replication"
+    public let inputs = [
+        RecipeActionInput("instance_id", .string, help: "the source instance"),
+        RecipeActionInput("server", .string, help: "the replication server's host:port"),
+        RecipeActionInput("hostname", .string, help: "the source machine's name"),
+        RecipeActionInput("subnet_id", .string, help: "the source instance's subnet (for diagrams)"),
+        RecipeActionInput("interval_seconds", .integer, default: .integer(5), help: "seconds between passes (sooner when the disk changes)"),
+    ]
+    public let outputs = ["agent_identity", "pid", "disks"]
+    public let requiredCapabilities: [Capability] = [.instanceDisks]
+
+    public func plan(_ inputs: RecipeInputs) -> [String] {
+        ["install the agent on \(inputs.optionalString("instance_id") ?? "?"), replicating to \(inputs.optionalString("server") ?? "?")"]
+    }
+
+    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+        let instance = try inputs.string("instance_id")
+        let disks = try await context.environment.instanceDisks().instanceDisks(instanceID: instance)
+        for disk in disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }
+        let token = try AgentTokenStore(workspace: context.workspace)
+        try token.createIfMissing()
+        let identity = "\(try inputs.string("hostname"))-\(instance)"
+        let log = context.runDirectory.appendingPathComponent("agent-\(instance).log")
+        try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
+        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, [
+            "agent", "--server", try inputs.string("server"), "--continuous", "--interval", String(try inputs.integer("interval_seconds")),
+            "--identity", identity, "--hostname", try inputs.string("hostname"), "--output", "json",
+        ] + disks.flatMap { ["--disk", $0.locator] }, environment: ["FERRY_AGENT_TOKEN": try token.read().reveal()], log: log)
+        try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
+            "name": "agent on \(try inputs.string("hostname"))", "role": "agent", "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
+        ]))
+        context.progress("agent \(pid) installed on \(instance), replicating to \(try inputs.string("server"))")
+        return ["agent_identity": .string(identity), "pid": .integer(Int(pid)), "disks": .integer(disks.count)]
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Starts the replication server in the staging area: `ferry replication-server` as a
+/// background process of this workspace, on a port of this machine.
+public struct StartReplicationServerAction: RecipeAction {
+    public init() {}
+
+    public let name = "replication.start-server"
+    public let summary = "Start the replication server that receives the agents' blocks (TCP 1500 on a real network)"
+    public let inputs = [
+        RecipeActionInput("subnet_id", .string, help: "the staging subnet it stands in"),
+        RecipeActionInput("listen", .string, default: .string("127.0.0.1:0"), help: "address to listen on (port 0: any free port)"),
+    ]
+    public let outputs = ["address", "pid"]
+    public let requiredCapabilities: [Capability] = []
+
+    public func plan(_ inputs: RecipeInputs) -> [String] {
+        ["start a replication server in \(inputs.optionalString("subnet_id") ?? "?") listening on \(inputs.optionalString("listen") ?? "")"]
+    }
+
+    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+        try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
+        let log = context.runDirectory.appendingPathComponent("replication-server.log")
+        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, [
+            "replication-server", "--workspace", context.workspace.root.path, "--listen", try inputs.string("listen"),
+            "--stall-after", "20", "--disconnect-after", "60",
+        ], log: log)
+        try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
+            "name": "replication server", "role": "replication-server", "subnet": try inputs.string("subnet_id"), "log": log.path,
+        ]))
+        // The server prints its address once it listens.
+        for _ in 0..<200 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on ") }),
+               let address = line.components(separatedBy: "listening on ").last?.split(separator: " ").first {
+                context.progress("replication server \(pid) listening on \(address)")
+                return ["address": .string(String(address)), "pid": .integer(Int(pid))]
+            }
+            guard BackgroundProcess.isRunning(pid) else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).joined(separator: "\n")
+        throw RecipeInputError.invalid(name: "listen", reason: "the replication server did not start listening; its log says:\n\(tail)")
+    }
+}

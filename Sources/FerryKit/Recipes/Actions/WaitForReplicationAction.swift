@@ -1,0 +1,49 @@
+import Foundation
+
+/// Waits until an agent's machine is registered, its initial sync is complete (READY_FOR_TEST)
+/// and replication is continuous, showing bytes, rate and ETA meanwhile.
+public struct WaitForReplicationAction: RecipeAction {
+    public init() {}
+
+    public let name = "replication.wait"
+    public let summary = "Wait for initial sync, then continuous replication"
+    public let inputs = [
+        RecipeActionInput("agent_identity", .string, help: "the agent's machine identity"),
+        RecipeActionInput("after", .string, default: .string(""), help: "an ISO 8601 time: also wait for a snapshot taken after it"),
+        RecipeActionInput("timeout_seconds", .integer, default: .integer(900), help: "how long to wait"),
+    ]
+    public let outputs = ["source_server_id", "snapshot_id", "seconds", "replicated_bytes"]
+    public let requiredCapabilities: [Capability] = []
+
+    public func plan(_ inputs: RecipeInputs) -> [String] { ["wait until \(inputs.optionalString("agent_identity") ?? "?") is replicated and continuous"] }
+
+    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+        let identity = try inputs.string("agent_identity")
+        let after = inputs.optionalString("after").flatMap { $0.isEmpty ? nil : ISO8601DateFormatter().date(from: $0) }
+        let started = Date()
+        let deadline = started.addingTimeInterval(TimeInterval(try inputs.integer("timeout_seconds")))
+        let servers = context.workspace.sourceServers
+        let store = try StagingStore(workspace: context.workspace)
+        var lastReport = Date.distantPast
+        while Date() < deadline {
+            if let server = try servers.find(agentIdentity: identity) {
+                let m = server.replicationMetrics
+                if Date().timeIntervalSince(lastReport) >= 2 {
+                    lastReport = Date()
+                    let eta = m.etaSeconds.map { String(format: ", ETA %.0f s", $0) } ?? ""
+                    context.progress("\(server.id): \(server.dataReplicationState.rawValue), \(m.replicatedBytes >> 20) of \(m.totalBytes >> 20) MiB, backlog \(m.backlogBytes >> 20) MiB\(eta)\(m.lagSeconds.map { String(format: ", lag %.1f s", $0) } ?? "")")
+                }
+                let latest = try store.snapshots(sourceServerID: server.id).first
+                if server.lifecycleState != .notReady, server.dataReplicationState == .continuous, let latest,
+                   after.map({ latest.takenAt > $0 }) ?? true {
+                    let seconds = Int(Date().timeIntervalSince(started).rounded())
+                    context.progress("\(server.id) is \(server.lifecycleState.rawValue), replication \(server.dataReplicationState.rawValue); latest snapshot \(latest.id)")
+                    return ["source_server_id": .string(server.id), "snapshot_id": .string(latest.id), "seconds": .integer(seconds),
+                            "replicated_bytes": .integer(Int(m.replicatedBytes))]
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw RecipeInputError.invalid(name: "agent_identity", reason: "\(identity) was not replicated within the timeout; see the agent's log in \(context.runDirectory.path)")
+    }
+}
