@@ -48,7 +48,7 @@ public struct AWSTargetAdapter: Adapter {
             kind: .target,
             version: "0.2.0",
             summary: "AWS and AWS-compatible clouds over EC2, EBS direct APIs, IAM and STS (SigV4)",
-            capabilities: [.volumeImport],
+            capabilities: [.networking, .identity, .volumeImport, .images, .compute],
             options: [
                 AdapterOption(name: "region", type: .string, help: "region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)"),
                 AdapterOption(name: "profile", type: .string, help: "profile in ~/.aws/config (default: AWS_PROFILE or 'default')"),

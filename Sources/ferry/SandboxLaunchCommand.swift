@@ -56,6 +56,9 @@ struct SandboxLaunchCommand: ParsableCommand {
         if !noWait { try sandbox.waitForFirstBoot(id: instance.id) }
         let status = try sandbox.instanceStatus(id: instance.id)
         if global.output == .json { return try Output.json(status) }
+        if status.firstBoot == .failed {
+            throw ValidationError("\(instance.id) booted but its user data failed; see `ferry sandbox console \(instance.id)`")
+        }
         if !noWait { print("First boot \(status.firstBoot.rawValue) after \(Int(Date().timeIntervalSince(started))) s.") }
         for port in status.forwardedPorts { print("  guest port \(port.guestPort) → 127.0.0.1:\(port.hostPort)") }
     }

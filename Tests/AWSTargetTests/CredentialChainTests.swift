@@ -114,3 +114,19 @@ import FerryKit
         #expect(settings.endpoint(for: .sts).absoluteString == "http://127.0.0.1:9")
     }
 }
+
+/// The adapter registers with exactly the capabilities it implements.
+@Suite struct AWSAdapterRegistrationTests {
+    @Test("the registry accepts the adapter and hands out each declared capability")
+    func registers() throws {
+        var registry = AdapterRegistry()
+        try registry.register(AWSTargetAdapter(environment: [:]))
+        #expect(registry.adapters(kind: .target).map(\.name) == ["aws"])
+        _ = try registry.networking(of: "aws")
+        _ = try registry.identity(of: "aws")
+        _ = try registry.volumeImport(of: "aws")
+        _ = try registry.images(of: "aws")
+        _ = try registry.compute(of: "aws")
+        #expect(try registry.volumeImport(of: "aws").supportsIncrementalImport)
+    }
+}

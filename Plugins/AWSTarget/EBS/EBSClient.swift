@@ -78,11 +78,11 @@ struct EBSClient: Sendable {
         repeat {
             var query: [(name: String, value: String)] = [(name: "maxResults", value: "10000")]
             if let token { query.append((name: "pageToken", value: token)) }
-            let answer = try object(await send(.listSnapshotBlocks, method: "GET", path: "/snapshots/\(snapshotID)/blocks", query: query), .listSnapshotBlocks)
-            listing.blocks += try Self.parseBlocks(answer)
-            listing.blockSize = listing.blockSize ?? Self.integer(answer["BlockSize"])
-            listing.volumeSizeGiB = listing.volumeSizeGiB ?? Self.integer(answer["VolumeSize"])
-            token = answer["NextToken"] as? String
+            let page = try Self.parseBlockPage(await send(.listSnapshotBlocks, method: "GET", path: "/snapshots/\(snapshotID)/blocks", query: query))
+            listing.blocks += page.listing.blocks
+            listing.blockSize = listing.blockSize ?? page.listing.blockSize
+            listing.volumeSizeGiB = listing.volumeSizeGiB ?? page.listing.volumeSizeGiB
+            token = page.nextToken
         } while token != nil
         listing.blocks.sort { $0.index < $1.index }
         return listing
@@ -100,6 +100,15 @@ struct EBSClient: Sendable {
             throw malformed(.getSnapshotBlock, "block \(index) of \(snapshotID) does not match its checksum")
         }
         return data
+    }
+
+    /// One page of ListSnapshotBlocks.
+    static func parseBlockPage(_ data: Data) throws -> (listing: BlockListing, nextToken: String?) {
+        guard let answer = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw AWSResponseError(service: "ebs", operation: "ListSnapshotBlocks", reason: "not a JSON object")
+        }
+        let listing = BlockListing(blocks: try parseBlocks(answer), blockSize: integer(answer["BlockSize"]), volumeSizeGiB: integer(answer["VolumeSize"]))
+        return (listing, answer["NextToken"] as? String)
     }
 
     /// Block entries as the API reference gives them (`BlockIndex` a number); also accepts an

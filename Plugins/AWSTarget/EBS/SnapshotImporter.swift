@@ -45,8 +45,7 @@ struct SnapshotImporter: Sendable {
         )
         do {
             let uploaded = try await upload(plan, from: source, to: started.id, progress: progress)
-            let aggregate = Data(SHA256.hash(data: uploaded.digests.sorted { $0.key < $1.key }.flatMap { Array($0.value) })).base64EncodedString()
-            _ = try await ebs.completeSnapshot(snapshotID: started.id, changedBlocksCount: uploaded.digests.count, aggregatedChecksum: aggregate)
+            _ = try await ebs.completeSnapshot(snapshotID: started.id, changedBlocksCount: uploaded.digests.count, aggregatedChecksum: Self.aggregateChecksum(uploaded.digests))
             try await waitUntilCompleted(started.id)
             return Result(snapshotID: started.id, volumeSizeGiB: sizeGiB, blocksUploaded: uploaded.digests.count, bytesSent: uploaded.bytesSent)
         } catch {
@@ -91,6 +90,11 @@ struct SnapshotImporter: Sendable {
             }
         }
         return result
+    }
+
+    /// The LINEAR aggregate: the base64 SHA-256 of the blocks' digests concatenated in block order.
+    static func aggregateChecksum(_ digests: [UInt64: SHA256.Digest]) -> String {
+        Data(SHA256.hash(data: digests.sorted { $0.key < $1.key }.flatMap { Array($0.value) })).base64EncodedString()
     }
 
     /// The block at `index`, padded with zeros past the end of the disk (EBS blocks are whole).

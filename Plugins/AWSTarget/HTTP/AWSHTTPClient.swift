@@ -57,7 +57,7 @@ final class AWSHTTPClient: Sendable {
             let urlRequest = signed(request, endpoint: endpoint)
             let response: AWSHTTPResponse
             do {
-                let (data, urlResponse) = try await session.data(for: urlRequest)
+                let (data, urlResponse) = try await perform(urlRequest)
                 guard let http = urlResponse as? HTTPURLResponse else {
                     throw AWSResponseError(service: request.service.rawValue, operation: request.operation, reason: "not an HTTP response")
                 }
@@ -80,6 +80,23 @@ final class AWSHTTPClient: Sendable {
                 continue
             }
             throw error
+        }
+    }
+
+    /// One exchange. Deliberately not cancelled with the calling task: an in-flight request
+    /// is left to finish (or time out), because cancelling FoundationNetworking's async
+    /// requests can leave the caller waiting forever.
+    private func perform(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else if let response {
+                    continuation.resume(returning: (data ?? Data(), response))
+                } else {
+                    continuation.resume(throwing: URLError(.badServerResponse))
+                }
+            }.resume()
         }
     }
 

@@ -283,13 +283,22 @@ extension SandboxCloud {
         var record = try instanceRecord(id)
         let original = record
         let state = record.instanceState
-        if [.pending, .running, .stopping].contains(state) {
+        if [.pending, .running, .stopping, .shuttingDown].contains(state) {
             let alive = record.pid.map { QEMUProcess.isAlive(pid: Int32($0), instanceID: id) } ?? false
-            if !alive, state != .stopping {
+            if !alive, state == .shuttingDown {
+                // A terminate that was interrupted: finish it.
+                try? FileManager.default.removeItem(at: instanceDirectory(id))
+                record.state = InstanceState.terminated.rawValue
+                record.ports = JSONText.encode([ForwardedPort]())
+                record.pid = nil
+            } else if !alive, state == .stopping {
+                record.state = InstanceState.stopped.rawValue
+                record.pid = nil
+            } else if !alive {
                 record.state = InstanceState.stopped.rawValue
                 record.stateReason = "the QEMU process exited unexpectedly"
                 record.pid = nil
-            } else if alive {
+            } else if state == .pending || state == .running {
                 let console = readConsole(id)
                 if record.firstBoot == FirstBootStatus.pending.rawValue {
                     if console.contains("\(Self.firstBootMarker) SUCCEEDED \(id)") { record.firstBoot = FirstBootStatus.succeeded.rawValue }
