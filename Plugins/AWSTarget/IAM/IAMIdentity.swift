@@ -23,6 +23,8 @@ extension AWSTargetAdapter: IdentityCapability {
     public static func workbenchPolicy() -> PolicyDocument {
         FerryPolicy.document(services: [.ec2, .ebs, .sts])
     }
+
+    public var workbenchPolicy: PolicyDocument { Self.workbenchPolicy() }
 }
 
 /// Policies generated from the action lists the clients call through.

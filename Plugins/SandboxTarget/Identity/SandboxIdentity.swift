@@ -104,6 +104,17 @@ extension SandboxCloud {
 }
 
 extension SandboxTargetAdapter: IdentityCapability {
+    /// The sandbox's operations a migration calls, named as the cloud it imitates names them.
+    public var workbenchPolicy: PolicyDocument {
+        PolicyDocument(statements: [PolicyDocument.Statement(actions: [
+            "CreateVpc", "CreateSubnet", "CreateInternetGateway", "CreateRouteTable", "CreateRoute", "AssociateRouteTable",
+            "CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups",
+            "DeleteVpc", "DeleteSubnet", "DeleteInternetGateway", "DeleteRouteTable", "DeleteSecurityGroup",
+            "ImportVolume", "DeleteVolume", "RegisterImage", "DescribeImages", "DeregisterImage",
+            "RunInstances", "DescribeInstances", "StopInstances", "StartInstances", "TerminateInstances",
+        ].map { "sandbox:\($0)" })])
+    }
+
     public func createUser(name: String, tags: ResourceTags) async throws -> IdentityUser {
         try cloud().createUser(name: name, tags: tags)
     }

@@ -7,6 +7,7 @@ extension RecipeActionRegistry {
             LaunchInstanceAction(),
             VerifyHTTPAction(),
             FindImageAction(),
+            CreateMigrationUserAction(),
             PublishPostAction(),
             StartReplicationServerAction(),
             InstallAgentAction(),
