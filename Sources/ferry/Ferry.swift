@@ -22,6 +22,7 @@ struct Ferry: AsyncParsableCommand {
             ReplicationServerCommand.self,
             SnapshotCommand.self,
             RecipeCommand.self,
+            WorkshopCommand.self,
             SandboxCommand.self,
         ]
     )

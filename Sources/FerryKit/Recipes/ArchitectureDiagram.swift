@@ -174,15 +174,17 @@ public struct ArchitectureDiagram: Sendable {
         "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(h)\" rx=\"\(radius)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"1.5\"\(dash ? " stroke-dasharray=\"5,3\"" : "")/>"
     }
 
-    private func text(_ x: Int, _ y: Int, _ content: String, size: Int, weight: String = "normal", colour: String = "#222") -> String {
-        "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(colour)\">\(Self.escape(content))</text>"
+    private func text(_ x: Int, _ y: Int, _ content: String, size: Int, weight: String = "normal", colour: String = "#222", halo: Bool = false) -> String {
+        // A halo keeps a label readable where it crosses a box or an arrow.
+        let stroke = halo ? " stroke=\"#fafafa\" stroke-width=\"4\" paint-order=\"stroke\"" : ""
+        return "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(colour)\"\(stroke)>\(Self.escape(content))</text>"
     }
 
     private func arrow(from: (Int, Int), to: (Int, Int), colour: String, label: String) -> String {
-        let midX = (from.0 + to.0) / 2, midY = (from.1 + to.1) / 2 - 6
+        let midX = (from.0 + to.0) / 2, midY = (from.1 + to.1) / 2 - 8
         return """
         <path d="M\(from.0),\(from.1) C\(midX),\(from.1) \(midX),\(to.1) \(to.0),\(to.1)" fill="none" stroke="\(colour)" stroke-width="2.5" stroke-dasharray="7,4" marker-end="url(#head)"/>
-        \(text(midX - 60, midY, label, size: 12, weight: "bold", colour: colour))
+        \(text(from.0 == to.0 ? midX + 8 : midX - 60, midY, label, size: 12, weight: "bold", colour: colour, halo: true))
         """
     }
 

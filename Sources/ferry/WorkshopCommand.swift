@@ -1,0 +1,73 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+import SandboxTarget
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct WorkshopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workshop",
+        abstract: "Run the migration workshop on the sandbox: guided on a terminal, unattended with --yes.",
+        discussion: """
+            Creates the workspace if needed, builds the sandbox base image on first use, removes \
+            the previous workshop run of this workspace, and runs the `workshop` recipe.
+            """
+    )
+
+    @Flag(help: "Run unattended: do not wait before each step.")
+    var yes = false
+
+    @Option(help: "Language of the explanations: en or ja.")
+    var lang = "en"
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        guard ["en", "ja"].contains(lang) else { throw ValidationError("--lang must be en or ja") }
+        let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
+        try AgentTokenStore(workspace: workspace).createIfMissing()
+        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: "workshop"))
+        let registry = try BuiltInAdapters.registry(workspaceRoot: workspace.root)
+        let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: false)
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
+
+        for previous in try RecipeRunStore(workspace: workspace).runs() where previous.recipe == recipe.name && previous.status != .destroyed {
+            print("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
+            _ = try await runner.destroy(previous.id)
+        }
+        let sandbox = try SandboxTargetAdapter(workspaceRoot: workspace.root).cloud()
+        let baseImage = recipe.parameter("base_image")?.defaultValue?.string ?? SandboxCloud.baseImageName
+        if try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
+            print("Building the sandbox base image (first use) from this machine's Debian packages…")
+            let image = try sandbox.buildBaseImage { print("   \($0)") }
+            print("Built \(image.id) (\(image.name))")
+        }
+        let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: lang)
+        try console.summary(run)
+        print(WorkshopSummary(run: run).text)
+    }
+}
+
+/// The numbers a workshop run ends with.
+struct WorkshopSummary {
+    let run: RecipeRun
+
+    var text: String {
+        var lines = ["", "Workshop summary"]
+        if let agent = run.step("agent"), let sync = run.step("initial-sync"), let start = agent.startedAt, let end = sync.endedAt,
+           let bytes = sync.outputs["replicated_bytes"]?.integer {
+            let seconds = max(end.timeIntervalSince(start), 0.001)
+            lines.append(String(format: "  initial sync: %@ in %.1f s (%@/s)", Output.bytes(UInt64(bytes)), seconds, Output.bytes(UInt64(Double(bytes) / seconds))))
+        }
+        if let cutover = run.step("cutover"), let seconds = cutover.seconds {
+            lines.append(String(format: "  cutover command to the first HTTP answer of the cutover instance: %.1f s", seconds))
+        }
+        if let url = run.step("cutover")?.outputs["url"]?.string {
+            lines.append("  the cutover instance answers at \(url)")
+        }
+        lines.append("  `ferry recipe destroy \(run.id)` removes everything the workshop created.")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// The main job, end to end on the sandbox: instances really boot under QEMU.
+@Suite("ferry workshop", .serialized)
+struct WorkshopTests {
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    @Test(.timeLimit(.minutes(10)))
+    func theWorkshopMigratesWordPressWithThePostWrittenDuringReplicationAndDestroyLeavesNothing() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = directory.appendingPathComponent("ws").path
+        let result = try FerryProcess.run(["workshop", "--yes", "--workspace", workspace], in: Self.repositoryRoot)
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
+        #expect(result.stdout.contains("Workshop summary"))
+        #expect(result.stdout.contains("cutover command to the first HTTP answer"))
+
+        let runs = try FerryProcess.run(["recipe", "status", "--workspace", workspace, "--output", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        let runID = try #require(list.first?["id"] as? String)
+        let status = try FerryProcess.run(["recipe", "status", runID, "--workspace", workspace, "--output", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(run["status"] as? String == "succeeded")
+        let steps = try #require(run["steps"] as? [[String: Any]])
+        let cutover = try #require(steps.first { $0["stepID"] as? String == "cutover" })
+        let url = try #require((cutover["outputs"] as? [String: Any])?["url"] as? String)
+
+        // After the workshop the cutover instance runs and serves the post written during replication.
+        let page = try String(contentsOf: try #require(URL(string: url)), encoding: .utf8)
+        #expect(page.contains("Written during replication"))
+        let finalize = try #require(steps.first { $0["stepID"] as? String == "finalize" })
+        #expect((finalize["outputs"] as? [String: Any])?["lifecycle"] as? String == "ARCHIVED")
+
+        let destroyed = try FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace])
+        #expect(destroyed.status == 0, "\(destroyed.stderr)")
+        #expect(try Self.qemuProcesses(mentioning: workspace).isEmpty)
+        let sandbox = try FerryProcess.run(["sandbox", "status", "--workspace", workspace, "--output", "json"])
+        let inventory = try #require(try JSONSerialization.jsonObject(with: Data(sandbox.stdout.utf8)) as? [String: Any])
+        let instances = inventory["instances"] as? [[String: Any]] ?? []
+        #expect(!instances.isEmpty)
+        #expect(instances.allSatisfy { (($0["instance"] as? [String: Any])?["state"] as? String) == "terminated" })
+        let networks = try #require(inventory["networks"] as? [String: Any])
+        for kind in ["vpcs", "subnets", "securityGroups", "internetGateways", "routeTables"] {
+            #expect((networks[kind] as? [Any])?.isEmpty == true, "\(kind) left behind")
+        }
+        #expect((inventory["users"] as? [Any])?.isEmpty == true)
+    }
+
+    /// QEMU processes whose command line names `path`.
+    static func qemuProcesses(mentioning path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { pid in
+            guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let command = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+            return command.contains("qemu-system") && command.contains(path) ? command : nil
+        }
+    }
+}
