@@ -40,7 +40,7 @@ let package = Package(
             dependencies: ["FerryKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/AWSTarget"
         ),
-        .target(name: "SandboxTarget", dependencies: ["FerryKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")], path: "Plugins/SandboxTarget"),
+        .target(name: "SandboxTarget", dependencies: ["FerryKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")], path: "Plugins/SandboxTarget", exclude: ["README.md"]),
         .executableTarget(
             name: "ferry",
             dependencies: [

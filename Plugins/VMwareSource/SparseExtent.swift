@@ -162,7 +162,10 @@ final class SparseExtent: @unchecked Sendable {
             // Without markers the zlib stream starts at the sector and ends by itself.
             compressedSize = Int(min(UInt64(maxCompressed), file.size - start))
         }
-        let compressed = try file.read(at: dataStart, count: compressedSize)
+        let compressed = try [UInt8](unsafeUninitializedCapacity: compressedSize) { buffer, initialized in
+            try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: dataStart)
+            initialized = compressedSize
+        }
         var outputLength = uLongf(grainBytes)
         let status = compressed.withUnsafeBufferPointer { input in
             uncompress(output.baseAddress!.assumingMemoryBound(to: Bytef.self), &outputLength, input.baseAddress, uLong(compressedSize))

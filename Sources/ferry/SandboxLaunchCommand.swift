@@ -57,9 +57,17 @@ struct SandboxLaunchCommand: ParsableCommand {
         let status = try sandbox.instanceStatus(id: instance.id)
         if global.output == .json { return try Output.json(status) }
         if status.firstBoot == .failed {
-            throw ValidationError("\(instance.id) booted but its user data failed; see `ferry sandbox console \(instance.id)`")
+            throw UserDataFailed(instanceID: instance.id)
         }
         if !noWait { print("First boot \(status.firstBoot.rawValue) after \(Int(Date().timeIntervalSince(started))) s.") }
         for port in status.forwardedPorts { print("  guest port \(port.guestPort) → 127.0.0.1:\(port.hostPort)") }
+    }
+}
+
+/// The guest booted but its user data exited with an error: the instance keeps running, for a look.
+struct UserDataFailed: Error, CustomStringConvertible {
+    var instanceID: String
+    var description: String {
+        "\(instanceID) booted but its user data failed; see `ferry sandbox console \(instanceID)` (the instance is still running)"
     }
 }

@@ -73,6 +73,12 @@ struct InstanceEndToEndTests {
         close(squatter)
         #expect(Self.qemuPIDs(instanceID: source.id).isEmpty)
 
+        // Started again on the same port, it serves the post it wrote before the stop.
+        #expect(try await adapter.startInstance(id: source.id).state == .pending)
+        try cloud.waitUntilRunning(id: source.id, timeout: 240)
+        #expect(try HTTP.waitFor200(endpoint.port, timeout: 60).body.contains("Hello from the source"))
+        _ = try await adapter.stopInstance(id: source.id)
+
         let exported = workspace.root.appendingPathComponent("exported.raw").path
         try cloud.exportDisk(instanceID: source.id, to: exported)
         let terminated = try await adapter.terminateInstance(id: source.id)

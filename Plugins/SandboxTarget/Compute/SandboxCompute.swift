@@ -71,7 +71,13 @@ extension SandboxCloud {
             try Data((userData ?? "").utf8).write(to: seed.appendingPathComponent("user-data"))
             try HostCommand.check(mke2fs, ["-q", "-F", "-t", "ext2", "-L", "cidata", "-d", seed.path, folder.appendingPathComponent("seed.raw").path, "2048k"])
             try? FileManager.default.removeItem(at: seed)
-            try boot(&record, memoryMiB: type.memoryMiB, vCPUs: type.vCPUs)
+            do {
+                try boot(&record, memoryMiB: type.memoryMiB, vCPUs: type.vCPUs)
+            } catch SandboxError.hostPortTaken {
+                // Another program took a chosen port between the choice and QEMU's bind: choose again, once.
+                try rechoosePorts(&record)
+                try boot(&record, memoryMiB: type.memoryMiB, vCPUs: type.vCPUs)
+            }
             return record.model
         } catch {
             // Nothing left running or half-recorded.
@@ -79,6 +85,24 @@ extension SandboxCloud {
             try? FileManager.default.removeItem(at: folder)
             _ = try? database.write { db in try InstanceRecord.deleteOne(db, key: id) }
             throw error
+        }
+    }
+
+    private func rechoosePorts(_ record: inout InstanceRecord) throws {
+        let id = record.id
+        record = try database.write { db in
+            guard var current = try InstanceRecord.fetchOne(db, key: id) else { throw SandboxError.notFound(kind: .instance, id: id) }
+            let others = try InstanceRecord.filter(Column("state") != InstanceState.terminated.rawValue && Column("id") != id).fetchAll(db)
+            var taken = Set(others.flatMap { $0.portList.map(\.hostPort) } + current.portList.map(\.hostPort))
+            var ports: [ForwardedPort] = []
+            for port in current.portList {
+                let hostPort = try QEMUProcess.freeLocalPort(avoiding: taken)
+                taken.insert(hostPort)
+                ports.append(ForwardedPort(guestPort: port.guestPort, hostPort: hostPort))
+            }
+            current.ports = JSONText.encode(ports)
+            try current.update(db)
+            return current
         }
     }
 

@@ -28,8 +28,9 @@ public struct DiskChunk: Sendable {
 }
 
 /// Reads the allocated parts of a disk in aligned chunks, several at once (decompressing a
-/// VMDK grain costs more than writing it), and hands them over in disk order. Memory stays
-/// at `concurrency` chunks whatever the disk's size.
+/// VMDK grain costs more than writing it), and hands them over in disk order. The next
+/// batch is read while the current one is consumed; memory stays at two batches of
+/// `concurrency` chunks whatever the disk's size.
 public enum DiskChunks {
     public static let defaultChunkSize = 4 << 20
 
@@ -45,23 +46,43 @@ public enum DiskChunks {
     ) throws {
         precondition(chunkSize % blockSize == 0)
         let chunks = ByteRange.blockIndexes(covering: try reader.allocatedRanges(), blockSize: UInt64(chunkSize))
-        var next = 0
-        while next < chunks.count {
-            let batch = Array(chunks[next..<min(next + concurrency, chunks.count)])
-            next += batch.count
-            let results = ResultSlots<(T, DiskChunk)>(count: batch.count)
-            DispatchQueue.concurrentPerform(iterations: batch.count) { slot in
-                results.set(slot) {
-                    let offset = batch[slot] * UInt64(chunkSize)
-                    let count = Int(min(UInt64(chunkSize), reader.size - offset))
-                    let bytes = try reader.read(at: offset, count: count)
-                    let chunk = DiskChunk(offset: offset, bytes: bytes, nonZeroBlocks: nonZeroBlocks(bytes, blockSize: blockSize))
-                    return (try work(chunk), chunk)
+        let batches = stride(from: 0, to: chunks.count, by: concurrency).map { Array(chunks[$0..<min($0 + concurrency, chunks.count)]) }
+
+        /// Starts reading `batch` in the background; `wait` returns its chunks.
+        func start(_ batch: [UInt64]) -> InFlightBatch<(T, DiskChunk)> {
+            let inFlight = InFlightBatch<(T, DiskChunk)>(count: batch.count)
+            DispatchQueue.global().async {
+                DispatchQueue.concurrentPerform(iterations: batch.count) { slot in
+                    inFlight.set(slot) {
+                        let offset = batch[slot] * UInt64(chunkSize)
+                        let count = Int(min(UInt64(chunkSize), reader.size - offset))
+                        // Not zero-filled first: the reader fills every byte.
+                        let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                            try reader.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+                            initialized = count
+                        }
+                        let chunk = DiskChunk(offset: offset, bytes: bytes, nonZeroBlocks: nonZeroBlocks(bytes, blockSize: blockSize))
+                        return (try work(chunk), chunk)
+                    }
                 }
+                inFlight.finish()
             }
-            for slot in 0..<batch.count {
-                let (value, chunk) = try results.get(slot)
-                try consume(value, chunk)
+            return inFlight
+        }
+
+        var pending = batches.first.map(start)
+        for index in batches.indices {
+            guard let current = pending else { break }
+            let results = current.wait()
+            pending = index + 1 < batches.count ? start(batches[index + 1]) : nil
+            do {
+                for result in results {
+                    let (value, chunk) = try result.get()
+                    try consume(value, chunk)
+                }
+            } catch {
+                _ = pending?.wait()  // let the read in flight end before the reader goes
+                throw error
             }
         }
     }
@@ -91,12 +112,13 @@ public enum DiskChunks {
     }
 }
 
-/// Results filled in by concurrent iterations, each writing its own slot.
-private final class ResultSlots<T>: @unchecked Sendable {
-    // @unchecked: every slot is written by exactly one iteration, and read only after
-    // concurrentPerform has returned; the lock orders those accesses.
+/// One batch of chunks being read in the background: each iteration fills its own slot.
+private final class InFlightBatch<T>: @unchecked Sendable {
+    // @unchecked: every slot is written by exactly one iteration before `finish`, and read
+    // only after `wait` has seen `finish`; the lock orders those accesses.
     private var slots: [Result<T, any Error>?]
     private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
@@ -105,7 +127,10 @@ private final class ResultSlots<T>: @unchecked Sendable {
         lock.withLock { slots[slot] = result }
     }
 
-    func get(_ slot: Int) throws -> T {
-        try lock.withLock { slots[slot]! }.get()
+    func finish() { done.signal() }
+
+    func wait() -> [Result<T, any Error>] {
+        done.wait()
+        return lock.withLock { slots.map { $0! } }
     }
 }
