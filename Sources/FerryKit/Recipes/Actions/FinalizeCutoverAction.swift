@@ -10,7 +10,7 @@ public struct FinalizeCutoverAction: RecipeAction {
     public let summary = "Finalize the cutover: stop replication, remove staging resources, archive the source"
     public let inputs = [
         RecipeActionInput("source_server_id", .string, help: "the source server"),
-        RecipeActionInput("agent_pid", .integer, help: "the agent's process"),
+        RecipeActionInput("agent_pid", .integer, default: .integer(0), help: "the agent's process (0: no agent process, it ran inside Ferry)"),
         RecipeActionInput("replication_server_pid", .integer, help: "the replication server's process"),
     ]
     public let outputs = ["lifecycle", "snapshots_removed", "summary"]
@@ -25,7 +25,7 @@ public struct FinalizeCutoverAction: RecipeAction {
         let serverID = try inputs.string("source_server_id")
         let servers = context.workspace.sourceServers
         try servers.perform(.finalizeCutover, on: serverID)
-        for (role, pid) in [("agent", try inputs.integer("agent_pid")), ("replication server", try inputs.integer("replication_server_pid"))] {
+        for (role, pid) in [("agent", try inputs.integer("agent_pid")), ("replication server", try inputs.integer("replication_server_pid"))] where pid > 0 {
             RecipeResourceDestroyer.stopProcess(String(pid))
             try context.destroyedRecorded(CloudResource(kind: .process, id: String(pid)))
             context.progress("\(role) (pid \(pid)) stopped")
