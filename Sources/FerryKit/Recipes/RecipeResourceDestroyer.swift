@@ -49,8 +49,9 @@ public struct RecipeResourceDestroyer: Sendable {
 
     /// Whether an error says the resource no longer exists.
     static func meansGone(_ error: any Error) -> Bool {
+        // The clouds' own words for it: EC2's *.NotFound codes, IAM's NoSuchEntity.
         let text = String(describing: error).lowercased()
-        return ["notfound", "not found", "does not exist", "no such", "unknown instance", "invalid", "nosuchentity"].contains { text.contains($0) }
-            && !text.contains("dependency")
+        return ["notfound", "not found", "nosuchentity", "does not exist"].contains { text.contains($0) }
+            && !text.contains("dependencyviolation")
     }
 }
