@@ -69,7 +69,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
                 guard FileManager.default.fileExists(atPath: resolved) else {
                     throw BlockReaderError.corrupt(disk: path, reason: "qcow2 backing file \(resolved) is missing")
                 }
-                backing = Self.isQCOW2(path: resolved) ? try QCOW2Reader(path: resolved, depth: depth + 1) : try RawFileReader(path: resolved)
+                backing = Self.isQCOW2(path: resolved) ? try QCOW2Reader(path: resolved, depth: depth + 1) : try FileRegionReader(path: resolved)
             } else {
                 backing = nil
             }
@@ -169,49 +169,5 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             if n == 0 { throw BlockReaderError.corrupt(disk: path, reason: "qcow2 image ends before offset \(offset + UInt64(done)), which its tables point to") }
             done += n
         }
-    }
-}
-
-/// A raw file read with pread, for qcow2 backing files.
-final class RawFileReader: BlockReader, @unchecked Sendable {
-    let path: String
-    let size: UInt64
-    private let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw BlockReaderError.io(disk: path, operation: "open", errno: errno, message: String(cString: strerror(errno))) }
-        var info = stat()
-        fstat(fd, &info)
-        size = UInt64(info.st_size)
-    }
-
-    deinit { close(fd) }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        try checkBounds(offset: offset, count: buffer.count, disk: path)
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 { if errno == EINTR { continue }; throw BlockReaderError.io(disk: path, operation: "read", errno: errno, message: String(cString: strerror(errno))) }
-            if n == 0 { UnsafeMutableRawBufferPointer(rebasing: buffer[done...]).initializeMemory(as: UInt8.self, repeating: 0); return }
-            done += n
-        }
-    }
-
-    func allocatedRanges() throws -> [ByteRange] {
-        var ranges: [ByteRange] = []
-        var position: off_t = 0
-        let end = off_t(size)
-        while position < end {
-            let data = lseek(fd, position, 3 /* SEEK_DATA */)
-            if data < 0 { if errno == ENXIO { break }; return size == 0 ? [] : [ByteRange(offset: 0, length: size)] }
-            var hole = lseek(fd, data, 4 /* SEEK_HOLE */)
-            if hole < 0 { hole = end }
-            ranges.append(ByteRange(offset: UInt64(data), length: UInt64(min(hole, end) - data)))
-            position = min(hole, end)
-        }
-        return ranges
     }
 }

@@ -34,8 +34,9 @@ public final class ReplicationServer: Sendable {
     let tokens: AgentTokenStore
     let configuration: Configuration
     let logger: Logger
-    /// Agent identities with a live connection: a second connection for the same machine is refused.
-    let connected = Mutex<Set<String>>([])
+    /// The live session of each agent identity. A new authenticated connection for the same
+    /// machine (an agent restarted before its old connection was noticed gone) takes over.
+    let connected = Mutex<[String: ReplicationSession]>([:])
     let counters = Mutex(ReplicationServerCounters())
 
     public init(workspace: Workspace, configuration: Configuration, logger: Logger = Logger(label: "ferry.replication-server")) throws {

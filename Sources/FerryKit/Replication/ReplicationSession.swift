@@ -130,10 +130,14 @@ final class ReplicationSession: Sendable {
             try await refuse("the machine's facts are not valid: \(error)", outbound: outbound)
             throw ReplicationProtocolError.malformed("register frame facts: \(error)")
         }
-        let accepted = server.connected.withLock { $0.insert(identity).inserted }
-        guard accepted else {
-            try await refuse("machine '\(identity)' is already replicating over another connection", outbound: outbound)
-            throw ReplicationProtocolError.refused("duplicate agent \(identity)")
+        // The token was proven: this connection takes over from an older one of the same machine.
+        let previous = server.connected.withLock { sessions -> ReplicationSession? in
+            defer { sessions[identity] = self }
+            return sessions[identity]
+        }
+        if let previous {
+            server.logger.notice("agent reconnected; closing its previous connection", metadata: ["identity": "\(identity)", "peer": "\(peer)"])
+            previous.channel.close(promise: nil)
         }
         state.withLock { $0.identity = identity }
         let registered = try workspace.sourceServers.register(agentIdentity: identity, facts: facts, adapter: "agent")
@@ -267,8 +271,14 @@ final class ReplicationSession: Sendable {
     /// Called when the connection is gone.
     func finish() {
         let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly) }
-        if let identity { _ = server.connected.withLock { $0.remove(identity) } }
-        guard let id else { return }
+        guard let identity else { return }
+        // A session that was taken over leaves the machine's state to the one that replaced it.
+        let current = server.connected.withLock { sessions -> Bool in
+            guard sessions[identity] === self else { return false }
+            sessions[identity] = nil
+            return true
+        }
+        guard current, let id else { return }
         // An agent that leaves right after a commit stopped replicating; any other end is a lost agent.
         try? workspace.sourceServers.recordIfAllowed(clean ? .stop : .disconnect, for: id)
     }

@@ -125,14 +125,7 @@ struct ReplicationLoopbackTests {
     @Test func aBlockWhoseHashDoesNotMatchIsRefusedAndNeverStored() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: fixture.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
-                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await handDrivenConnection(port: fixture.port)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
             var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
@@ -155,6 +148,36 @@ struct ReplicationLoopbackTests {
         #expect(try store.chunkCount() == 1)
         #expect(try !store.hasChunk(ChunkHash(hashing: [UInt8](repeating: 8, count: Self.block))))
         #expect(fixture.server.statistics.blocksRejected == 1)
+    }
+
+    @Test func aRestartedAgentTakesOverFromItsOldConnection() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let token = try fixture.token
+        let facts = Array(try JSONColumn.encode(MachineFacts(hostname: "h", disks: [DiskFacts(name: "d", sizeBytes: UInt64(Self.mib), locator: "d")])).utf8)
+        let old = try await handDrivenConnection(port: fixture.port)
+        try await old.executeThenClose { oldInbound, oldOutbound in
+            var first = AgentConnection(frames: oldInbound.makeAsyncIterator(), outbound: oldOutbound)
+            try await first.handshake(token: token)
+            try await first.send(.register(agentIdentity: "same-machine", factsJSON: facts))
+            let (firstID, _) = try await first.readRegistration(diskCount: 1)
+
+            // The same machine connects again while the old connection is still open.
+            let new = try await handDrivenConnection(port: fixture.port)
+            try await new.executeThenClose { inbound, outbound in
+                var second = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+                try await second.handshake(token: token)
+                try await second.send(.register(agentIdentity: "same-machine", factsJSON: facts))
+                let (secondID, _) = try await second.readRegistration(diskCount: 1)
+                #expect(secondID == firstID)
+                // The old connection is closed by the server.
+                await #expect(throws: ReplicationProtocolError.self) { _ = try await first.next() }
+                let data = [UInt8](repeating: 3, count: Self.block)
+                try await second.send(.block(disk: 0, index: 1, sha256: ChunkHash(hashing: data).bytes, compressed: false, data: data))
+                #expect(try await second.next() == .ack(disk: 0, index: 1))
+                try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: secondID).dataReplicationState) == .initialSync }
+            }
+        }
     }
 
     @Test func continuousModeCommitsAWriteWithinSeconds() async throws {
@@ -185,14 +208,7 @@ struct ReplicationLoopbackTests {
     @Test func aSilentAgentIsMarkedStalled() async throws {
         let fixture = try await ReplicationFixture(stallAfter: .milliseconds(600))
         defer { fixture.stop() }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: fixture.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
-                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await handDrivenConnection(port: fixture.port)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
             var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
@@ -206,6 +222,18 @@ struct ReplicationLoopbackTests {
         let server = try #require(try fixture.workspace.sourceServers.list().first)
         try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: server.id).dataReplicationState) == .disconnected }
     }
+}
+
+/// A connection that a test drives frame by frame, as an agent would (or would not).
+func handDrivenConnection(port: Int) async throws -> NIOAsyncChannel<ReplicationFrame, ReplicationFrame> {
+    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
+                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
+                return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
+            }
+        }
 }
 
 /// Polls `condition` until it holds or `timeout` passes (then the test fails).
