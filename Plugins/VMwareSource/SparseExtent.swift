@@ -5,7 +5,7 @@ import Foundation
 /// The data of one hosted sparse extent: a grain directory pointing to grain tables
 /// pointing to grains, plain or deflate-compressed (streamOptimized).
 ///
-/// Written by hand (no mirrored package reads VMDK), after "Virtual Disk Format 5.0".
+/// Written by hand (no Swift package reads VMDK), after "Virtual Disk Format 5.0".
 /// Grain table entries: 0 means the grain is not in this file (zeros, or the parent's data
 /// in a snapshot chain), 1 means a grain of zeros, anything else is the grain's sector.
 final class SparseExtent: @unchecked Sendable {
