@@ -2,8 +2,8 @@
 # Both install what they need on a Debian machine first.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils e2fsprogs qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
-PIP_PACKAGES := 'moto[server]==5.2.1'
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
+PIP_PACKAGES := 'moto[server]==5.2.1' 'boto3==1.43.11'
 
 .PHONY: workshop test deps build bench clean
 
@@ -33,6 +33,8 @@ bench: deps
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
 	$(SWIFT) build -c release
 	bash bench/replication.sh
+	bash bench/ebs-upload/bench.sh
+	bash bench/disk-read.sh
 
 clean:
 	rm -rf .build

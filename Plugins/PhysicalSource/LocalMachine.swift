@@ -132,7 +132,7 @@ public struct LocalMachine: Sendable {
             let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
             guard getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
             let name = String(cString: entry.pointee.ifa_name)
-            result[name, default: []].append(String(cString: host))
+            result[name, default: []].append(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return result
     }

@@ -13,7 +13,7 @@ public struct PhysicalSourceAdapter: SourceAdapter {
         summary: "Physical machines and raw disks: this machine's facts and disks, raw image files and block devices, read-only",
         capabilities: [.discovery, .blockRead, .changeTracking],
         options: [
-            AdapterOption(name: "disk", type: .path, help: "a raw disk image file or a block device (one machine with that disk)"),
+            AdapterOption(name: "disk", type: .path, help: "a raw or qcow2 disk image file, or a block device (one machine with that disk)"),
             AdapterOption(name: "local", type: .boolean, defaultValue: "false", help: "discover the machine Ferry runs on: OS, CPUs, memory, NICs, disks"),
             AdapterOption(name: "facts", type: .path, help: "a JSON file with the machine's facts (hostname, operatingSystem, cpuCount, memoryBytes, networkInterfaces, bootMode)"),
             AdapterOption(name: "hostname", type: .string, help: "the machine's name (default: the image's file name)"),
@@ -48,10 +48,11 @@ public struct PhysicalSourceAdapter: SourceAdapter {
     /// table, the boot mode the partition table implies, and the OS family its file
     /// systems suggest.
     public static func imageFacts(path: String) throws -> MachineFacts {
-        let reader = try RawDiskReader(path: path)
+        let isQCOW2 = QCOW2Reader.isQCOW2(path: path)
+        let reader: any BlockReader = isQCOW2 ? try QCOW2Reader(path: path) : try RawDiskReader(path: path)
         let url = URL(fileURLWithPath: path)
-        let inspection = try DiskInspection.inspect(reader, format: "raw", disk: path)
-        var model = "raw image"
+        let inspection = try DiskInspection.inspect(reader, format: isQCOW2 ? "qcow2" : "raw", disk: path)
+        var model = isQCOW2 ? "qcow2 image" : "raw image"
         var bootMode: BootMode?
         if let scheme = inspection.partitionTable {
             model += ", \(scheme.rawValue.uppercased()) with \(inspection.partitions.count) partition\(inspection.partitions.count == 1 ? "" : "s")"

@@ -5,7 +5,7 @@ import Foundation
 /// The data of one hosted sparse extent: a grain directory pointing to grain tables
 /// pointing to grains, plain or deflate-compressed (streamOptimized).
 ///
-/// Written by hand (no mirrored package reads VMDK), after "Virtual Disk Format 5.0".
+/// Written by hand (no Swift package reads VMDK), after "Virtual Disk Format 5.0".
 /// Grain table entries: 0 means the grain is not in this file (zeros, or the parent's data
 /// in a snapshot chain), 1 means a grain of zeros, anything else is the grain's sector.
 final class SparseExtent: @unchecked Sendable {
@@ -94,6 +94,7 @@ final class SparseExtent: @unchecked Sendable {
         let grainBytes = UInt64(header.grainBytes)
         var done = 0
         var grainData: [UInt8] = []
+        let window = header.hasCompressedGrains ? try compressedWindow(offset: offset, count: buffer.count) : nil
         while done < buffer.count {
             let position = offset + UInt64(done)
             let grain = position / grainBytes
@@ -110,10 +111,10 @@ final class SparseExtent: @unchecked Sendable {
                 if header.hasCompressedGrains {
                     if count == Int(grainBytes) {
                         // A whole grain: inflate straight into the caller's buffer.
-                        try inflateGrain(grain, sector: entry, into: target)
+                        try inflateGrain(grain, sector: entry, into: target, window: window)
                     } else {
                         if grainData.isEmpty { grainData = [UInt8](repeating: 0, count: Int(grainBytes)) }
-                        try grainData.withUnsafeMutableBytes { try inflateGrain(grain, sector: entry, into: $0) }
+                        try grainData.withUnsafeMutableBytes { try inflateGrain(grain, sector: entry, into: $0, window: window) }
                         grainData.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[within..<within + count])) }
                     }
                 } else {
@@ -122,6 +123,50 @@ final class SparseExtent: @unchecked Sendable {
             }
             done += count
         }
+    }
+
+    /// The compressed bytes of several grains, read from the file at once.
+    struct Window {
+        var start: UInt64
+        var bytes: [UInt8]
+
+        /// The `count` bytes at file offset `offset`, when the window holds them all.
+        func slice(at offset: UInt64, count: Int) -> ArraySlice<UInt8>? {
+            guard offset >= start, offset - start <= UInt64(bytes.count), count <= bytes.count - Int(offset - start) else { return nil }
+            let from = Int(offset - start)
+            return bytes[from..<from + count]
+        }
+    }
+
+    /// For a read of many compressed grains stored close together (as streamOptimized
+    /// files store them, in disk order), one read of the file region that holds them all
+    /// instead of two small reads per grain. Nil when they are scattered.
+    private func compressedWindow(offset: UInt64, count: Int) throws -> Window? {
+        guard count > 0 else { return nil }
+        let grainBytes = UInt64(header.grainBytes)
+        let first = offset / grainBytes
+        let last = (offset + UInt64(count) - 1) / grainBytes
+        guard last > first else { return nil }
+        var lowest = UInt32.max
+        var highest: UInt32 = 0
+        for grain in first...last {
+            let entry = try entry(grain)
+            guard entry > 1 else { continue }
+            lowest = min(lowest, entry)
+            highest = max(highest, entry)
+        }
+        guard lowest < highest else { return nil }
+        let maxCompressed = UInt64(header.grainBytes + header.grainBytes / 8 + 1024 + 12)
+        let start = UInt64(lowest) * 512
+        guard start < file.size else { return nil }
+        let length = min((UInt64(highest) - UInt64(lowest)) * 512 + maxCompressed, file.size - start)
+        // Only when compact: no more than the grains would take uncompressed, plus one.
+        guard length <= (last - first + 2) * grainBytes else { return nil }
+        let bytes = try [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, initialized in
+            try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: start)
+            initialized = Int(length)
+        }
+        return Window(start: start, bytes: bytes)
     }
 
     private func readPlainGrain(_ grain: UInt64, sector: UInt32, within: Int, into target: UnsafeMutableRawBufferPointer) throws {
@@ -138,7 +183,7 @@ final class SparseExtent: @unchecked Sendable {
 
     /// Decompresses grain `grain` stored at `sector`: a 12-byte grain marker (the grain's
     /// sector on the disk and the compressed size), then a zlib stream.
-    private func inflateGrain(_ grain: UInt64, sector: UInt32, into output: UnsafeMutableRawBufferPointer) throws {
+    private func inflateGrain(_ grain: UInt64, sector: UInt32, into output: UnsafeMutableRawBufferPointer, window: Window?) throws {
         let start = UInt64(sector) * 512
         let grainBytes = header.grainBytes
         // Deflate never grows data by more than a few bytes per 16 KiB block.
@@ -149,7 +194,7 @@ final class SparseExtent: @unchecked Sendable {
         var dataStart = start
         var compressedSize: Int
         if header.hasMarkers {
-            let marker = try file.read(at: start, count: 12)
+            let marker = try window?.slice(at: start, count: 12).map(Array.init) ?? file.read(at: start, count: 12)
             compressedSize = Int(marker.le32(8))
             dataStart = start + 12
             guard compressedSize > 0, compressedSize <= maxCompressed else {
@@ -162,10 +207,10 @@ final class SparseExtent: @unchecked Sendable {
             // Without markers the zlib stream starts at the sector and ends by itself.
             compressedSize = Int(min(UInt64(maxCompressed), file.size - start))
         }
-        let compressed = try [UInt8](unsafeUninitializedCapacity: compressedSize) { buffer, initialized in
+        let compressed = try window?.slice(at: dataStart, count: compressedSize) ?? [UInt8](unsafeUninitializedCapacity: compressedSize) { buffer, initialized in
             try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: dataStart)
             initialized = compressedSize
-        }
+        }[...]
         var outputLength = uLongf(grainBytes)
         let status = compressed.withUnsafeBufferPointer { input in
             uncompress(output.baseAddress!.assumingMemoryBound(to: Bytef.self), &outputLength, input.baseAddress, uLong(compressedSize))

@@ -6,7 +6,7 @@ import Foundation
 /// packages, vSphere, VirtualBox): deflate-compressed grains, each behind a grain marker,
 /// then the grain tables, the grain directory, a footer and an end-of-stream marker.
 ///
-/// Written by hand (no mirrored package writes VMDK), after "Virtual Disk Format 5.0".
+/// Written by hand (no Swift package writes VMDK), after "Virtual Disk Format 5.0".
 /// Grains are compressed concurrently and written in disk order.
 public struct StreamOptimizedWriter: DiskImageWriter {
     public let format = "vmdk"

@@ -3,7 +3,7 @@ import Foundation
 /// The text descriptor of a VMDK: standalone (`disk.vmdk` beside `disk-flat.vmdk`) or
 /// embedded in a sparse extent at sector 1.
 ///
-/// Parsed by hand: no mirrored package reads VMDK. The grammar follows VMware's "Virtual
+/// Parsed by hand: no Swift package reads VMDK. The grammar follows VMware's "Virtual
 /// Disk Format 5.0": `key = "value"` lines and extent lines
 /// `ACCESS SECTORS TYPE ["FILE" [OFFSET]]`.
 public struct VMDKDescriptor: Hashable, Sendable {

@@ -3,7 +3,7 @@ import Foundation
 
 /// A .vmx file: a VMware virtual machine's configuration, `key = "value"` lines.
 ///
-/// Parsed by hand: no mirrored package reads .vmx. Keys are case-insensitive and
+/// Parsed by hand: no Swift package reads .vmx. Keys are case-insensitive and
 /// dot-namespaced (`ethernet0.address`, `scsi0:1.fileName`); values are quoted and escape
 /// bytes as `|XX` in hexadecimal (`|22` is a double quote); `X.present = "FALSE"` hides
 /// device X.

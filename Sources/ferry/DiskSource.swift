@@ -3,9 +3,9 @@ import Foundation
 import PhysicalSource
 import VMwareSource
 
-/// Opens what `ferry disk export` and `ferry disk inspect` are given: a raw image or a block
-/// device (the physical adapter), a .vmdk, or one disk of a .vmx, .ovf or .ova (the vmware
-/// adapter).
+/// Opens what `ferry disk export` and `ferry disk inspect` are given: a raw image, a qcow2
+/// image or a block device (the physical adapter), a .vmdk, or one disk of a .vmx, .ovf or
+/// .ova (the vmware adapter).
 struct DiskSource {
     var reader: any BlockReader
     var format: String
@@ -41,8 +41,8 @@ struct DiskSource {
             let reader = try VMDKDisk(path: path)
             return DiskSource(reader: reader, format: "vmdk (\(reader.createType))")
         }
-        if magic == [0x51, 0x46, 0x49, 0xFB] {
-            throw Failure.unsupported(path: path, reason: "qcow2 images are written by Ferry but not read; convert with qemu-img first")
+        if magic == QCOW2Reader.magic {
+            return DiskSource(reader: try QCOW2Reader(path: path), format: "qcow2")
         }
         return DiskSource(reader: raw, format: "raw")
     }

@@ -17,6 +17,7 @@ struct Ferry: AsyncParsableCommand {
             AdaptersCommand.self,
             SourceCommand.self,
             DoctorCommand.self,
+            AWSCommand.self,
             DiskCommand.self,
             AgentCommand.self,
             ReplicationServerCommand.self,

@@ -40,7 +40,7 @@ public enum DiskChunks {
         in reader: any BlockReader,
         blockSize: Int,
         chunkSize: Int = defaultChunkSize,
-        concurrency: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+        concurrency: Int = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount)),
         work: @escaping @Sendable (DiskChunk) throws -> T,
         consume: (T, DiskChunk) throws -> Void
     ) throws {

@@ -1,6 +1,6 @@
 /// Writes a disk as a qcow2 (version 3) image.
 ///
-/// Written by hand: no mirrored package writes qcow2. The layout follows qemu's
+/// Written by hand: no Swift package writes qcow2. The layout follows qemu's
 /// docs/interop/qcow2.txt. Data clusters are appended in disk order as they are read, right
 /// after the header, so the disk is streamed once; the metadata (L2 tables, the L1 table,
 /// the refcount table and blocks) goes after the data, and the header is written last.
