@@ -67,7 +67,8 @@ ferry_sent2=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).re
 read rsync_incr rsync_rss2 < <(measure rsync2 rsync --inplace --no-whole-file "$image" "$work/rsync.raw")
 rsync_sent2=$(rsync --inplace --no-whole-file --stats "$image" "$work/rsync-stats.raw" | sed -n 's/^Total bytes sent: \([0-9,]*\).*/\1/p' | tr -d ,)
 
-kill -INT $server_pid; wait $server_pid 2>/dev/null || true
+# GNU time ignores SIGINT while it waits: signal the server itself.
+pkill -INT -P $server_pid; wait $server_pid 2>/dev/null || true
 read _ server_rss < "$work/time.server"
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b > 0 else 'n/a')" "$1" "$2"; }
@@ -81,4 +82,5 @@ printf "%-34s %10s %14s %10s KiB\n" "ferry 1% incremental pass" "$ferry_incr" "$
 printf "%-34s %10s %14s %10s KiB\n" "rsync --inplace --no-whole-file" "$rsync_incr" "$rsync_sent2" "$rsync_rss2"
 echo "ferry replication server peak RSS: $server_rss KiB"
 echo "ratios (ferry / peer, time): initial vs cp $(ratio "$ferry_initial" "$cp_time"), initial vs rsync $(ratio "$ferry_initial" "$rsync_time"), 1% pass vs rsync $(ratio "$ferry_incr" "$rsync_incr")"
-echo "ratio (ferry / rsync, bytes sent on the 1% pass): $(ratio "$ferry_sent2" "$rsync_sent2")"
+echo "ratio (ferry bytes sent on the 1% pass / bytes of the 21 changed 512 KiB blocks): $(ratio "$ferry_sent2" $((21 * 524288)))"
+echo "(rsync's 'Total bytes sent' counts what its sender process passed to its receiver on this machine; it is printed as rsync reports it)"
