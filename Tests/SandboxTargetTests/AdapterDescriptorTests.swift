@@ -10,7 +10,7 @@ struct AdapterDescriptorTests {
         try registry.register(SandboxTargetAdapter(workspaceRoot: missing))
         let descriptor = try registry.adapter(named: "sandbox").descriptor
         #expect(descriptor.availability.isAvailable)
-        #expect(descriptor.capabilities == [.networking, .identity, .volumeImport, .images, .compute])
+        #expect(descriptor.capabilities == [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks])
         _ = try registry.compute(of: "sandbox")
         #expect(!FileManager.default.fileExists(atPath: missing.path))
     }
