@@ -154,3 +154,14 @@ struct ModelTests {
         #expect(try reader.read(at: 1, count: 2) == [2, 3])
     }
 }
+
+@Suite("Secrets")
+struct SecretReflectionTests {
+    @Test func reflectionAndDumpDoNotShowTheValue() {
+        let secret = Secret("hunter2-very-secret")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        #expect(!dumped.contains("hunter2"))
+        #expect(Mirror(reflecting: secret).children.isEmpty)
+    }
+}

@@ -11,3 +11,8 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
 }
+
+// `dump()` and reflection would otherwise show the stored value.
+extension Secret: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
