@@ -23,8 +23,11 @@ build: deps
 workshop: build
 	$$($(SWIFT) build --show-bin-path)/ferry workshop --yes
 
+# One test at a time: the end-to-end tests wait on real processes (QEMU guests, the ferry
+# executable, moto) and, run beside the networked tests on a 2-core machine, starve them
+# of threads until their timeouts fire.
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 # Benchmarks: each against a named peer in the same run. Not part of `make test`.
 BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils
