@@ -54,7 +54,9 @@ extension MotoSuite {
             #expect(instance.securityGroupIDs == [group.id])
             #expect(instance.tags == ["ferry:server": "s-1", "Name": "web-1 test"])
             #expect(instance.launchedAt != nil)
-            #expect(try await aws.endpoint(instanceID: instance.id, port: 80).port == 80)
+            // No public address (the subnet does not map one): nothing outside the VPC reaches it.
+            let unreachable = await #expect(throws: NoReachableEndpoint.self) { try await aws.endpoint(instanceID: instance.id, port: 80) }
+            #expect(unreachable?.reason.contains("10.60.1.25") == true)
         }
 
         @Test("stop, start and terminate each wait for the state they promise")

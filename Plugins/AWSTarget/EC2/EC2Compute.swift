@@ -60,13 +60,28 @@ extension AWSTargetAdapter: ComputeCapability {
         return EC2Mapping.firstBootStatus(system: status.string("systemStatus/status"), instance: status.string("instanceStatus/status"))
     }
 
-    /// The public address when the instance has one, else the private one.
+    /// The instance's public address: the only one a client outside its VPC reaches. An
+    /// instance without one (a subnet that does not map public addresses, an instance that
+    /// is not running, or an AWS-compatible emulator, which gives none) has no endpoint from
+    /// here: its private address answers only inside its VPC, so `NoReachableEndpoint` says
+    /// that rather than handing out an address nothing answers on.
     public func endpoint(instanceID: String, port: Int) async throws -> InstanceEndpoint {
-        let item = try await describeItems(ids: [instanceID]).first
-        guard let host = item?.string("ipAddress") ?? item?.string("privateIpAddress") else {
-            throw AWSError(service: "ec2", operation: "DescribeInstances", httpStatus: 400, code: "InvalidInstanceID.NotFound", message: "instance \(instanceID) has no address", requestID: nil)
+        guard let item = try await describeItems(ids: [instanceID]).first else {
+            throw AWSError(service: "ec2", operation: "DescribeInstances", httpStatus: 400, code: "InvalidInstanceID.NotFound", message: "The instance ID '\(instanceID)' does not exist", requestID: nil)
         }
-        return InstanceEndpoint(host: host, port: port)
+        if let host = item.string("ipAddress"), !host.isEmpty {
+            return InstanceEndpoint(host: host, port: port)
+        }
+        let state = item.string("instanceState/name") ?? "unknown"
+        let reason: String
+        if state != InstanceState.running.rawValue {
+            reason = "it is \(state), not running"
+        } else if let privateAddress = item.string("privateIpAddress"), !privateAddress.isEmpty {
+            reason = "it has no public IP address; its private address \(privateAddress) is reachable only inside its VPC"
+        } else {
+            reason = "it has no IP address"
+        }
+        throw NoReachableEndpoint(instanceID: instanceID, port: port, reason: reason)
     }
 
     private func describe(ids: [String]) async throws -> [Instance] {

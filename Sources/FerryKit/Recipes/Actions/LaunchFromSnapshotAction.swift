@@ -17,7 +17,7 @@ public struct LaunchFromSnapshotAction: RecipeAction {
         RecipeActionInput("instance_type", .string, default: .string("t3.small"), help: "the instance type"),
         RecipeActionInput("snapshot_id", .string, default: .string(""), help: "a snapshot to launch from (default: the latest)"),
     ]
-    public let outputs = ["instance_id", "image_id", "snapshot_id", "url", "private_ip"]
+    public let outputs = ["instance_id", "image_id", "snapshot_id", "url", "private_ip", "no_endpoint_reason"]
     public let requiredCapabilities: [Capability] = [.volumeImport, .images, .compute]
 
     public func plan(_ inputs: RecipeInputs) -> [String] {
@@ -74,10 +74,12 @@ public struct LaunchFromSnapshotAction: RecipeAction {
         let instance = try await compute.launchInstance(imageID: image.id, settings: settings, userData: nil, name: name)
         try context.created(CloudResource(kind: .instance, id: instance.id), detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, "role": mode]))
         context.progress("\(mode) instance \(instance.id) launched")
-        let endpoint = try? await compute.endpoint(instanceID: instance.id, port: 80)
+        // An empty url (and why) when the target offers no endpoint reachable from here.
+        let endpoint = try await InstanceURL.find(compute: compute, instanceID: instance.id, port: 80, context: context)
         return [
             "instance_id": .string(instance.id), "image_id": .string(image.id), "snapshot_id": .string(snapshot.id),
-            "url": .string(endpoint.map { "http://\($0.host):\($0.port)/" } ?? ""), "private_ip": .string(instance.privateIPAddress ?? ""),
+            "url": .string(endpoint.url), "private_ip": .string(instance.privateIPAddress ?? ""),
+            "no_endpoint_reason": .string(endpoint.noEndpointReason),
         ]
     }
 }

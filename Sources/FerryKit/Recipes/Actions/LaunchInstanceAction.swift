@@ -1,7 +1,8 @@
 import Foundation
 
 /// Launches an instance from an image with user data (the workshop's WordPress server),
-/// and reports where its HTTP port is reached from here.
+/// and reports where its HTTP port is reached from here — or, when the target offers no
+/// endpoint reachable from here, an empty `url` and why in `no_endpoint_reason`.
 public struct LaunchInstanceAction: RecipeAction {
     public init() {}
 
@@ -16,7 +17,7 @@ public struct LaunchInstanceAction: RecipeAction {
         RecipeActionInput("user_data_file", .string, default: .string(""), help: "a file whose content is the instance's user data (relative to the recipe)"),
         RecipeActionInput("role", .string, default: .string("workload"), help: "what the instance is for, in diagrams (workload, test, cutover)"),
     ]
-    public let outputs = ["instance_id", "private_ip", "url"]
+    public let outputs = ["instance_id", "private_ip", "url", "no_endpoint_reason"]
     public let requiredCapabilities: [Capability] = [.compute]
 
     public func plan(_ inputs: RecipeInputs) -> [String] {
@@ -42,11 +43,27 @@ public struct LaunchInstanceAction: RecipeAction {
         try context.created(CloudResource(kind: .instance, id: instance.id),
                             detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, "role": try inputs.string("role")]))
         context.progress("instance \(name): \(instance.id) \(instance.privateIPAddress ?? "")")
-        let endpoint = try? await compute.endpoint(instanceID: instance.id, port: 80)
+        let endpoint = try await InstanceURL.find(compute: compute, instanceID: instance.id, port: 80, context: context)
         return [
             "instance_id": .string(instance.id),
             "private_ip": .string(instance.privateIPAddress ?? ""),
-            "url": .string(endpoint.map { "http://\($0.host):\($0.port)/" } ?? ""),
+            "url": .string(endpoint.url), "no_endpoint_reason": .string(endpoint.noEndpointReason),
         ]
+    }
+}
+
+/// The URL of an instance's HTTP port as seen from here, for the launch actions. A target
+/// that says the port cannot be reached from here (`NoReachableEndpoint`: a cloud instance
+/// without a public address, an emulator's instances) gives an empty URL and the reason,
+/// which `verify.http` then reports as a skipped check; any other error fails the step.
+enum InstanceURL {
+    static func find(compute: any ComputeCapability, instanceID: String, port: Int, context: RecipeContext) async throws -> (url: String, noEndpointReason: String) {
+        do {
+            let endpoint = try await compute.endpoint(instanceID: instanceID, port: port)
+            return ("http://\(endpoint.host):\(endpoint.port)/", "")
+        } catch let unreachable as NoReachableEndpoint {
+            context.progress("\(unreachable); its HTTP checks will be skipped")
+            return ("", unreachable.description)
+        }
     }
 }

@@ -5,26 +5,37 @@ import FoundationNetworking
 
 /// Checks that a URL answers with the expected status and, optionally, contains a text;
 /// retries until a deadline, since a machine that just booted takes a while to answer.
+///
+/// An empty URL is what a launch gives when the target offers no endpoint reachable from
+/// here (an AWS-style cloud whose instance has no public address, an emulator whose
+/// instances never boot): the check is then skipped, and says so, rather than failing on an
+/// address nothing answers on or pretending to pass. Any URL given is checked for real.
 public struct VerifyHTTPAction: RecipeAction {
     public init() {}
 
     public let name = "verify.http"
     public let summary = "Check that a URL answers (status, and text in the page)"
     public let inputs = [
-        RecipeActionInput("url", .string, help: "the URL to fetch"),
+        RecipeActionInput("url", .string, help: "the URL to fetch; empty when the target offers no endpoint reachable from here (the check is then skipped)"),
         RecipeActionInput("status", .integer, default: .integer(200), help: "the expected HTTP status"),
         RecipeActionInput("contains", .string, default: .string(""), help: "text the page must contain"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(120), help: "how long to keep trying"),
     ]
-    public let outputs = ["status", "seconds"]
+    public let outputs = ["status", "seconds", "skipped", "reason"]
     public let requiredCapabilities: [Capability] = []
 
     public func plan(_ inputs: RecipeInputs) -> [String] {
-        ["fetch \(inputs.optionalString("url") ?? "?") until it answers \(inputs["status"]?.description ?? "200")"]
+        let url = inputs.optionalString("url") ?? "?"
+        return [url.isEmpty ? "skip the HTTP check: no endpoint reachable from here" : "fetch \(url) until it answers \(inputs["status"]?.description ?? "200")"]
     }
 
     public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
-        let text = try inputs.string("url")
+        let text = try inputs.string("url").trimmingCharacters(in: .whitespaces)
+        if text.isEmpty {
+            let reason = "the target offers no endpoint reachable from here to verify (see the launch's no_endpoint_reason); nothing was fetched"
+            context.progress("check skipped: \(reason)")
+            return ["status": .integer(0), "seconds": .integer(0), "skipped": .boolean(true), "reason": .string(reason)]
+        }
         guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
             throw RecipeInputError.invalid(name: "url", reason: "'\(text)' is not an http(s) URL")
         }
@@ -40,7 +51,8 @@ public struct VerifyHTTPAction: RecipeAction {
                 let body = String(decoding: data, as: UTF8.self)
                 if http.statusCode == expected, needle.isEmpty || body.contains(needle) {
                     context.progress("\(url) answered \(http.statusCode) after \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-                    return ["status": .integer(http.statusCode), "seconds": .integer(Int(Date().timeIntervalSince(started).rounded()))]
+                    return ["status": .integer(http.statusCode), "seconds": .integer(Int(Date().timeIntervalSince(started).rounded())),
+                            "skipped": .boolean(false), "reason": .string("")]
                 }
                 last = "status \(http.statusCode)\(needle.isEmpty || body.contains(needle) ? "" : ", without '\(needle)'")"
             }
