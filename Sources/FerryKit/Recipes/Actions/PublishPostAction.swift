@@ -31,14 +31,16 @@ public struct PublishPostAction: RecipeAction {
         allowed.insert(charactersIn: "-._~")
         func encode(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
         request.httpBody = Data("title=\(encode(try inputs.string("title")))&body=\(encode(try inputs.string("body")))".utf8)
-        let publishedAt = Date()
         let (data, response) = try await URLSession.shared.data(for: request)
+        // The page answers after the post is synced to the guest's disk: from now on, a pass
+        // that starts reading the disk sees it.
+        let publishedAt = Date()
         let body = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let http = response as? HTTPURLResponse, http.statusCode == 201 else {
             throw RecipeInputError.invalid(name: "url", reason: "publishing failed: \((response as? HTTPURLResponse)?.statusCode ?? 0) \(body)")
         }
         let postURL = URL(string: body, relativeTo: base)?.absoluteString ?? body
         context.progress("published \(postURL)")
-        return ["post_url": .string(postURL), "published_at": .string(ISO8601DateFormatter().string(from: publishedAt))]
+        return ["post_url": .string(postURL), "published_at": .string(RecipeTime.format(publishedAt))]
     }
 }

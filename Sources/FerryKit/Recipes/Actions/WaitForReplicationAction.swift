@@ -6,10 +6,10 @@ public struct WaitForReplicationAction: RecipeAction {
     public init() {}
 
     public let name = "replication.wait"
-    public let summary = "Wait for initial sync, then continuous replication"
+    public let summary = "Wait for initial sync, then continuous replication (and, with `after`, for a pass that began after that time)"
     public let inputs = [
         RecipeActionInput("agent_identity", .string, help: "the agent's machine identity"),
-        RecipeActionInput("after", .string, default: .string(""), help: "an ISO 8601 time: also wait for a snapshot taken after it"),
+        RecipeActionInput("after", .string, default: .string(""), help: "an ISO 8601 time: also wait for a snapshot of a pass that began after it"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(900), help: "how long to wait"),
     ]
     public let outputs = ["source_server_id", "snapshot_id", "seconds", "replicated_bytes"]
@@ -19,7 +19,11 @@ public struct WaitForReplicationAction: RecipeAction {
 
     public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let identity = try inputs.string("agent_identity")
-        let after = inputs.optionalString("after").flatMap { $0.isEmpty ? nil : ISO8601DateFormatter().date(from: $0) }
+        let afterText = inputs.optionalString("after") ?? ""
+        let after = afterText.isEmpty ? nil : RecipeTime.parse(afterText)
+        if !afterText.isEmpty, after == nil {
+            throw RecipeInputError.invalid(name: "after", reason: "'\(afterText)' is not an ISO 8601 time")
+        }
         let started = Date()
         let deadline = started.addingTimeInterval(TimeInterval(try inputs.integer("timeout_seconds")))
         let servers = context.workspace.sourceServers
@@ -33,9 +37,13 @@ public struct WaitForReplicationAction: RecipeAction {
                     let eta = m.etaSeconds.map { String(format: ", ETA %.0f s", $0) } ?? ""
                     context.progress("\(server.id): \(server.dataReplicationState.rawValue), \(m.replicatedBytes >> 20) of \(m.totalBytes >> 20) MiB, backlog \(m.backlogBytes >> 20) MiB\(eta)\(m.lagSeconds.map { String(format: ", lag %.1f s", $0) } ?? "")")
                 }
-                let latest = try store.snapshots(sourceServerID: server.id).first
-                if server.lifecycleState != .notReady, server.dataReplicationState == .continuous, let latest,
-                   after.map({ latest.takenAt > $0 }) ?? true {
+                let snapshots = try store.snapshots(sourceServerID: server.id)
+                let latest = snapshots.first
+                // A snapshot's time is when its pass was committed, but the pass may have read the
+                // disk before `after`. The pass after a snapshot committed after `after` began
+                // reading after it: wait for that second one.
+                let sinceAfter = after.map { time in snapshots.filter { $0.takenAt > time }.count } ?? 2
+                if server.lifecycleState != .notReady, server.dataReplicationState == .continuous, let latest, sinceAfter >= 2 {
                     let seconds = Int(Date().timeIntervalSince(started).rounded())
                     context.progress("\(server.id) is \(server.lifecycleState.rawValue), replication \(server.dataReplicationState.rawValue); latest snapshot \(latest.id)")
                     return ["source_server_id": .string(server.id), "snapshot_id": .string(latest.id), "seconds": .integer(seconds),
