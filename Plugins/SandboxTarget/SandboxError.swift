@@ -117,3 +117,10 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SandboxError: ResourceNotFoundError {
+    public var isResourceNotFound: Bool {
+        if case .notFound = self { return true }
+        return false
+    }
+}

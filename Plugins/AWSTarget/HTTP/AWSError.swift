@@ -1,3 +1,4 @@
+import FerryKit
 /// An error answer from a service, decoded from EC2's XML, IAM's and STS's XML or the EBS
 /// JSON: the code, the message and the request id to quote to support.
 public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -92,4 +93,8 @@ public struct AWSResponseError: Error, Hashable, Sendable, CustomStringConvertib
     public var reason: String
 
     public var description: String { "\(service) \(operation): unexpected response: \(reason)" }
+}
+
+extension AWSError: ResourceNotFoundError {
+    public var isResourceNotFound: Bool { kind == .notFound }
 }

@@ -47,11 +47,8 @@ public struct RecipeResourceDestroyer: Sendable {
         _ = waitpid(pid, &status, WNOHANG)
     }
 
-    /// Whether an error says the resource no longer exists.
+    /// Whether an error says the resource no longer exists, as its adapter reports it.
     static func meansGone(_ error: any Error) -> Bool {
-        // The clouds' own words for it: EC2's *.NotFound codes, IAM's NoSuchEntity.
-        let text = String(describing: error).lowercased()
-        return ["notfound", "not found", "nosuchentity", "does not exist"].contains { text.contains($0) }
-            && !text.contains("dependencyviolation")
+        (error as? any ResourceNotFoundError)?.isResourceNotFound ?? false
     }
 }

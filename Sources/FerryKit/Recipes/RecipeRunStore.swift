@@ -52,9 +52,13 @@ public struct RecipeRunStore: Sendable {
             )
         }
         let resources = try Row.fetchAll(db, sql: "SELECT * FROM recipeResource WHERE runID = ? ORDER BY id", arguments: [id]).map { r in
-            RecipeResourceRecord(
-                sequence: r["id"], stepID: r["stepID"], environment: RecipeEnvironment(rawValue: r["environment"]) ?? .target,
-                resource: CloudResource(kind: CloudResourceKind(rawValue: r["kind"]) ?? .instance, id: r["resourceID"]),
+            // A resource of a kind this version does not know must not be destroyed as something else.
+            guard let environment = RecipeEnvironment(rawValue: r["environment"]), let kind = CloudResourceKind(rawValue: r["kind"]) else {
+                throw WorkspaceError.database(path: "recipeResource", message: "run \(id) recorded a resource Ferry does not know: \(r)")
+            }
+            return RecipeResourceRecord(
+                sequence: r["id"], stepID: r["stepID"], environment: environment,
+                resource: CloudResource(kind: kind, id: r["resourceID"]),
                 detail: r["detail"], createdAt: r["createdAt"], destroyedAt: r["destroyedAt"]
             )
         }

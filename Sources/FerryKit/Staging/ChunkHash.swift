@@ -20,11 +20,8 @@ public struct ChunkHash: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
-    public var base64: String { Data(bytes).base64EncodedString() }
     public var description: String { hex }
 
     public static func < (lhs: ChunkHash, rhs: ChunkHash) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
-    /// The hash of a block of zeros, which is never stored.
-    public static let zeroBlock: ChunkHash = ChunkHash(hashing: [UInt8](repeating: 0, count: ReplicationProtocol.blockSize))
 }

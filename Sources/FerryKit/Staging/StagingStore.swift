@@ -97,15 +97,6 @@ public final class StagingStore: Sendable {
         try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM chunk") ?? 0 }
     }
 
-    /// Bytes in segment files, live or not.
-    public func segmentBytes() throws -> UInt64 {
-        let folder = directory.appendingPathComponent("segments").path
-        return try FileManager.default.contentsOfDirectory(atPath: folder).reduce(0) { total, name in
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? UInt64) ?? 0
-            return total + (size ?? 0)
-        }
-    }
-
     // MARK: The replica
 
     /// Records the disks an agent registered. A disk that shrank loses the blocks past its end.

@@ -113,12 +113,11 @@ public struct SourceServerStore: Sendable {
             return try Row.fetchAll(
                 db, sql: "SELECT at, action, fromState, toState FROM lifecycleTransition WHERE sourceServerID = ? ORDER BY id", arguments: [id]
             ).map { row in
-                LifecycleTransitionRecord(
-                    at: row["at"],
-                    action: LifecycleAction(rawValue: row["action"]) ?? .disconnect,
-                    from: LifecycleState(rawValue: row["fromState"]) ?? .notReady,
-                    to: LifecycleState(rawValue: row["toState"]) ?? .notReady
-                )
+                guard let action = LifecycleAction(rawValue: row["action"]),
+                      let from = LifecycleState(rawValue: row["fromState"]), let to = LifecycleState(rawValue: row["toState"]) else {
+                    throw WorkspaceError.database(path: "lifecycleTransition", message: "server \(id) has a transition with unknown names: \(row)")
+                }
+                return LifecycleTransitionRecord(at: row["at"], action: action, from: from, to: to)
             }
         }
     }
