@@ -33,6 +33,12 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: "The machine's name (default: this host's name).")
     var hostname: String?
 
+    @Option(help: ArgumentHelp("Read the machine through this source adapter instead of this host's disks (vmware, or an external adapter); --hostname picks one of several machines.", valueName: "name"))
+    var adapter: String?
+
+    @Option(name: .customLong("option"), help: ArgumentHelp("With --adapter: an adapter option, as name=value (repeatable).", valueName: "name=value"))
+    var options: [String] = []
+
     @Option(help: ArgumentHelp("What makes this machine the same source server across restarts (default: hostname and disks).", valueName: "id"))
     var identity: String?
 
@@ -43,7 +49,13 @@ struct AgentRunCommand: AsyncParsableCommand {
         guard let tokenText = token ?? ProcessInfo.processInfo.environment["FERRY_AGENT_TOKEN"], !tokenText.isEmpty else {
             throw ValidationError("the agent needs the project's token: --token TOKEN or FERRY_AGENT_TOKEN (see `ferry agent token` on the workbench)")
         }
-        let identified = try await AgentDisks.identify(paths: disks, hostname: hostname)
+        if adapter == nil && !options.isEmpty { throw ValidationError("--option needs --adapter") }
+        if adapter != nil && !disks.isEmpty { throw ValidationError("--disk and --adapter cannot be used together") }
+        let identified = if let adapter {
+            try await AgentDisks.identify(adapter: adapter, options: try OptionPairs.parse(options), hostname: hostname, workspaceRoot: global.workspaceURL)
+        } else {
+            try await AgentDisks.identify(paths: disks, hostname: hostname)
+        }
         for disk in identified.disks {
             FileHandle.standardError.write(Data("Disk to replicate identified: \(disk.facts.name) of size \(Output.bytes(disk.facts.sizeBytes))\n".utf8))
         }
@@ -81,6 +93,26 @@ enum AgentDisks {
         let disks = try facts.disks.map { disk -> ReplicationAgent.Disk in
             ReplicationAgent.Disk(facts: disk, reader: try physical.openDisk(disk, configuration: configuration), changeStamp: {
                 (try? physical.changeStamp(of: disk, configuration: configuration))?.value
+            })
+        }
+        return (facts, disks)
+    }
+
+    /// The disks of one machine that `adapter` finds with `options`, read through it.
+    static func identify(adapter name: String, options: [String: String], hostname: String?, workspaceRoot: URL) async throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
+        let source = try InstalledAdapters.registry(workspaceRoot: workspaceRoot).source(named: name)
+        let configuration = try AdapterConfiguration(options, for: source.descriptor)
+        let machines = try await source.discoverMachines(configuration: configuration)
+        let chosen = hostname.flatMap { wanted in machines.first { $0.hostname == wanted } } ?? (machines.count == 1 ? machines.first : nil)
+        guard let facts = chosen else {
+            let names = machines.map(\.hostname).joined(separator: ", ")
+            throw ValidationError(machines.isEmpty ? "the \(name) adapter found no machine with these options"
+                                                   : "the \(name) adapter found several machines (\(names)); pick one with --hostname")
+        }
+        let tracking = source.descriptor.capabilities.contains(.changeTracking) ? source as? any ChangeTrackingSource : nil
+        let disks = try facts.disks.map { disk -> ReplicationAgent.Disk in
+            ReplicationAgent.Disk(facts: disk, reader: try source.openDisk(disk, configuration: configuration), changeStamp: {
+                tracking.flatMap { try? $0.changeStamp(of: disk, configuration: configuration) }?.value
             })
         }
         return (facts, disks)

@@ -15,6 +15,7 @@ struct Ferry: AsyncParsableCommand {
             VersionCommand.self,
             InitCommand.self,
             AdaptersCommand.self,
+            AdapterCommand.self,
             SourceCommand.self,
             DoctorCommand.self,
             AWSCommand.self,

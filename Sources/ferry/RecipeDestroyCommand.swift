@@ -11,7 +11,7 @@ struct RecipeDestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = RecipeConsole(guided: false, json: global.output == .json)
-        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
         let removed = try await runner.destroy(runID)
         if global.output == .json {
             try Output.json(removed.map { ["kind": $0.resource.kind.rawValue, "id": $0.resource.id, "step": $0.stepID] })

@@ -17,7 +17,7 @@ struct RecipeResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: global.output == .json)
-        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
         try console.summary(try await runner.resume(runID))
     }
 }

@@ -28,7 +28,7 @@ struct RecipeRunCommand: AsyncParsableCommand {
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
         let workspace = try global.openWorkspace()
         let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: global.output == .json)
-        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
         let run = try await runner.start(recipe, parameters: try targets.parsedParameters(), source: targets.source, target: targets.target, language: lang)
         try console.summary(run)
     }

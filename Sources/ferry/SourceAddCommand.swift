@@ -9,12 +9,13 @@ struct SourceAddCommand: AsyncParsableCommand {
             ferry source add --adapter physical --local
             ferry source add --adapter physical --disk web1.img --facts web1.json
             ferry source add --adapter vmware --path web1.vmx   (or a .vmdk, .ovf, .ova)
+            ferry source add --adapter qcow2 --option path=web1.qcow2   (an external adapter)
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The source adapter: physical or vmware (see `ferry adapters`).")
+    @Option(help: "The source adapter: physical, vmware, or an external one (see `ferry adapters`).")
     var adapter: String
 
     @Option(help: "physical: a raw disk image or a block device.")
@@ -37,17 +38,14 @@ struct SourceAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.openWorkspace()
-        let source = try BuiltInAdapters.registry(workspaceRoot: global.workspaceURL).source(named: adapter)
+        let source = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL).source(named: adapter)
         var values: [String: String] = [:]
         if let disk { values["disk"] = disk }
         if local { values["local"] = "true" }
         if let facts { values["facts"] = facts }
         if let hostname { values["hostname"] = hostname }
         if let path { values["path"] = path }
-        for option in options {
-            guard let equals = option.firstIndex(of: "=") else { throw ValidationError("--option '\(option)' must be name=value") }
-            values[String(option[..<equals])] = String(option[option.index(after: equals)...])
-        }
+        values.merge(try OptionPairs.parse(options)) { $1 }
         let configuration = try AdapterConfiguration(values, for: source.descriptor)
         let machines = try await source.discoverMachines(configuration: configuration)
         let servers = machines.map { SourceServer(adapter: adapter, facts: $0) }

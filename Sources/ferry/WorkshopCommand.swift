@@ -29,7 +29,7 @@ struct WorkshopCommand: AsyncParsableCommand {
         let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: "workshop"))
-        let registry = try BuiltInAdapters.registry(workspaceRoot: workspace.root)
+        let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root)
         let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: false)
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
 

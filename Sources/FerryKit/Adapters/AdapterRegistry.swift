@@ -85,7 +85,8 @@ public struct AdapterRegistry: Sendable {
         return typed
     }
 
-    private static func conforms(_ adapter: any Adapter, to capability: Capability) -> Bool {
+    /// Whether `adapter` implements the protocol behind `capability`.
+    static func conforms(_ adapter: any Adapter, to capability: Capability) -> Bool {
         switch capability {
         case .discovery, .blockRead: return adapter is any SourceAdapter
         case .changeTracking: return adapter is any ChangeTrackingSource

@@ -1,0 +1,141 @@
+import Foundation
+
+/// The JSON-RPC 2.0 envelopes of the plugin protocol (docs/plugin-protocol.md).
+struct PluginRequest<Params: Encodable>: Encodable {
+    var jsonrpc = "2.0"
+    var id: Int
+    var method: String
+    var params: Params
+}
+
+struct PluginResponse<Result: Decodable>: Decodable {
+    var jsonrpc: String
+    var id: Int?
+    var result: Result?
+    var error: PluginRemoteError?
+}
+
+/// What a plugin says went wrong, with the protocol's error code.
+public struct PluginRemoteError: Decodable, Hashable, Sendable {
+    public var code: Int
+    public var message: String
+    /// With UnsupportedProtocolVersion: the versions the plugin speaks.
+    public var supportedVersions: [Int]?
+
+    private enum CodingKeys: String, CodingKey { case code, message, data }
+    private struct VersionData: Decodable { var supported: [Int]? }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decode(Int.self, forKey: .code)
+        message = try container.decode(String.self, forKey: .message)
+        supportedVersions = (try? container.decodeIfPresent(VersionData.self, forKey: .data))?.supported
+    }
+}
+
+/// The error codes of docs/plugin-protocol.md, "Errors".
+public enum PluginErrorCode {
+    public static let parseError = -32700
+    public static let invalidRequest = -32600
+    public static let methodNotFound = -32601
+    public static let invalidParams = -32602
+    public static let internalError = -32603
+    public static let notFound = -32001
+    public static let outOfBounds = -32002
+    public static let ioError = -32003
+    public static let invalidOption = -32004
+    public static let unsupported = -32005
+    public static let corrupt = -32006
+    public static let unsupportedProtocolVersion = -32010
+
+    static func name(_ code: Int) -> String {
+        switch code {
+        case parseError: return "ParseError"
+        case invalidRequest: return "InvalidRequest"
+        case methodNotFound: return "MethodNotFound"
+        case invalidParams: return "InvalidParams"
+        case internalError: return "InternalError"
+        case notFound: return "NotFound"
+        case outOfBounds: return "OutOfBounds"
+        case ioError: return "IOError"
+        case invalidOption: return "InvalidOption"
+        case unsupported: return "Unsupported"
+        case corrupt: return "Corrupt"
+        case unsupportedProtocolVersion: return "UnsupportedProtocolVersion"
+        default: return "error \(code)"
+        }
+    }
+}
+
+/// A result with nothing in it (`{}`), for methods that only succeed or fail.
+struct PluginEmpty: Codable, Sendable {}
+
+/// Why a call to an external adapter failed. It always names the plugin and its path, and
+/// for a plugin that died or hung, what it last wrote on stderr.
+public struct PluginError: Error, CustomStringConvertible, ResourceNotFoundError {
+    public enum Reason: Sendable, Equatable {
+        /// The executable could not be started.
+        case cannotStart(String)
+        /// The process ended (`status` says how) while Ferry waited for an answer.
+        case exited(status: String)
+        /// No answer within the deadline; Ferry killed the process.
+        case timedOut(seconds: Double)
+        /// It wrote something that is not a protocol message, or the wrong message.
+        case protocolViolation(String)
+        /// Its answer contradicts its own claims (sizes, lengths, ranges).
+        case inconsistent(String)
+        /// It answered with an error.
+        case remote(code: Int, message: String)
+        /// An earlier failure made Ferry stop talking to it.
+        case stopped(after: String)
+    }
+
+    public var plugin: String
+    public var path: String
+    public var method: String?
+    public var reason: Reason
+    /// The end of what the plugin wrote on stderr, when it failed as a process.
+    public var stderrTail: String
+    /// With an UnsupportedProtocolVersion answer: the versions the plugin speaks.
+    public var remoteSupportedVersions: [Int]?
+
+    public init(plugin: String, path: String, method: String? = nil, reason: Reason, stderrTail: String = "") {
+        self.plugin = plugin
+        self.path = path
+        self.method = method
+        self.reason = reason
+        self.stderrTail = stderrTail
+    }
+
+    public var remoteCode: Int? {
+        if case .remote(let code, _) = reason { return code }
+        return nil
+    }
+
+    public var isResourceNotFound: Bool { remoteCode == PluginErrorCode.notFound }
+
+    /// The reason alone, without the plugin's name (for `ferry adapters`' broken list).
+    public var reasonText: String {
+        let during = method.map { " during \($0)" } ?? ""
+        switch reason {
+        case .cannotStart(let why): return "cannot be started: \(why)"
+        case .exited(let status): return "exited (\(status))\(during)"
+        case .timedOut(let seconds): return "gave no answer\(during) within \(Self.seconds(seconds)) s, so Ferry stopped it"
+        case .protocolViolation(let what): return "broke the plugin protocol\(during): \(what)"
+        case .inconsistent(let what): return "gave an answer\(during) that contradicts its own claims: \(what)"
+        case .remote(let code, let message): return "\(message) (\(PluginErrorCode.name(code))\(during))"
+        case .stopped(let previous): return "is no longer used after an earlier failure: \(previous)"
+        }
+    }
+
+    public var description: String {
+        var text = "adapter '\(plugin)' (\(path)) \(reasonText)"
+        let tail = stderrTail.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !tail.isEmpty { text += "\n  its stderr ended with:\n" + tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(12).map { "    \($0)" }.joined(separator: "\n") }
+        return text
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}

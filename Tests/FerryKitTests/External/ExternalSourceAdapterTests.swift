@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// External source adapters through the proxy: a good plugin reads exactly like the file it
+/// serves, and every kind of bad plugin gives an error that names it, quickly.
+@Suite("external source adapters", .serialized)
+struct ExternalSourceAdapterTests {
+    let directory: URL
+    let image: String
+    let size: UInt64 = 3 << 20
+    let regions = [ByteRange(offset: 0, length: 70_000), ByteRange(offset: 1 << 20, length: 600_000)]
+    /// Short, so that the hanging plugin costs a second, not thirty.
+    let timeouts = PluginTimeouts(describe: 5, call: 1)
+
+    init() throws {
+        directory = try FixturePlugin.temporaryDirectory()
+        image = directory.appendingPathComponent("web1.raw").path
+        try FixturePlugin.writeImage(image, size: size, regions: regions)
+    }
+
+    /// Loads `behaviour` as plugin `name` and returns its proxy, already discovered.
+    func source(_ behaviour: FixturePlugin.Behaviour, name: String = "fixture") async throws -> (ExternalSourceAdapter, AdapterConfiguration, DiskFacts) {
+        let path = try FixturePlugin.write(behaviour, name: name, in: directory.appendingPathComponent(behaviour.rawValue))
+        let adapter = ExternalSourceAdapter(plugin: try ExternalPlugin.load(path: path, name: name, timeouts: timeouts))
+        let configuration = try AdapterConfiguration(["path": image], for: adapter.descriptor)
+        let disk = try #require(try await adapter.discoverMachines(configuration: configuration).first?.disks.first)
+        return (adapter, configuration, disk)
+    }
+
+    @Test func aGoodPluginReadsExactlyTheFileItServes() async throws {
+        let (adapter, configuration, disk) = try await source(.good)
+        #expect(adapter.descriptor.name == "fixture")
+        #expect(adapter.descriptor.options.map(\.name) == ["path"])
+        #expect(disk.sizeBytes == size)
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: image)))
+        // One read larger than a plugin's largest piece, so that it is split.
+        #expect(try reader.read(at: 0, count: Int(size)) == expected)
+        #expect(try reader.read(at: 1_048_000, count: 1000) == Array(expected[1_048_000..<1_049_000]))
+        #expect(try reader.allocatedRanges() == [ByteRange(offset: 0, length: size)])
+        #expect(throws: BlockReaderError.self) { try reader.read(at: size - 1, count: 2) }
+    }
+
+    @Test func aPluginThatCrashesIsNamedWithItsExitStatusAndLastWords() async throws {
+        let (adapter, configuration, disk) = try await source(.crashOnRead)
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        let error = try #require(throws: PluginError.self) { try reader.read(at: 0, count: 4096) }
+        #expect(error.plugin == "fixture")
+        #expect(error.method == "source.read")
+        #expect(error.reason == .exited(status: "exit status 3"))
+        #expect(error.description.contains("segmentation fault (simulated)"))
+        #expect(error.description.contains(adapter.plugin.path))
+        // Ferry does not talk to it again.
+        let again = try #require(throws: PluginError.self) { try reader.read(at: 0, count: 4096) }
+        guard case .stopped = again.reason else { Issue.record("expected stopped, got \(again)"); return }
+    }
+
+    @Test func aPluginThatHangsTimesOutAndIsStopped() async throws {
+        let path = try FixturePlugin.write(.hangOnDiscover, name: "fixture", in: directory.appendingPathComponent("hang"))
+        let adapter = ExternalSourceAdapter(plugin: try ExternalPlugin.load(path: path, name: "fixture", timeouts: timeouts))
+        let configuration = try AdapterConfiguration(["path": image], for: adapter.descriptor)
+        let start = Date()
+        let error = try await #require(throws: PluginError.self) { try await adapter.discoverMachines(configuration: configuration) }
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(error.reason == .timedOut(seconds: 1))
+        #expect(error.description.contains("gave no answer during source.discover within 1 s"))
+    }
+
+    @Test(arguments: [
+        (FixturePlugin.Behaviour.shortRead, "sent 4095 bytes for a read of 4096 bytes"),
+        (.wrongLengthField, "says 4097 bytes for a read of 4096 bytes"),
+    ])
+    func aPluginWhoseReadsContradictThemselvesIsRefused(behaviour: FixturePlugin.Behaviour, expected: String) async throws {
+        let (adapter, configuration, disk) = try await source(behaviour)
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        var buffer = [UInt8](repeating: 0xAA, count: 4096)
+        let error = try #require(throws: PluginError.self) { try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: 0) } }
+        guard case .inconsistent(let what) = error.reason else { Issue.record("expected inconsistent, got \(error)"); return }
+        #expect(what.contains(expected), "\(what)")
+        #expect(error.description.contains("adapter 'fixture'"))
+    }
+
+    @Test func rangesPastTheEndAreRefused() async throws {
+        let (adapter, configuration, disk) = try await source(.rangesPastEnd)
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        let error = try #require(throws: PluginError.self) { try reader.allocatedRanges() }
+        #expect(error.description.contains("reaches past the end of the disk"))
+    }
+
+    @Test func aDiskThatOpensWithAnotherSizeThanDiscoveredIsRefused() async throws {
+        let (adapter, configuration, disk) = try await source(.sizeMismatch)
+        let error = try #require(throws: PluginError.self) { try adapter.openDisk(disk, configuration: configuration) }
+        #expect(error.description.contains("discovered with \(size) bytes but opens with \(size + 4096)"))
+    }
+
+    @Test(arguments: [
+        (FixturePlugin.Behaviour.wrongVersion, "speaks plugin protocol version 2; this Ferry speaks 1"),
+        (.refusesVersion, "speaks none of the plugin protocol versions this Ferry speaks (1) (it speaks 2)"),
+        (.garbage, "broke the plugin protocol during describe: it wrote \"Hello! I am a plugin"),
+        (.exitsAtStart, "exited (exit status 2) during describe"),
+        (.wrongName, "it calls itself \"someone-else\", but its executable is named for \"fixture\""),
+    ])
+    func aPluginWithABadHandshakeIsListedAsBrokenAndNeverLoaded(behaviour: FixturePlugin.Behaviour, expected: String) throws {
+        let folder = directory.appendingPathComponent("broken-\(behaviour.rawValue)")
+        try FixturePlugin.write(behaviour, name: "fixture", in: folder)
+        var registry = AdapterRegistry()
+        let inventory = PluginInventory.load(PluginSearchPath(directories: [folder]).candidates(), into: &registry, timeouts: timeouts)
+        #expect(inventory.loaded.isEmpty)
+        #expect(registry.all.isEmpty)
+        let broken = try #require(inventory.broken.first)
+        #expect(broken.name == "fixture")
+        #expect(broken.reason.contains(expected), "\(broken.reason)")
+    }
+
+    @Test func theFirstPluginOfANameWinsAndBuiltInsCannotBeShadowed() throws {
+        let first = directory.appendingPathComponent("first")
+        let second = directory.appendingPathComponent("second")
+        try FixturePlugin.write(.good, name: "fixture", in: first)
+        try FixturePlugin.write(.good, name: "fixture", in: second)
+        try FixturePlugin.write(.good, name: "physical", in: second)
+        // Not executable: not a candidate at all.
+        try "#!/bin/sh\n".write(toFile: second.appendingPathComponent("ferry-adapter-notes").path, atomically: true, encoding: .utf8)
+        var registry = AdapterRegistry()
+        try registry.register(StubSource(name: "physical"))
+        let candidates = PluginSearchPath(directories: [first, second]).candidates()
+        #expect(candidates.map(\.name) == ["fixture", "fixture", "physical"])
+        let inventory = PluginInventory.load(candidates, into: &registry, timeouts: timeouts)
+        #expect(inventory.loaded["fixture"]?.path == first.appendingPathComponent("ferry-adapter-fixture").path)
+        #expect(Set(registry.all.map(\.descriptor.name)) == ["physical", "fixture"])
+        let reasons = Dictionary(uniqueKeysWithValues: inventory.broken.map { ($0.path, $0.reason) })
+        #expect(reasons[second.appendingPathComponent("ferry-adapter-fixture").path]?.contains("already taken by \(first.path)") == true)
+        #expect(reasons[second.appendingPathComponent("ferry-adapter-physical").path]?.contains("already taken by a built-in adapter") == true)
+        // The registry hands the external adapter out like any other.
+        #expect(try registry.source(named: "fixture").descriptor.summary == "test plugin (good)")
+    }
+
+    @Test func theSearchPathIsThePluginPathThenTheWorkspaceThenPATH() {
+        let workspace = URL(fileURLWithPath: "/srv/project/.ferry")
+        let path = PluginSearchPath.standard(workspaceRoot: workspace, environment: ["FERRY_PLUGIN_PATH": "/opt/a:/opt/b", "PATH": "/usr/bin:/bin"])
+        #expect(path.directories.map(\.path) == ["/opt/a", "/opt/b", "/srv/project/.ferry/plugins", "/usr/bin", "/bin"])
+    }
+
+    // MARK: - The conformance kit catches what the proxy cannot
+
+    func kit(_ behaviour: FixturePlugin.Behaviour) async throws -> [String: ConformanceCheck] {
+        let (adapter, configuration, _) = try await source(behaviour)
+        let checks = await AdapterConformanceKit(adapter: adapter, configuration: configuration).run()
+        return Dictionary(uniqueKeysWithValues: checks.map { ($0.id, $0) })
+    }
+
+    @Test func theKitPassesAGoodPlugin() async throws {
+        let checks = try await kit(.good)
+        #expect(checks.values.allSatisfy { $0.outcome == .pass }, "\(checks.values.filter { $0.outcome != .pass })")
+        #expect(checks["reads-past-end"]?.detail.contains("the plugin itself refuses with OutOfBounds") == true)
+    }
+
+    @Test(arguments: [
+        (FixturePlugin.Behaviour.rangesHideData, "allocated-ranges", "is outside every allocated range but reads as"),
+        (.nondeterministic, "reads-deterministic", "gave different bytes"),
+        (.readsPastEnd, "reads-past-end", "with data instead of OutOfBounds"),
+        (.sizeMismatch, "disk-sizes", "discovered with"),
+    ])
+    func theKitFailsAPluginThatBreaksARule(behaviour: FixturePlugin.Behaviour, check: String, expected: String) async throws {
+        let checks = try await kit(behaviour)
+        let result = try #require(checks[check])
+        #expect(result.outcome == .fail)
+        #expect(result.detail.contains(expected), "\(result.detail)")
+        #expect(checks["descriptor"]?.outcome == .pass)
+    }
+
+    @Test func theKitChecksADescriptorAgainstItsRules() async throws {
+        var stub = StubSource(name: "Bad_Name")
+        stub.descriptor.version = ""
+        stub.descriptor.options.append(AdapterOption(name: "disk", type: .choice([]), isRequired: true, help: ""))
+        let check = AdapterConformanceKit(adapter: stub, configuration: try AdapterConfiguration(["disk": "x"], for: StubSource(name: "x").descriptor)).checkDescriptor()
+        #expect(check.outcome == .fail)
+        for problem in ["is not lowercase", "no version", "option 'disk' is described twice", "has no choices", "has no help"] {
+            #expect(check.detail.contains(problem), "\(problem) in \(check.detail)")
+        }
+    }
+}

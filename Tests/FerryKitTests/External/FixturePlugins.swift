@@ -1,0 +1,169 @@
+import Foundation
+@testable import FerryKit
+
+/// Plugins written for the tests: a small, correct source adapter over a raw file (option
+/// `path`), and the same adapter misbehaving in one chosen way.
+enum FixturePlugin {
+    enum Behaviour: String, CaseIterable {
+        case good
+        /// Dies in the middle of answering `source.read`, after saying why on stderr.
+        case crashOnRead = "crash-on-read"
+        /// Never answers `source.discover`.
+        case hangOnDiscover = "hang-on-discover"
+        /// Sends one byte fewer than a read asked for.
+        case shortRead = "short-read"
+        /// Says `length` is one more than it sent.
+        case wrongLengthField = "wrong-length-field"
+        /// Claims a range reaching past the end of the disk.
+        case rangesPastEnd = "ranges-past-end"
+        /// Reports one size in discovery and another when the disk is opened.
+        case sizeMismatch = "size-mismatch"
+        /// Claims no range is allocated, while the disk holds data.
+        case rangesHideData = "ranges-hide-data"
+        /// Returns different bytes each time.
+        case nondeterministic
+        /// Answers reads past the end with zeros instead of refusing.
+        case readsPastEnd = "reads-past-end"
+        /// Speaks protocol version 2.
+        case wrongVersion = "wrong-version"
+        /// Refuses every version Ferry offers, as the protocol says.
+        case refusesVersion = "refuses-version"
+        /// Prints text to stdout instead of protocol messages.
+        case garbage
+        /// Exits before answering `describe`.
+        case exitsAtStart = "exits-at-start"
+        /// Describes itself under another name than its executable's.
+        case wrongName = "wrong-name"
+    }
+
+    /// Writes `ferry-adapter-<name>` into `directory` and returns its path.
+    @discardableResult
+    static func write(_ behaviour: Behaviour, name: String, in directory: URL) throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(PluginProtocol.executablePrefix + name).path
+        let text = script.replacingOccurrences(of: "@BEHAVIOUR@", with: behaviour.rawValue).replacingOccurrences(of: "@NAME@", with: name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-plugins-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A raw image of `size` bytes with random data in `regions`, written sparse.
+    static func writeImage(_ path: String, size: UInt64, regions: [ByteRange], seed: UInt64 = 7) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: size)
+        var state = seed
+        for region in regions {
+            let bytes = (0..<Int(region.length)).map { _ -> UInt8 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: state >> 33)
+            }
+            try handle.seek(toOffset: region.offset)
+            try handle.write(contentsOf: bytes)
+        }
+    }
+
+    static let script = #"""
+    #!/usr/bin/env python3
+    # A test plugin for Ferry's plugin protocol; BEHAVIOUR picks how it misbehaves.
+    import json, os, sys, time
+    BEHAVIOUR = "@BEHAVIOUR@"
+    NAME = "@NAME@"
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    handles = {}
+
+    def send(obj, binary=b""):
+        body = json.dumps(obj).encode()
+        head = "Content-Length: %d\r\n" % len(body)
+        if binary: head += "Binary-Length: %d\r\n" % len(binary)
+        out.write(head.encode() + b"\r\n" + body + binary)
+        out.flush()
+
+    def read_message():
+        headers = {}
+        while True:
+            line = inp.readline()
+            if not line: return None, b""
+            line = line.strip()
+            if not line: break
+            k, v = line.decode().split(":", 1)
+            headers[k.strip().lower()] = int(v)
+        body = json.loads(inp.read(headers["content-length"]))
+        return body, inp.read(headers.get("binary-length", 0))
+
+    def error(i, code, message):
+        send({"jsonrpc": "2.0", "id": i, "error": {"code": code, "message": message}})
+
+    if BEHAVIOUR == "exits-at-start":
+        sys.stderr.write("cannot start: missing configuration\n"); sys.exit(2)
+
+    while True:
+        req, _ = read_message()
+        if req is None: sys.exit(0)
+        i, m, p = req.get("id"), req.get("method"), req.get("params", {})
+        if m == "describe":
+            if BEHAVIOUR == "garbage":
+                out.write(b"Hello! I am a plugin and I like to talk.\n" * 40); out.flush(); continue
+            if BEHAVIOUR == "refuses-version":
+                send({"jsonrpc": "2.0", "id": i, "error": {"code": -32010, "message": "I speak only version 2", "data": {"supported": [2]}}}); continue
+            send({"jsonrpc": "2.0", "id": i, "result": {
+                "protocolVersion": 2 if BEHAVIOUR == "wrong-version" else 1,
+                "name": "someone-else" if BEHAVIOUR == "wrong-name" else NAME,
+                "kind": "source", "version": "0.0.1", "summary": "test plugin (%s)" % BEHAVIOUR,
+                "capabilities": ["discovery", "block-read"],
+                "options": [{"name": "path", "type": "path", "required": True, "help": "a raw image"}]}})
+        elif m == "source.discover":
+            if BEHAVIOUR == "hang-on-discover":
+                time.sleep(3600)
+            path = p["options"].get("path", "")
+            if not os.path.isfile(path):
+                error(i, -32004, "no such image: %s" % path); continue
+            size = os.path.getsize(path)
+            send({"jsonrpc": "2.0", "id": i, "result": {"machines": [{
+                "hostname": os.path.basename(path).split(".")[0], "operatingSystem": {"family": "unknown", "name": "", "version": ""},
+                "cpuCount": 1, "memoryBytes": 1 << 30, "networkInterfaces": [],
+                "disks": [{"name": "disk0", "sizeBytes": size, "locator": os.path.abspath(path), "isBoot": True}]}]}})
+        elif m == "source.openDisk":
+            locator = p["disk"]["locator"]
+            handle = str(len(handles) + 1)
+            handles[handle] = (os.open(locator, os.O_RDONLY), os.path.getsize(locator))
+            size = handles[handle][1] + (4096 if BEHAVIOUR == "size-mismatch" else 0)
+            send({"jsonrpc": "2.0", "id": i, "result": {"handle": handle, "sizeBytes": size}})
+        elif m == "source.allocatedRanges":
+            fd, size = handles[p["handle"]]
+            if BEHAVIOUR == "ranges-past-end": ranges = [{"offset": 0, "length": size + 65536}]
+            elif BEHAVIOUR == "ranges-hide-data": ranges = []
+            else: ranges = [{"offset": 0, "length": size}]
+            send({"jsonrpc": "2.0", "id": i, "result": {"ranges": ranges}})
+        elif m == "source.read":
+            fd, size = handles[p["handle"]]
+            offset, length = p["offset"], p["length"]
+            if offset + length > size and BEHAVIOUR != "reads-past-end":
+                error(i, -32002, "read past the end"); continue
+            data = os.pread(fd, length, offset).ljust(length, b"\0")
+            if BEHAVIOUR == "crash-on-read":
+                sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
+                out.write(b"Content-Length: 40\r\n\r\n{\"jsonrpc\""); out.flush(); os._exit(3)
+            if BEHAVIOUR == "short-read":
+                send({"jsonrpc": "2.0", "id": i, "result": {"length": length - 1}}, data[:-1]); continue
+            if BEHAVIOUR == "wrong-length-field":
+                send({"jsonrpc": "2.0", "id": i, "result": {"length": length + 1}}, data); continue
+            if BEHAVIOUR == "nondeterministic":
+                data = os.urandom(length)
+            send({"jsonrpc": "2.0", "id": i, "result": {"length": length}}, data)
+        elif m == "source.closeDisk":
+            fd, _ = handles.pop(p["handle"]); os.close(fd)
+            send({"jsonrpc": "2.0", "id": i, "result": {}})
+        elif m == "shutdown":
+            send({"jsonrpc": "2.0", "id": i, "result": {}}); sys.exit(0)
+        else:
+            error(i, -32601, "no method %s" % m)
+    """#
+}
