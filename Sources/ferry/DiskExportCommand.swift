@@ -3,7 +3,7 @@ import FerryKit
 import Foundation
 import VMwareSource
 
-struct DiskExportCommand: ParsableCommand {
+struct DiskExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Copy a disk into a new image: sparse raw, streamOptimized VMDK or qcow2.",
@@ -12,8 +12,14 @@ struct DiskExportCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "A raw image, a block device, a .vmdk, or a .vmx, .ovf or .ova (with --disk).")
-    var source: String
+    @Argument(help: "A raw image, a block device, a .vmdk, or a .vmx, .ovf or .ova (with --disk); or nothing with --adapter.")
+    var source: String?
+
+    @Option(help: ArgumentHelp("Read the disk through this source adapter (built in or external) instead of from a file.", valueName: "name"))
+    var adapter: String?
+
+    @Option(name: .customLong("option"), help: ArgumentHelp("With --adapter: an adapter option, as name=value (repeatable).", valueName: "name=value"))
+    var options: [String] = []
 
     // -o, as qemu-img and cp users expect; --output is taken by the output format.
     @Option(name: [.customShort("o"), .customLong("to")], help: "The image to write.")
@@ -22,7 +28,7 @@ struct DiskExportCommand: ParsableCommand {
     @Option(help: "raw, vmdk or qcow2.")
     var format: ExportFormat = .raw
 
-    @Option(help: "Which disk of a .vmx, .ovf or .ova: its index (0 is the first) or its name.")
+    @Option(help: "Which disk of a .vmx, .ovf or .ova, or of what --adapter finds: its index (0 is the first) or its name.")
     var disk: String?
 
     enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -39,8 +45,17 @@ struct DiskExportCommand: ParsableCommand {
         var seconds: Double
     }
 
-    func run() throws {
-        let opened = try DiskSource.open(source, disk: disk)
+    func run() async throws {
+        let opened: DiskSource
+        switch (source, adapter) {
+        case (let path?, nil):
+            opened = try DiskSource.open(path, disk: disk)
+        case (nil, let name?):
+            opened = try await DiskSource.open(adapter: name, options: try OptionPairs.parse(options), disk: disk, workspaceRoot: global.workspaceURL)
+        default:
+            throw ValidationError("name a disk image, or --adapter NAME with its --option values (not both)")
+        }
+        let source = self.source ?? "adapter \(adapter ?? "")"
         let writer: any DiskImageWriter = switch format {
         case .raw: SparseRawWriter()
         case .vmdk: StreamOptimizedWriter()

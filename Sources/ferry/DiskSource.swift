@@ -24,6 +24,18 @@ struct DiskSource {
         }
     }
 
+    /// A disk that a source adapter finds with `options`: `disk` picks one of all the disks of
+    /// all the machines it finds, by index (0 is the first) or by name.
+    static func open(adapter name: String, options: [String: String], disk: String?, workspaceRoot: URL) async throws -> DiskSource {
+        let source = try InstalledAdapters.registry(workspaceRoot: workspaceRoot).source(named: name)
+        let configuration = try AdapterConfiguration(options, for: source.descriptor)
+        let disks = try await source.discoverMachines(configuration: configuration).flatMap(\.disks)
+        let wanted = disk ?? "0"
+        let chosen = Int(wanted).flatMap { disks.indices.contains($0) ? disks[$0] : nil } ?? disks.first { $0.name == wanted }
+        guard let chosen else { throw Failure.noSuchDisk(path: "adapter \(name)", wanted: wanted, available: disks.map(\.name)) }
+        return DiskSource(reader: try source.openDisk(chosen, configuration: configuration), format: "\(name) adapter, disk \(chosen.name)")
+    }
+
     /// `disk` picks one disk of a machine file, by index (0 is the first) or by name.
     static func open(_ path: String, disk: String?) throws -> DiskSource {
         let kind = URL(fileURLWithPath: path).pathExtension.lowercased()

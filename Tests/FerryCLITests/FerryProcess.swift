@@ -41,3 +41,32 @@ struct FerryProcess {
         return url
     }
 }
+
+/// `ferry replication-server` on a free port of 127.0.0.1, started and listening.
+struct ReplicationServerProcess {
+    let process: Process
+    let port: Int
+
+    init(workspace: String) throws {
+        process = Process()
+        process.executableURL = FerryProcess.executable
+        process.arguments = ["replication-server", "--workspace", workspace, "--listen", "127.0.0.1:0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        let address = seen.components(separatedBy: " on ")[1].components(separatedBy: " ")[0]
+        port = Int(address.split(separator: ":").last!)!
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

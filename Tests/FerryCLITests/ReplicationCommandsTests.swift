@@ -25,22 +25,9 @@ struct ReplicationCommandsTests {
 
         /// Starts `ferry replication-server` on a free port and waits until it listens.
         func startServer() throws {
-            let process = Process()
-            process.executableURL = FerryProcess.executable
-            process.arguments = ["replication-server", "--workspace", workspace, "--listen", "127.0.0.1:0"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            server = process
-            var seen = ""
-            while !seen.contains("\n") {
-                let chunk = out.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
-                seen += String(decoding: chunk, as: UTF8.self)
-            }
-            let address = seen.components(separatedBy: " on ")[1].components(separatedBy: " ")[0]
-            port = Int(address.split(separator: ":").last!)!
+            let started = try ReplicationServerProcess(workspace: workspace)
+            server = started.process
+            port = started.port
         }
 
         func killServer() {

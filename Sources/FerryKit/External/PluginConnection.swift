@@ -225,7 +225,21 @@ final class PluginConnection: @unchecked Sendable {
                 throw ConnectionFailure.violation("it wrote \(Self.excerpt(Array(buffer[bufferStart..<bufferEnd]))) on stdout, which is not a protocol message header")
             }
             searchFrom = max(bufferStart, bufferEnd - 3)
+            try refuseNonHeaderLine()
             try fill(from: process, deadline: deadline)
+        }
+    }
+
+    /// Fails as soon as a complete line is not `Name: value`, rather than waiting for more of
+    /// what is plainly not a protocol message (a plugin printing to stdout).
+    private func refuseNonHeaderLine() throws {
+        var lineStart = bufferStart
+        for index in bufferStart..<bufferEnd where buffer[index] == 10 {
+            let line = buffer[lineStart..<index]
+            if !line.isEmpty && line != [13] && !line.contains(58) {
+                throw ConnectionFailure.violation("it wrote \(Self.excerpt(Array(buffer[bufferStart..<bufferEnd]))) on stdout, which is not a protocol message header")
+            }
+            lineStart = index + 1
         }
     }
 

@@ -1,0 +1,273 @@
+import FerryKit
+import Foundation
+import Testing
+
+/// External adapters as a user meets them: `ferry adapters`, `ferry adapter test` on every
+/// built-in source and on the example qcow2 plugin, a qcow2 image migrated through the
+/// plugin, a lying plugin that stores nothing, and `ferry adapter new`.
+@Suite("external adapters from the command line", .serialized)
+struct PluginCommandsTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let examplePlugins = root.appendingPathComponent("Plugins/examples/qcow2").path
+    static let mib: UInt64 = 1 << 20
+
+    let directory: URL
+    var workspace: String { directory.appendingPathComponent("ws").path }
+
+    init() throws {
+        directory = try FerryProcess.temporaryDirectory()
+        #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func ferry(_ arguments: [String], pluginPath: [String] = [examplePlugins]) throws -> FerryProcess.Result {
+        try FerryProcess.run(arguments + ["--workspace", workspace], environment: ["FERRY_PLUGIN_PATH": pluginPath.joined(separator: ":")])
+    }
+
+    func json(_ result: FerryProcess.Result) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    @discardableResult
+    static func tool(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    static func qemuImg(_ arguments: [String]) throws {
+        #expect(try tool("/usr/bin/qemu-img", arguments) == 0, "qemu-img \(arguments.joined(separator: " "))")
+    }
+
+    static func sameBytes(_ a: String, _ b: String) throws -> Bool {
+        try tool("/usr/bin/cmp", [a, b]) == 0
+    }
+
+    /// A raw disk of `size` with data in a few places, including across a 512 KiB boundary
+    /// and at the very end.
+    func makeRaw(_ name: String, size: UInt64 = 24 << 20, seed: UInt64 = 3) throws -> String {
+        let path = self.path(name)
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: size)
+        var state = seed
+        for (offset, length) in [(0, 300_000), (Int(Self.mib) / 2 - 5000, 10_000), (5 * Int(Self.mib), 3 * Int(Self.mib)), (Int(size) - 4096, 4096)] {
+            let bytes = (0..<length).map { _ -> UInt8 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: state >> 35)
+            }
+            try handle.seek(toOffset: UInt64(offset))
+            try handle.write(contentsOf: bytes)
+        }
+        try handle.close()
+        return path
+    }
+
+    /// qcow2 images of the kinds the example plugin reads, each with its raw conversion by
+    /// qemu-img (the oracle) next to it.
+    func makeQcow2Images() throws -> [(image: String, raw: String)] {
+        let base = try makeRaw("base.raw")
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", base, path("plain.qcow2")])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", "-c", base, path("compressed.qcow2")])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=0.10,cluster_size=4096", base, path("v2-small-clusters.qcow2")])
+        // An overlay on a backing file, with its own writes on top.
+        try Self.qemuImg(["create", "-f", "qcow2", "-b", "plain.qcow2", "-F", "qcow2", path("overlay.qcow2")])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", try makeRaw("patch.raw", size: 24 << 20, seed: 9), path("patch.qcow2")])
+        #expect(try Self.tool("/usr/bin/qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 6M 1M", "-c", "write -z 0 64k", path("overlay.qcow2")]) == 0)
+        return try ["plain", "compressed", "v2-small-clusters", "overlay"].map { name in
+            let raw = path("\(name).expected.raw")
+            try Self.qemuImg(["convert", "-O", "raw", path("\(name).qcow2"), raw])
+            return (path("\(name).qcow2"), raw)
+        }
+    }
+
+    /// Writes an executable plugin script named `ferry-adapter-<name>` into `folder`.
+    func writePlugin(_ name: String, in folder: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let file = "\(folder)/ferry-adapter-\(name)"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o755)
+    }
+
+    // MARK: - ferry adapters
+
+    @Test func adaptersListsExternalAdaptersWithTheirPathAndBrokenOnesWithTheReason() throws {
+        let broken = path("broken")
+        try writePlugin("chatty", in: broken, "#!/bin/sh\necho 'hello, I am not a protocol message'\nsleep 1\n")
+        let result = try ferry(["adapters", "--output", "json"], pluginPath: [Self.examplePlugins, broken])
+        #expect(result.status == 0, "\(result.stderr)")
+        let list = try #require(try json(result) as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as! String, $0) })
+        #expect(byName["physical"]?["origin"] as? String == "built-in")
+        #expect(byName["qcow2"]?["origin"] as? String == "external")
+        #expect(byName["qcow2"]?["path"] as? String == Self.examplePlugins + "/ferry-adapter-qcow2")
+        #expect(byName["qcow2"]?["capabilities"] as? [String] == ["discovery", "block-read", "change-tracking"])
+        #expect(byName["chatty"]?["broken"] as? Bool == true)
+        #expect((byName["chatty"]?["unavailableReason"] as? String)?.contains("broke the plugin protocol during describe") == true)
+
+        let text = try ferry(["adapters"], pluginPath: [Self.examplePlugins, broken])
+        #expect(text.stdout.contains("qcow2: KVM and OpenStack qcow2 images"))
+        #expect(text.stdout.contains("external: \(Self.examplePlugins)/ferry-adapter-qcow2"))
+        #expect(text.stdout.contains("chatty: broken, not loaded"))
+    }
+
+    // MARK: - The conformance kit on every source adapter
+
+    func expectConformance(_ adapter: String, _ options: [String], pluginPath: [String] = [examplePlugins], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try ferry(["adapter", "test", adapter, "--output", "json"] + options.flatMap { ["--option", $0] }, pluginPath: pluginPath)
+        let report = try #require(try json(result) as? [String: Any], "\(result.stderr)", sourceLocation: sourceLocation)
+        let checks = report["checks"] as? [[String: Any]] ?? []
+        let failed = checks.filter { $0["outcome"] as? String != "pass" }.map { "\($0["id"] ?? ""): \($0["detail"] ?? "")" }
+        #expect(result.status == 0 && report["passed"] as? Bool == true, "\(adapter) \(options): \(failed)", sourceLocation: sourceLocation)
+        #expect(checks.count >= 7, "\(checks)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyBuiltInSourceAdapterPassesTheConformanceKit() throws {
+        let raw = try makeRaw("web1.raw")
+        try expectConformance("physical", ["disk=\(raw)"])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", raw, path("web1.qcow2")])
+        try expectConformance("physical", ["disk=\(path("web1.qcow2"))"])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw, path("web1.vmdk")])
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicSparse", raw, path("web2.vmdk")])
+        try """
+            displayName = "web1"
+            guestOS = "debian12-64"
+            memsize = "1024"
+            numvcpus = "2"
+            scsi0:0.present = "TRUE"
+            scsi0:0.fileName = "web1.vmdk"
+            scsi0:1.present = "TRUE"
+            scsi0:1.fileName = "web2.vmdk"
+            """.write(toFile: path("web1.vmx"), atomically: true, encoding: .utf8)
+        try expectConformance("vmware", ["path=\(path("web1.vmx"))"])
+    }
+
+    @Test func theExampleQcow2PluginPassesTheConformanceKitOnEveryKindOfImage() throws {
+        for (image, _) in try makeQcow2Images() {
+            try expectConformance("qcow2", ["path=\(image)"])
+        }
+    }
+
+    @Test func aBrokenPluginFailsTheKitAtItsHandshake() throws {
+        let folder = path("old")
+        try writePlugin("old", in: folder, #"""
+            #!/usr/bin/env python3
+            import sys, json
+            line = b""
+            while not line.endswith(b"\r\n\r\n"): line += sys.stdin.buffer.read(1)
+            n = int(line.split(b":")[1].split(b"\r\n")[0]); req = json.loads(sys.stdin.buffer.read(n))
+            body = json.dumps({"jsonrpc": "2.0", "id": req["id"], "error": {"code": -32010, "message": "protocol 0 only", "data": {"supported": [0]}}}).encode()
+            sys.stdout.buffer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); sys.stdout.flush()
+            """#)
+        let result = try ferry(["adapter", "test", "old", "--output", "json"], pluginPath: [folder])
+        #expect(result.status == 1)
+        let report = try #require(try json(result) as? [String: Any])
+        let first = try #require((report["checks"] as? [[String: Any]])?.first)
+        #expect(first["id"] as? String == "handshake")
+        #expect(first["outcome"] as? String == "fail")
+        #expect((first["detail"] as? String)?.contains("speaks none of the plugin protocol versions this Ferry speaks (1) (it speaks 0)") == true)
+    }
+
+    // MARK: - Migrating through the plugin
+
+    @Test func qcow2ImagesMigrateThroughThePluginIntoStagingByteIdenticalToQemuImgConvert() throws {
+        let server = try ReplicationServerProcess(workspace: workspace)
+        defer { server.stop() }
+        let token = try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        for (index, (image, expected)) in try makeQcow2Images().enumerated() {
+            let name = URL(fileURLWithPath: image).deletingPathExtension().lastPathComponent
+            let agent = try ferry(["agent", "--server", "127.0.0.1:\(server.port)", "--token", token, "--adapter", "qcow2",
+                                   "--option", "path=\(image)", "--identity", name, "--output", "json"])
+            #expect(agent.status == 0, "\(name): \(agent.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data((agent.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
+            let snapshot = try #require(summary["snapshot"] as? String)
+            #expect(try (json(try ferry(["snapshot", "list", "--output", "json"])) as? [Any])?.count == index + 1)
+            let exported = path("\(name).exported.raw")
+            let export = try ferry(["snapshot", "export", snapshot, "-o", exported])
+            #expect(export.status == 0, "\(export.stderr)")
+            #expect(try Self.sameBytes(exported, expected), "\(name): the staged disk differs from qemu-img's conversion")
+            // And read straight to a raw image through the plugin.
+            let direct = path("\(name).direct.raw")
+            #expect(try ferry(["disk", "export", "--adapter", "qcow2", "--option", "path=\(image)", "-o", direct]).status == 0)
+            #expect(try Self.sameBytes(direct, expected))
+        }
+    }
+
+    @Test func aPluginThatLiesAboutItsReadsStoresNothing() throws {
+        let folder = path("liar")
+        let raw = try makeRaw("liar.raw", size: 8 << 20)
+        try writePlugin("liar", in: folder, #"""
+            #!/usr/bin/env python3
+            # Answers every read with one byte fewer than asked.
+            import json, os, sys
+            inp, out = sys.stdin.buffer, sys.stdout.buffer
+            def send(i, result, binary=b""):
+                body = json.dumps({"jsonrpc": "2.0", "id": i, "result": result}).encode()
+                out.write(b"Content-Length: %d\r\nBinary-Length: %d\r\n\r\n" % (len(body), len(binary)) + body + binary); out.flush()
+            while True:
+                h = {}
+                while True:
+                    line = inp.readline()
+                    if not line: sys.exit(0)
+                    if not line.strip(): break
+                    k, v = line.decode().split(":"); h[k.lower()] = int(v)
+                req = json.loads(inp.read(h["content-length"])); i, m, p = req["id"], req["method"], req["params"]
+                if m == "describe":
+                    send(i, {"protocolVersion": 1, "name": "liar", "kind": "source", "version": "1", "summary": "lies",
+                             "capabilities": ["discovery", "block-read"], "options": [{"name": "path", "type": "path", "help": "image"}]})
+                elif m == "source.discover":
+                    size = os.path.getsize(p["options"]["path"])
+                    send(i, {"machines": [{"hostname": "liar", "operatingSystem": {"family": "linux", "name": "", "version": ""}, "cpuCount": 1,
+                             "memoryBytes": 0, "networkInterfaces": [], "disks": [{"name": "d", "sizeBytes": size, "locator": p["options"]["path"], "isBoot": True}]}]})
+                elif m == "source.openDisk":
+                    send(i, {"handle": "1", "sizeBytes": os.path.getsize(p["disk"]["locator"])})
+                elif m == "source.allocatedRanges":
+                    send(i, {"ranges": [{"offset": 0, "length": 8 << 20}]})
+                elif m == "source.read":
+                    send(i, {"length": p["length"] - 1}, b"\x07" * (p["length"] - 1))
+                else:
+                    send(i, {})
+            """#)
+        let server = try ReplicationServerProcess(workspace: workspace)
+        defer { server.stop() }
+        let token = try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let agent = try ferry(["agent", "--server", "127.0.0.1:\(server.port)", "--token", token, "--adapter", "liar", "--option", "path=\(raw)"], pluginPath: [folder])
+        #expect(agent.status != 0)
+        #expect(agent.stderr.contains("adapter 'liar' (\(folder)/ferry-adapter-liar)"), "\(agent.stderr)")
+        #expect(agent.stderr.contains("sent 524287 bytes for a read of 524288 bytes"), "\(agent.stderr)")
+        let snapshots = try #require(try json(try ferry(["snapshot", "list", "--output", "json"])) as? [Any])
+        #expect(snapshots.isEmpty)
+    }
+
+    // MARK: - ferry adapter new
+
+    @Test(arguments: ["python", "swift"])
+    func aNewAdapterBuildsAndPassesTheConformanceKitAsWritten(language: String) throws {
+        let folder = path("ferry-adapter-fresh-\(language)")
+        let created = try ferry(["adapter", "new", "fresh-\(language)", "--kind", "source", "--lang", language, "--dir", folder, "--output", "json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let report = try #require(try json(created) as? [String: Any])
+        if let build = report["build"] as? String, !build.isEmpty {
+            let words = build.split(separator: " ").map(String.init)
+            #expect(try Self.tool("/usr/bin/env", words, in: URL(fileURLWithPath: folder)) == 0, "\(build) failed in \(folder)")
+        }
+        let executable = try #require(report["executable"] as? String)
+        #expect(FileManager.default.isExecutableFile(atPath: executable))
+        let raw = try makeRaw("fresh.raw")
+        let plugins = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+        try expectConformance("fresh-\(language)", ["path=\(raw)"], pluginPath: [plugins])
+        // The scaffold's TODOs say what to fill in.
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { $0.hasSuffix(".swift") || $0.hasPrefix("ferry-adapter-") }
+        let text = try sources.map { try String(contentsOfFile: "\(folder)/\($0)", encoding: .utf8) }.joined()
+        #expect(text.contains("TODO"))
+        // A second run into the same folder refuses rather than overwriting work.
+        #expect(try ferry(["adapter", "new", "fresh-\(language)", "--kind", "source", "--lang", language, "--dir", folder]).status != 0)
+    }
+}
