@@ -2,7 +2,7 @@
 # Both install what they need on a Debian machine first.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
+APT_PACKAGES := python3 libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
 PIP_PACKAGES := 'moto[server]==5.2.1' 'boto3==1.43.11'
 
 .PHONY: workshop test deps build bench clean
@@ -38,6 +38,7 @@ bench: deps
 	bash bench/replication.sh
 	bash bench/ebs-upload/bench.sh
 	bash bench/disk-read.sh
+	bash bench/plugin-read.sh
 
 clean:
 	rm -rf .build

@@ -70,7 +70,12 @@ final class PluginProcess: @unchecked Sendable {
             close(toChild[1]); close(fromChild[0]); close(stderrFile)
             throw PluginStartFailure(String(cString: strerror(status)))
         }
-        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in [toChild[1], fromChild[0]] {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            // Blocks are up to 4 MiB: a 1 MiB pipe (Linux's default limit for unprivileged
+            // processes) instead of 64 KiB means a sixteenth of the wake-ups. Best effort.
+            _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+        }
         return PluginProcess(pid: pid, input: toChild[1], output: fromChild[0], stderrFile: stderrFile)
     }
 
