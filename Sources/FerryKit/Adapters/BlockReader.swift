@@ -45,7 +45,11 @@ public struct ByteRange: Codable, Hashable, Sendable, CustomStringConvertible {
 
     public var end: UInt64 { offset + length }
 
-    public var description: String { "[\(offset), \(end))" }
+    /// Safe for any values, also ones whose end would overflow (a plugin's claim, unchecked yet).
+    public var description: String {
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        return overflow ? "[\(offset), \(offset) + \(length))" : "[\(offset), \(end))"
+    }
 
     /// Sorts `ranges` and merges those that touch or overlap.
     public static func coalesce(_ ranges: [ByteRange]) -> [ByteRange] {

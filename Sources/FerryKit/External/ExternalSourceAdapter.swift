@@ -104,13 +104,12 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     }
 
     public func allocatedRanges() throws -> [ByteRange] {
-        let ranges = try connection.call("source.allocatedRanges", HandleParams(handle: handle), as: Ranges.self).ranges
+        // Empty ranges say nothing (a whole-disk range of an empty disk is one); they are dropped.
+        let ranges = try connection.call("source.allocatedRanges", HandleParams(handle: handle), as: Ranges.self).ranges.filter { $0.length > 0 }
         var end: UInt64 = 0
         for (index, range) in ranges.enumerated() {
             let problem: String?
-            if range.length == 0 {
-                problem = "range \(index) \(range) is empty"
-            } else if range.offset < end {
+            if range.offset < end {
                 problem = "range \(index) \(range) starts before the end of the range before it (\(end)); ranges must be sorted and must not overlap"
             } else if range.offset.addingReportingOverflow(range.length).overflow || range.end > size {
                 problem = "range \(index) \(range) reaches past the end of the disk (\(size) bytes)"

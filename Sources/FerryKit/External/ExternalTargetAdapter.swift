@@ -16,7 +16,8 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
         guard descriptor.capabilities.contains(capability) else {
             throw AdapterError.missingCapability(adapter: descriptor.name, capability: capability, has: descriptor.capabilities, providedBy: [])
         }
-        return try plugin.connected().call(method, params, as: R.self, attachment: attachment)
+        let connection = try plugin.connected()
+        return try connection.call(method, params, as: R.self, attachment: attachment, timeout: connection.timeouts.targetCall)
     }
 
     private struct NoParams: Encodable {}

@@ -21,7 +21,7 @@ public struct PluginSearchPath: Sendable, Equatable {
 
     /// The plugin executables found, in search order, each file once.
     public func candidates() -> [PluginCandidate] {
-        var seen: Set<String> = []
+        var seen: Set<String> = []  // resolved path and name: a link under another name is another plugin
         var found: [PluginCandidate] = []
         for directory in directories {
             guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { continue }
@@ -30,7 +30,7 @@ public struct PluginSearchPath: Sendable, Equatable {
                 let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue,
-                      FileManager.default.isExecutableFile(atPath: resolved), seen.insert(resolved).inserted else { continue }
+                      FileManager.default.isExecutableFile(atPath: resolved), seen.insert(resolved + "\u{0}" + entry).inserted else { continue }
                 found.append(PluginCandidate(name: String(entry.dropFirst(PluginProtocol.executablePrefix.count)), path: path))
             }
         }
@@ -64,12 +64,15 @@ public struct PluginInventory: Sendable {
     /// failure becomes a broken entry.
     public static func load(_ candidates: [PluginCandidate], into registry: inout AdapterRegistry, timeouts: PluginTimeouts = .fromEnvironment()) -> PluginInventory {
         var inventory = PluginInventory()
+        // The first executable of a name owns it, even when it turns out broken.
+        var claimed: [String: String] = [:]
         for candidate in candidates {
             func broken(_ reason: String) { inventory.broken.append(BrokenPlugin(name: candidate.name, path: candidate.path, reason: reason)) }
-            if let first = inventory.loaded[candidate.name] {
-                broken("the name '\(candidate.name)' is already taken by \(first.path)")
+            if let first = claimed[candidate.name] {
+                broken("the name '\(candidate.name)' is already taken by \(first)")
                 continue
             }
+            claimed[candidate.name] = candidate.path
             if (try? registry.adapter(named: candidate.name)) != nil {
                 broken("the name '\(candidate.name)' is already taken by a built-in adapter")
                 continue

@@ -14,6 +14,7 @@ final class PluginProcess: @unchecked Sendable {
     let output: Int32
     private let stderrFile: Int32
     private var exitStatus: String?
+    private var reaped = false
 
     private init(pid: pid_t, input: Int32, output: Int32, stderrFile: Int32) {
         self.pid = pid
@@ -29,30 +30,27 @@ final class PluginProcess: @unchecked Sendable {
         close(stderrFile)
     }
 
-    /// Starts `path` with no arguments and `FERRY_PLUGIN_PROTOCOL` set; throws the reason.
+    /// Starts `path` with no arguments and `FERRY_PLUGIN_PROTOCOL` set, in a process group of
+    /// its own (so that stopping it also stops what it started); throws the reason.
     static func start(path: String, protocolVersion: Int) throws(PluginStartFailure) -> PluginProcess {
-        var toChild: [Int32] = [-1, -1]
-        var fromChild: [Int32] = [-1, -1]
-        guard pipe(&toChild) == 0 else { throw PluginStartFailure(errnoText("pipe")) }
-        guard pipe(&fromChild) == 0 else {
-            close(toChild[0]); close(toChild[1])
+        guard let toChild = ChildProcessSetup.pipe() else { throw PluginStartFailure(errnoText("pipe")) }
+        guard let fromChild = ChildProcessSetup.pipe() else {
+            close(toChild.read); close(toChild.write)
             throw PluginStartFailure(errnoText("pipe"))
         }
-        var template = Array((NSTemporaryDirectory() + "/ferry-plugin-stderr-XXXXXX").utf8CString)
-        let stderrFile = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let stderrFile = ChildProcessSetup.anonymousFile(prefix: "ferry-plugin-stderr-", directory: NSTemporaryDirectory())
         guard stderrFile >= 0 else {
-            [toChild[0], toChild[1], fromChild[0], fromChild[1]].forEach { close($0) }
+            [toChild.read, toChild.write, fromChild.read, fromChild.write].forEach { close($0) }
             throw PluginStartFailure(errnoText("mkstemp"))
         }
-        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        // Ferry's ends must not leak into this or any other child.
-        for fd in [toChild[1], fromChild[0], stderrFile, toChild[0], fromChild[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Appending, so that trimming the file (see `trimStderr`) restarts the plugin's writes at 0.
+        _ = fcntl(stderrFile, F_SETFL, fcntl(stderrFile, F_GETFL) | O_APPEND)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, toChild.read, 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderrFile, 2)
         var environment = ProcessInfo.processInfo.environment
         environment["FERRY_PLUGIN_PROTOCOL"] = String(protocolVersion)
@@ -63,20 +61,33 @@ final class PluginProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        close(toChild[0])
-        close(fromChild[1])
+        let status = ChildProcessSetup.withAttributes(flags: POSIX_SPAWN_SETPGROUP) { attributes in
+            posix_spawnattr_setpgroup(&attributes, 0)
+            return posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        }
+        close(toChild.read)
+        close(fromChild.write)
         guard status == 0 else {
-            close(toChild[1]); close(fromChild[0]); close(stderrFile)
+            close(toChild.write); close(fromChild.read); close(stderrFile)
             throw PluginStartFailure(String(cString: strerror(status)))
         }
-        for fd in [toChild[1], fromChild[0]] {
+        for fd in [toChild.write, fromChild.read] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             // Blocks are up to 4 MiB: a 1 MiB pipe (Linux's default limit for unprivileged
             // processes) instead of 64 KiB means a sixteenth of the wake-ups. Best effort.
             _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
         }
-        return PluginProcess(pid: pid, input: toChild[1], output: fromChild[0], stderrFile: stderrFile)
+        return PluginProcess(pid: pid, input: toChild.write, output: fromChild.read, stderrFile: stderrFile)
+    }
+
+    /// Keeps the stderr file small: past 1 MiB, only its last 8 KiB are kept. A chatty plugin
+    /// on a long migration would otherwise fill the temporary folder with an unlinked file.
+    func trimStderr(limit: Int = 1 << 20) {
+        var info = stat()
+        guard fstat(stderrFile, &info) == 0, info.st_size > limit else { return }
+        let tail = Array(stderrTail().utf8)
+        _ = ftruncate(stderrFile, 0)
+        _ = tail.withUnsafeBytes { Glibc.write(stderrFile, $0.baseAddress, $0.count) }
     }
 
     /// The last `limit` bytes the plugin wrote on stderr.
@@ -96,28 +107,35 @@ final class PluginProcess: @unchecked Sendable {
 
     /// How the process ended, when it has ended (reaping it).
     func exitedStatus() -> String? {
-        if let exitStatus { return exitStatus }
+        if let exitStatus, reaped { return exitStatus }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        exitStatus = Self.describe(status: status)
+        reaped = true
+        if exitStatus == nil { exitStatus = Self.describe(status: status) }
         return exitStatus
     }
 
-    /// Waits up to `grace` seconds for the process to end by itself, then kills it; returns
-    /// how it ended.
+    /// Waits up to `grace` seconds for the process to end by itself, then kills its whole
+    /// process group; returns how it ended. It never waits more than two seconds after the
+    /// kill: a process stuck in the kernel (a hung NFS read) must not hang Ferry too.
     @discardableResult
     func terminate(grace: Double) -> String {
-        let deadline = Date().addingTimeInterval(grace)
-        while true {
-            if let status = exitedStatus() { return status }
-            if Date() >= deadline { break }
-            usleep(10_000)
-        }
+        if let status = waitForExit(seconds: grace) { return status }
+        kill(-pid, SIGKILL)
         kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        exitStatus = "killed by Ferry"
+        _ = waitForExit(seconds: 2)
         exitStatus = "killed by Ferry"
         return exitStatus!
+    }
+
+    private func waitForExit(seconds: Double) -> String? {
+        let deadline = Deadline(seconds: seconds)
+        while true {
+            if let status = exitedStatus() { return status }
+            if deadline.remainingMilliseconds == 0 { return nil }
+            usleep(5_000)
+        }
     }
 
     private static func describe(status: Int32) -> String {

@@ -18,11 +18,6 @@ public enum BackgroundProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE): a session of its own, no terminal.
-        posix_spawnattr_setflags(&attributes, Int16(0x80))
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { $1 }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -32,7 +27,8 @@ public enum BackgroundProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // POSIX_SPAWN_SETSID (glibc hides it behind _GNU_SOURCE): a session of its own, no terminal.
+        let status = ChildProcessSetup.withAttributes(flags: 0x80) { posix_spawn(&pid, executable, &actions, &$0, argv, envp) }
         guard status == 0 else {
             throw RecipeInputError.invalid(name: "process", reason: "cannot start \(executable): \(String(cString: strerror(status)))")
         }

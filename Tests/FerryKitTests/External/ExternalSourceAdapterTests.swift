@@ -81,11 +81,56 @@ struct ExternalSourceAdapterTests {
         #expect(error.description.contains("adapter 'fixture'"))
     }
 
-    @Test func rangesPastTheEndAreRefused() async throws {
-        let (adapter, configuration, disk) = try await source(.rangesPastEnd)
+    @Test(arguments: [FixturePlugin.Behaviour.rangesPastEnd, .rangesOverflow])
+    func rangesPastTheEndAreRefused(behaviour: FixturePlugin.Behaviour) async throws {
+        let (adapter, configuration, disk) = try await source(behaviour)
         let reader = try adapter.openDisk(disk, configuration: configuration)
         let error = try #require(throws: PluginError.self) { try reader.allocatedRanges() }
         #expect(error.description.contains("reaches past the end of the disk"))
+    }
+
+    @Test func stoppingAPluginStopsTheProcessesItStarted() async throws {
+        let path = try FixturePlugin.write(.hangWithHelper, name: "fixture", in: directory.appendingPathComponent("helper"))
+        let adapter = ExternalSourceAdapter(plugin: try ExternalPlugin.load(path: path, name: "fixture", timeouts: timeouts))
+        let configuration = try AdapterConfiguration(["path": image], for: adapter.descriptor)
+        await #expect(throws: PluginError.self) { try await adapter.discoverMachines(configuration: configuration) }
+        let helper = try #require(pid_t(try String(contentsOfFile: image + ".helper", encoding: .utf8)))
+        // Gone, or a zombie waiting for a parent that reaps (this container's pid 1 may not).
+        let deadline = Date().addingTimeInterval(5)
+        var state = "?"
+        repeat {
+            let stat = (try? String(contentsOfFile: "/proc/\(helper)/stat", encoding: .utf8)) ?? ""
+            state = stat.split(separator: ")").last?.split(separator: " ").first.map(String.init) ?? "gone"
+            if state == "gone" || state == "Z" { break }
+            usleep(50_000)
+        } while Date() < deadline
+        #expect(state == "gone" || state == "Z", "the plugin's helper \(helper) is still running (state \(state))")
+    }
+
+    @Test func aPluginStartsWithNoBlockedOrIgnoredSignals() async throws {
+        // Started from a concurrency thread, whose signal mask blocks most signals: the mask
+        // must not reach the plugin.
+        let path = try FixturePlugin.write(.reportsSignals, name: "fixture", in: directory.appendingPathComponent("signals"))
+        let adapter = ExternalSourceAdapter(plugin: try ExternalPlugin.load(path: path, name: "fixture", timeouts: timeouts))
+        let configuration = try AdapterConfiguration(["path": image], for: adapter.descriptor)
+        let hostname = try #require(try await adapter.discoverMachines(configuration: configuration).first?.hostname)
+        let parts = hostname.split(separator: "-")
+        let blocked = try #require(UInt64(parts[1], radix: 16))
+        let ignored = try #require(UInt64(parts[3], radix: 16))
+        #expect(blocked == 0, "\(hostname)")
+        // Of the standard signals (1-31), Python ignores SIGPIPE and SIGXFSZ itself at
+        // start-up; nothing else may be ignored.
+        let python = UInt64(1) << (UInt64(SIGPIPE) - 1) | UInt64(1) << (UInt64(SIGXFSZ) - 1)
+        #expect(ignored & 0x7fff_ffff & ~python == 0, "\(hostname)")
+    }
+
+    @Test func timeoutsFromTheEnvironmentAreBounded() {
+        #expect(PluginTimeouts.fromEnvironment([:]) == PluginTimeouts(describe: 10, call: 30, targetCall: 600))
+        #expect(PluginTimeouts.fromEnvironment(["FERRY_PLUGIN_TIMEOUT": "2.5"]) == PluginTimeouts(describe: 2.5, call: 2.5, targetCall: 2.5))
+        #expect(PluginTimeouts.fromEnvironment(["FERRY_PLUGIN_TIMEOUT": "inf"]).call == PluginTimeouts.maximum)
+        #expect(PluginTimeouts.fromEnvironment(["FERRY_PLUGIN_TIMEOUT": "-1"]) == PluginTimeouts())
+        #expect(PluginTimeouts.fromEnvironment(["FERRY_PLUGIN_TIMEOUT": "nan"]) == PluginTimeouts())
+        #expect(Deadline(seconds: .infinity).remainingMilliseconds > 0)
     }
 
     @Test func aDiskThatOpensWithAnotherSizeThanDiscoveredIsRefused() async throws {
@@ -119,18 +164,24 @@ struct ExternalSourceAdapterTests {
         try FixturePlugin.write(.good, name: "fixture", in: first)
         try FixturePlugin.write(.good, name: "fixture", in: second)
         try FixturePlugin.write(.good, name: "physical", in: second)
+        // The first of a name owns it even when it is broken.
+        let third = directory.appendingPathComponent("third")
+        try FixturePlugin.write(.wrongVersion, name: "owned", in: second)
+        try FixturePlugin.write(.good, name: "owned", in: third)
         // Not executable: not a candidate at all.
         try "#!/bin/sh\n".write(toFile: second.appendingPathComponent("ferry-adapter-notes").path, atomically: true, encoding: .utf8)
         var registry = AdapterRegistry()
         try registry.register(StubSource(name: "physical"))
-        let candidates = PluginSearchPath(directories: [first, second]).candidates()
-        #expect(candidates.map(\.name) == ["fixture", "fixture", "physical"])
+        let candidates = PluginSearchPath(directories: [first, second, third]).candidates()
+        #expect(candidates.map(\.name) == ["fixture", "fixture", "owned", "physical", "owned"])
         let inventory = PluginInventory.load(candidates, into: &registry, timeouts: timeouts)
         #expect(inventory.loaded["fixture"]?.path == first.appendingPathComponent("ferry-adapter-fixture").path)
         #expect(Set(registry.all.map(\.descriptor.name)) == ["physical", "fixture"])
         let reasons = Dictionary(uniqueKeysWithValues: inventory.broken.map { ($0.path, $0.reason) })
         #expect(reasons[second.appendingPathComponent("ferry-adapter-fixture").path]?.contains("already taken by \(first.path)") == true)
         #expect(reasons[second.appendingPathComponent("ferry-adapter-physical").path]?.contains("already taken by a built-in adapter") == true)
+        #expect(reasons[second.appendingPathComponent("ferry-adapter-owned").path]?.contains("speaks plugin protocol version 2") == true)
+        #expect(reasons[third.appendingPathComponent("ferry-adapter-owned").path]?.contains("already taken by \(second.path)/ferry-adapter-owned") == true)
         // The registry hands the external adapter out like any other.
         #expect(try registry.source(named: "fixture").descriptor.summary == "test plugin (good)")
     }

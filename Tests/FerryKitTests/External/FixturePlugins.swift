@@ -34,6 +34,12 @@ enum FixturePlugin {
         case exitsAtStart = "exits-at-start"
         /// Describes itself under another name than its executable's.
         case wrongName = "wrong-name"
+        /// Claims a range whose end overflows 64 bits.
+        case rangesOverflow = "ranges-overflow"
+        /// Starts a helper process, writes its pid next to the image, then never answers.
+        case hangWithHelper = "hang-with-helper"
+        /// Reports its blocked and ignored signals (from /proc/self/status) as its hostname.
+        case reportsSignals = "reports-signals"
     }
 
     /// Writes `ferry-adapter-<name>` into `directory` and returns its path.
@@ -123,6 +129,19 @@ enum FixturePlugin {
             if BEHAVIOUR == "hang-on-discover":
                 time.sleep(3600)
             path = p["options"].get("path", "")
+            if BEHAVIOUR == "hang-with-helper":
+                import subprocess
+                helper = subprocess.Popen(["sleep", "3600"])
+                with open(path + ".helper", "w") as f: f.write(str(helper.pid))
+                time.sleep(3600)
+            if BEHAVIOUR == "reports-signals":
+                status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
+                size = os.path.getsize(path)
+                send({"jsonrpc": "2.0", "id": i, "result": {"machines": [{
+                    "hostname": "blocked-%s-ignored-%s" % (status["SigBlk"].strip(), status["SigIgn"].strip()),
+                    "operatingSystem": {"family": "unknown", "name": "", "version": ""}, "cpuCount": 1, "memoryBytes": 0,
+                    "networkInterfaces": [], "disks": [{"name": "disk0", "sizeBytes": size, "locator": path, "isBoot": True}]}]}})
+                continue
             if not os.path.isfile(path):
                 error(i, -32004, "no such image: %s" % path); continue
             size = os.path.getsize(path)
@@ -139,6 +158,7 @@ enum FixturePlugin {
         elif m == "source.allocatedRanges":
             fd, size = handles[p["handle"]]
             if BEHAVIOUR == "ranges-past-end": ranges = [{"offset": 0, "length": size + 65536}]
+            elif BEHAVIOUR == "ranges-overflow": ranges = [{"offset": 1, "length": 18446744073709551615}]
             elif BEHAVIOUR == "ranges-hide-data": ranges = []
             else: ranges = [{"offset": 0, "length": size}]
             send({"jsonrpc": "2.0", "id": i, "result": {"ranges": ranges}})
