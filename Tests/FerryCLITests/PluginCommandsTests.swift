@@ -193,6 +193,11 @@ struct PluginCommandsTests {
             let export = try ferry(["snapshot", "export", snapshot, "-o", exported])
             #expect(export.status == 0, "\(export.stderr)")
             #expect(try Self.sameBytes(exported, expected), "\(name): the staged disk differs from qemu-img's conversion")
+            // Registered as a source server like any other.
+            let added = try ferry(["source", "add", "--adapter", "qcow2", "--option", "path=\(image)", "--option", "hostname=\(name)-vm", "--output", "json"])
+            let servers = try #require(try json(added) as? [[String: Any]], "\(added.stderr)")
+            #expect(servers.first?["adapter"] as? String == "qcow2")
+            #expect((servers.first?["facts"] as? [String: Any])?["hostname"] as? String == "\(name)-vm")
             // And read straight to a raw image through the plugin.
             let direct = path("\(name).direct.raw")
             #expect(try ferry(["disk", "export", "--adapter", "qcow2", "--option", "path=\(image)", "-o", direct]).status == 0)

@@ -283,7 +283,8 @@ public struct AdapterConformanceKit: Sendable {
         if let failure = results.firstFailure { throw Violation("a concurrent read failed: \(failure)") }
         let mismatches = results.totalMismatches
         guard mismatches == 0 else { throw Violation("\(mismatches) of \(threads * count) concurrent reads returned other bytes than the same reads made one at a time") }
-        return "\(threads) threads × \(count) reads matched the serial reads"
+        let note = reader is ExternalBlockReader ? " (Ferry sends a plugin one request at a time)" : ""
+        return "\(threads) threads × \(count) reads matched the serial reads\(note)"
     }
 
     // MARK: - Outcomes

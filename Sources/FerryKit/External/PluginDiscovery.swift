@@ -61,38 +61,48 @@ public struct PluginInventory: Sendable {
 
     /// Asks each candidate to describe itself and registers the good ones as adapters, after
     /// the built-ins already in `registry`. Nothing a plugin does here can stop Ferry: every
-    /// failure becomes a broken entry.
+    /// failure becomes a broken entry. The handshakes run side by side, so that one slow
+    /// plugin costs its own deadline and not the sum of all of them.
     public static func load(_ candidates: [PluginCandidate], into registry: inout AdapterRegistry, timeouts: PluginTimeouts = .fromEnvironment()) -> PluginInventory {
-        var inventory = PluginInventory()
-        // The first executable of a name owns it, even when it turns out broken.
+        // First, which candidates may be loaded at all: the first executable of a name owns
+        // it (even when it turns out broken), and built-ins cannot be shadowed.
+        var refusals: [Int: String] = [:]
         var claimed: [String: String] = [:]
-        for candidate in candidates {
-            func broken(_ reason: String) { inventory.broken.append(BrokenPlugin(name: candidate.name, path: candidate.path, reason: reason)) }
+        for (index, candidate) in candidates.enumerated() {
             if let first = claimed[candidate.name] {
-                broken("the name '\(candidate.name)' is already taken by \(first)")
-                continue
+                refusals[index] = "the name '\(candidate.name)' is already taken by \(first)"
+            } else if (try? registry.adapter(named: candidate.name)) != nil {
+                refusals[index] = "the name '\(candidate.name)' is already taken by a built-in adapter"
+            } else if !AdapterNames.isValid(candidate.name) {
+                refusals[index] = "'\(candidate.name)' is not a valid adapter name (lowercase letters, digits and dashes, starting with a letter)"
             }
-            claimed[candidate.name] = candidate.path
-            if (try? registry.adapter(named: candidate.name)) != nil {
-                broken("the name '\(candidate.name)' is already taken by a built-in adapter")
-                continue
-            }
-            guard AdapterNames.isValid(candidate.name) else {
-                broken("'\(candidate.name)' is not a valid adapter name (lowercase letters, digits and dashes, starting with a letter)")
-                continue
-            }
+            if claimed[candidate.name] == nil { claimed[candidate.name] = candidate.path }
+        }
+        let handshakes = Handshakes(count: candidates.count)
+        let refused = Set(refusals.keys)
+        DispatchQueue.concurrentPerform(iterations: candidates.count) { index in
+            guard !refused.contains(index) else { return }
+            let candidate = candidates[index]
+            handshakes.set(index, Result { () throws(PluginError) in try ExternalPlugin.load(path: candidate.path, name: candidate.name, timeouts: timeouts) })
+        }
+        var inventory = PluginInventory()
+        for (index, candidate) in candidates.enumerated() {
             do {
-                let plugin = try ExternalPlugin.load(path: candidate.path, name: candidate.name, timeouts: timeouts)
+                if let refusal = refusals[index] { throw PluginLoadRefusal(reason: refusal) }
+                guard let plugin = try handshakes.result(index)?.get() else { continue }
                 try registry.register(plugin.adapter)
                 inventory.loaded[candidate.name] = plugin
-            } catch let error as PluginError {
-                broken(error.reasonText)
             } catch {
-                broken(String(describing: error))
+                let reason = (error as? PluginError)?.reasonText ?? (error as? PluginLoadRefusal)?.reason ?? String(describing: error)
+                inventory.broken.append(BrokenPlugin(name: candidate.name, path: candidate.path, reason: reason))
             }
         }
         return inventory
     }
+}
+
+private struct PluginLoadRefusal: Error {
+    var reason: String
 }
 
 extension ExternalPlugin {
@@ -103,4 +113,15 @@ extension ExternalPlugin {
         case .target: return ExternalTargetAdapter(plugin: self)
         }
     }
+}
+
+/// The handshakes' results, filled in from several threads.
+private final class Handshakes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<ExternalPlugin, PluginError>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<ExternalPlugin, PluginError>) { lock.withLock { results[index] = result } }
+    func result(_ index: Int) -> Result<ExternalPlugin, PluginError>? { lock.withLock { results[index] } }
 }
