@@ -3,35 +3,6 @@ import Glibc
 #endif
 import Foundation
 
-/// How long Ferry waits for a plugin's answers.
-public struct PluginTimeouts: Sendable, Equatable {
-    /// For `describe`.
-    public var describe: Double
-    /// For source methods: reads are small and local.
-    public var call: Double
-    /// For target methods: a cloud may take minutes to commit a snapshot or launch.
-    public var targetCall: Double
-
-    /// The longest wait Ferry accepts, a day, so that "no timeout" still ends.
-    public static let maximum: Double = 86_400
-
-    public init(describe: Double = 10, call: Double = 30, targetCall: Double = 600) {
-        self.describe = describe
-        self.call = call
-        self.targetCall = targetCall
-    }
-
-    /// The defaults, or `FERRY_PLUGIN_TIMEOUT` seconds for all calls when it is set (at most
-    /// a day; `inf` means a day).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PluginTimeouts {
-        if let text = environment["FERRY_PLUGIN_TIMEOUT"], let seconds = Double(text), seconds > 0 {
-            let clamped = min(seconds, maximum)
-            return PluginTimeouts(describe: clamped, call: clamped, targetCall: clamped)
-        }
-        return PluginTimeouts()
-    }
-}
-
 /// One conversation with one plugin process: a request, then its response, one at a time
 /// (the lock makes concurrent callers take turns). Every wait has a deadline; after a
 /// crash, a timeout or a broken message the process is killed and every later call fails
@@ -370,27 +341,4 @@ final class PluginConnection: @unchecked Sendable {
         let text = String(decoding: bytes.prefix(120), as: UTF8.self)
         return text.debugDescription + (bytes.count > 120 ? "…" : "")
     }
-}
-
-/// A point in time that calls must finish by.
-struct Deadline {
-    private let end: UInt64
-
-    init(seconds: Double) {
-        let clamped = seconds.isNaN ? 0 : min(max(seconds, 0), PluginTimeouts.maximum)
-        end = DispatchTime.now().uptimeNanoseconds + UInt64(clamped * 1e9)
-    }
-
-    var remainingMilliseconds: Int {
-        let now = DispatchTime.now().uptimeNanoseconds
-        return now >= end ? 0 : Int((end - now + 999_999) / 1_000_000)
-    }
-}
-
-/// The protocol versions this Ferry speaks.
-public enum PluginProtocol {
-    public static let currentVersion = 1
-    public static let supportedVersions = [1]
-    /// Executables named this, followed by the adapter's name, are plugins.
-    public static let executablePrefix = "ferry-adapter-"
 }
