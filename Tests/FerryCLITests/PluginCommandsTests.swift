@@ -205,6 +205,50 @@ struct PluginCommandsTests {
         }
     }
 
+    @Test func continuousReplicationThroughThePluginFollowsAnImageThatChanges() throws {
+        let server = try ReplicationServerProcess(workspace: workspace)
+        defer { server.stop() }
+        let token = try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let image = path("running.qcow2")
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", try makeRaw("running.raw"), image])
+        let agent = Process()
+        agent.executableURL = FerryProcess.executable
+        agent.arguments = ["agent", "--server", "127.0.0.1:\(server.port)", "--token", token, "--adapter", "qcow2", "--option", "path=\(image)",
+                           "--continuous", "--interval", "600", "--output", "json", "--workspace", workspace]
+        agent.environment = ProcessInfo.processInfo.environment.merging(["FERRY_PLUGIN_PATH": Self.examplePlugins]) { $1 }
+        let out = Pipe()
+        agent.standardOutput = out
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { agent.terminate(); agent.waitUntilExit() }
+        // Never hang the suite: a stuck agent is stopped, and its output ends.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 90) { if agent.isRunning { agent.terminate() } }
+        var buffered = ""
+        func nextPass() throws -> [String: Any] {
+            while !buffered.contains("\n") {
+                let chunk = out.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+                buffered += String(decoding: chunk, as: UTF8.self)
+            }
+            let line = String(buffered[..<buffered.firstIndex(of: "\n")!])
+            buffered.removeSubrange(...buffered.firstIndex(of: "\n")!)
+            return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+        }
+        #expect(try nextPass()["pass"] as? Int == 1)
+        // The guest writes while the agent runs: the change stamp moves well before the
+        // 600 s interval, and the next pass reads the new data through the plugin.
+        #expect(try Self.tool("/usr/bin/qemu-io", ["-f", "qcow2", "-c", "write -P 0x33 10M 1M", "-c", "write -P 0x44 0 4k", image]) == 0)
+        let second = try nextPass()
+        #expect(second["pass"] as? Int == 2)
+        #expect(second["blocksSent"] as? Int == 3, "\(second)")
+        let snapshot = try #require(second["snapshot"] as? String)
+        let exported = path("running.exported.raw")
+        let expected = path("running.expected.raw")
+        #expect(try ferry(["snapshot", "export", snapshot, "-o", exported]).status == 0)
+        try Self.qemuImg(["convert", "-O", "raw", image, expected])
+        #expect(try Self.sameBytes(exported, expected))
+    }
+
     @Test func aPluginThatLiesAboutItsReadsStoresNothing() throws {
         let folder = path("liar")
         let raw = try makeRaw("liar.raw", size: 8 << 20)
