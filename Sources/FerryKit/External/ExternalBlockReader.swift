@@ -2,28 +2,35 @@ import Foundation
 
 /// A disk read through a plugin. Reads are split into pieces of at most 4 MiB, each
 /// answered with exactly the bytes asked for or refused; ranges are checked for order and
-/// bounds. Concurrent readers take turns on the plugin's one conversation.
+/// bounds. Concurrent reads go to as many of the plugin's processes as it allows; each
+/// process has its own handle for the disk, opened on its first read.
 public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     /// The longest read one `source.read` asks for.
     public static let maximumReadLength = 4 << 20
 
-    let connection: PluginConnection
-    let handle: String
-    public let size: UInt64
-    let diskName: String
+    let plugin: ExternalPlugin
+    let disk: DiskFacts
+    let options: [String: String]
+    private let lock = NSLock()
+    private var handles: [ObjectIdentifier: (connection: PluginConnection, handle: String)] = [:]
+    private var openedSize: UInt64?
 
-    init(connection: PluginConnection, handle: String, size: UInt64, diskName: String) {
-        self.connection = connection
-        self.handle = handle
-        self.size = size
-        self.diskName = diskName
+    init(plugin: ExternalPlugin, disk: DiskFacts, options: [String: String]) {
+        self.plugin = plugin
+        self.disk = disk
+        self.options = options
     }
 
     deinit {
-        if !connection.isStopped {
+        for (connection, handle) in handles.values where !connection.isStopped {
             _ = try? connection.call("source.closeDisk", HandleParams(handle: handle), as: PluginEmpty.self)
         }
     }
+
+    /// The size the plugin gave when the disk was first opened.
+    public var size: UInt64 { lock.withLock { openedSize ?? disk.sizeBytes } }
+
+    private var label: String { "\(plugin.descriptor.name):\(disk.name)" }
 
     private struct HandleParams: Encodable { var handle: String }
     private struct ReadParams: Encodable {
@@ -33,9 +40,31 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     }
     private struct ReadResult: Decodable { var length: Int }
     private struct Ranges: Decodable { var ranges: [ByteRange] }
+    private struct OpenedDisk: Decodable {
+        var handle: String
+        var sizeBytes: UInt64
+    }
+
+    /// This disk's handle in `connection`'s process, opened there on first use. Every
+    /// process must give the size discovery gave (0 there means "not known yet").
+    func handle(on connection: PluginConnection) throws(PluginError) -> String {
+        let key = ObjectIdentifier(connection)
+        if let known = lock.withLock({ handles[key]?.handle }) { return known }
+        let opened = try connection.call("source.openDisk", DiskParams(options: options, disk: disk), as: OpenedDisk.self)
+        let expected = lock.withLock { openedSize ?? (disk.sizeBytes == 0 ? nil : disk.sizeBytes) }
+        if let expected, opened.sizeBytes != expected {
+            throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.openDisk",
+                              reason: .inconsistent("disk '\(disk.name)' was discovered with \(expected) bytes but opens with \(opened.sizeBytes)"))
+        }
+        lock.withLock {
+            openedSize = opened.sizeBytes
+            handles[key] = (connection, opened.handle)
+        }
+        return opened.handle
+    }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        try checkBounds(offset: offset, count: buffer.count, disk: "\(connection.plugin):\(diskName)")
+        try checkBounds(offset: offset, count: buffer.count, disk: label)
         var done = 0
         while done < buffer.count {
             let length = min(Self.maximumReadLength, buffer.count - done)
@@ -46,17 +75,22 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
 
     /// One `source.read`, without Ferry's own bounds check: the conformance kit uses it to
     /// see that the plugin itself refuses reads past the end.
-    func readPiece(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(PluginError) {
-        let result = try connection.call("source.read", ReadParams(handle: handle, offset: offset, length: buffer.count), as: ReadResult.self, into: buffer)
-        guard result.length == buffer.count else {
-            throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.read",
-                              reason: .inconsistent("its answer says \(result.length) bytes for a read of \(buffer.count) bytes"))
+    func readPiece(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+        try plugin.withConnection { connection in
+            let result = try connection.call("source.read", ReadParams(handle: try handle(on: connection), offset: offset, length: buffer.count), as: ReadResult.self, into: buffer)
+            guard result.length == buffer.count else {
+                throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.read",
+                                  reason: .inconsistent("its answer says \(result.length) bytes for a read of \(buffer.count) bytes"))
+            }
         }
     }
 
     public func allocatedRanges() throws -> [ByteRange] {
         // Empty ranges say nothing (a whole-disk range of an empty disk is one); they are dropped.
-        let ranges = try connection.call("source.allocatedRanges", HandleParams(handle: handle), as: Ranges.self).ranges.filter { $0.length > 0 }
+        let (ranges, connection) = try plugin.withConnection { connection in
+            (try connection.call("source.allocatedRanges", HandleParams(handle: try handle(on: connection)), as: Ranges.self).ranges.filter { $0.length > 0 }, connection)
+        }
+        let size = self.size
         var end: UInt64 = 0
         for (index, range) in ranges.enumerated() {
             let problem: String?

@@ -1,23 +1,28 @@
 import Foundation
 
 /// An installed plugin: where its executable is and what it said it is when it was loaded.
-/// Its process starts on first use and serves every call after that; the adapters and
-/// disk readers made from it share that one conversation.
+/// Its processes start on first use and serve every call after that. A plugin that says
+/// it may run several processes at once (`parallelProcesses`) gets up to that many, so that
+/// reads of a single-threaded plugin run side by side; otherwise calls take turns on one.
 public final class ExternalPlugin: @unchecked Sendable {
     public let path: String
     public let descriptor: AdapterDescriptor
     let description: PluginDescription
     let timeouts: PluginTimeouts
+    /// How many conversations may run at once.
+    public let parallelProcesses: Int
 
-    private let lock = NSLock()
-    private var connection: PluginConnection?
-    private var startFailure: PluginError?
+    private let condition = NSCondition()
+    private var idle: [PluginConnection] = []
+    private var started = 0
+    private var failure: PluginError?
 
     private init(path: String, descriptor: AdapterDescriptor, description: PluginDescription, timeouts: PluginTimeouts) {
         self.path = path
         self.descriptor = descriptor
         self.description = description
         self.timeouts = timeouts
+        parallelProcesses = description.parallelProcesses ?? 1
     }
 
     /// Starts the plugin at `path`, asks it to describe itself, checks the answer and stops
@@ -29,34 +34,75 @@ public final class ExternalPlugin: @unchecked Sendable {
         return ExternalPlugin(path: path, descriptor: descriptor, description: description, timeouts: timeouts)
     }
 
-    /// The running conversation, started (and checked against the loaded descriptor) on
-    /// first use. A plugin that failed to start is not started again.
-    func connected() throws(PluginError) -> PluginConnection {
-        lock.lock()
-        defer { lock.unlock() }
-        if let connection { return connection }
-        if let startFailure { throw startFailure }
-        do throws(PluginError) {
-            let connection = try PluginConnection(plugin: descriptor.name, path: path, timeouts: timeouts)
-            let (_, now) = try Self.handshake(connection, name: descriptor.name)
-            guard now == descriptor else {
-                connection.shutdown()
-                throw PluginError(plugin: descriptor.name, path: path, method: "describe", reason: .inconsistent("it describes itself differently now than when Ferry loaded it"))
+    /// Runs `body` with a conversation of its own: an idle one, a new one while fewer than
+    /// `parallelProcesses` run, or the next one to be free. After any conversation failed
+    /// (a crash, a timeout, an answer against the plugin's claims), no new call starts: the
+    /// plugin is not trusted again in this run.
+    func withConnection<R>(_ body: (PluginConnection) throws -> R) throws -> R {
+        let connection = try acquire()
+        defer { release(connection) }
+        return try body(connection)
+    }
+
+    private func acquire() throws(PluginError) -> PluginConnection {
+        condition.lock()
+        while true {
+            if let failure {
+                condition.unlock()
+                throw PluginError(plugin: descriptor.name, path: path, reason: .stopped(after: failure.reasonText))
             }
-            self.connection = connection
-            return connection
+            if let connection = idle.popLast() {
+                condition.unlock()
+                return connection
+            }
+            if started < parallelProcesses { break }
+            condition.wait()
+        }
+        started += 1
+        condition.unlock()
+        do {
+            return try start()
         } catch {
-            startFailure = error
+            condition.lock()
+            started -= 1
+            if failure == nil { failure = error }
+            condition.broadcast()
+            condition.unlock()
             throw error
         }
     }
 
-    /// Stops the plugin's process, if it runs.
-    public func shutdown() {
-        lock.withLock {
-            connection?.shutdown()
-            connection = nil
+    private func release(_ connection: PluginConnection) {
+        condition.lock()
+        defer { condition.unlock() }
+        if connection.isStopped {
+            if failure == nil { failure = connection.failure }
+            started -= 1
+        } else {
+            idle.append(connection)
         }
+        condition.broadcast()
+    }
+
+    /// A new conversation, checked against the descriptor the plugin was loaded with.
+    private func start() throws(PluginError) -> PluginConnection {
+        let connection = try PluginConnection(plugin: descriptor.name, path: path, timeouts: timeouts)
+        let (_, now) = try Self.handshake(connection, name: descriptor.name)
+        guard now == descriptor else {
+            connection.shutdown()
+            throw PluginError(plugin: descriptor.name, path: path, method: "describe", reason: .inconsistent("it describes itself differently now than when Ferry loaded it"))
+        }
+        return connection
+    }
+
+    /// Stops the plugin's processes that are idle (all of them, once no call runs).
+    public func shutdown() {
+        condition.lock()
+        let connections = idle
+        idle = []
+        started -= connections.count
+        condition.unlock()
+        connections.forEach { $0.shutdown() }
     }
 
     private static func handshake(_ connection: PluginConnection, name: String) throws(PluginError) -> (PluginDescription, AdapterDescriptor) {

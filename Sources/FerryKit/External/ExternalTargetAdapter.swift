@@ -12,12 +12,15 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
 
     public var descriptor: AdapterDescriptor { plugin.descriptor }
 
-    private func call<P: Encodable, R: Decodable>(_ capability: Capability, _ method: String, _ params: P, as type: R.Type = R.self, attachment: UnsafeRawBufferPointer? = nil) throws -> R {
-        guard descriptor.capabilities.contains(capability) else {
-            throw AdapterError.missingCapability(adapter: descriptor.name, capability: capability, has: descriptor.capabilities, providedBy: [])
+    /// One call in a conversation of its own, or in `connection` when calls belong together
+    /// (the steps of one volume import live in one process).
+    private func call<P: Encodable, R: Decodable>(_ capability: Capability, _ method: String, _ params: P, as type: R.Type = R.self,
+                                                   attachment: UnsafeRawBufferPointer? = nil, in connection: PluginConnection? = nil) throws -> R {
+        try requireCapability(capability)
+        if let connection {
+            return try connection.call(method, params, as: R.self, attachment: attachment, timeout: connection.timeouts.targetCall)
         }
-        let connection = try plugin.connected()
-        return try connection.call(method, params, as: R.self, attachment: attachment, timeout: connection.timeouts.targetCall)
+        return try plugin.withConnection { try $0.call(method, params, as: R.self, attachment: attachment, timeout: $0.timeouts.targetCall) }
     }
 
     private struct NoParams: Encodable {}
@@ -118,8 +121,19 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
         if request.parent != nil && !supportsIncrementalImport {
             throw PluginError(plugin: descriptor.name, path: plugin.path, method: "volumeImport.begin", reason: .remote(code: PluginErrorCode.unsupported, message: "it does not take incremental imports (describe has no \"incrementalImport\": true)"))
         }
+        try requireCapability(.volumeImport)
+        return try plugin.withConnection { connection in try importVolume(request, progress: progress, in: connection) }
+    }
+
+    private func requireCapability(_ capability: Capability) throws {
+        guard descriptor.capabilities.contains(capability) else {
+            throw AdapterError.missingCapability(adapter: descriptor.name, capability: capability, has: descriptor.capabilities, providedBy: [])
+        }
+    }
+
+    private func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?, in connection: PluginConnection) throws -> ImportedVolume {
         let source = request.source
-        let began = try call(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self)
+        let began = try call(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self, in: connection)
         do {
             let ranges = request.parent != nil ? ByteRange.coalesce(request.changedRanges ?? [ByteRange(offset: 0, length: source.size)]) : try source.allocatedRanges()
             let total = ranges.reduce(0) { $0 + $1.length }
@@ -135,7 +149,8 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     let skip = request.parent == nil && buffer[0..<length].allSatisfy { $0 == 0 }
                     if !skip {
                         _ = try buffer.withUnsafeBytes {
-                            try call(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self, attachment: UnsafeRawBufferPointer(rebasing: $0[0..<length]))
+                            try call(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self,
+                                     attachment: UnsafeRawBufferPointer(rebasing: $0[0..<length]), in: connection)
                         }
                         sent += UInt64(length)
                     }
@@ -144,9 +159,9 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     progress?(TransferProgress(bytesDone: done, bytesTotal: total, bytesSent: sent))
                 }
             }
-            return try call(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self)
+            return try call(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self, in: connection)
         } catch {
-            _ = try? call(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self)
+            _ = try? call(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self, in: connection)
             throw error
         }
     }

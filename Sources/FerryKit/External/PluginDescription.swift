@@ -21,6 +21,8 @@ struct PluginDescription: Decodable, Sendable {
     var options: [Option]?
     /// Targets: whether `volumeImport.begin` accepts a parent.
     var incrementalImport: Bool?
+    /// How many processes of the plugin Ferry may run at once (1 to 8; 1 when absent).
+    var parallelProcesses: Int?
 
     /// The params Ferry sends with `describe`.
     struct Request: Encodable {
@@ -55,6 +57,9 @@ struct PluginDescription: Decodable, Sendable {
             throw .init("a target adapter must claim at least one capability")
         }
         guard !version.isEmpty else { throw .init("it gives no version") }
+        if let parallelProcesses, !(1...8).contains(parallelProcesses) {
+            throw .init("parallelProcesses is \(parallelProcesses); it must be between 1 and 8")
+        }
         var options: [AdapterOption] = []
         for option in self.options ?? [] {
             guard AdapterNames.isValid(option.name) else { throw .init("its option name \(option.name.debugDescription) is not valid") }

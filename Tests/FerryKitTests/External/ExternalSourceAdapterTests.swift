@@ -42,6 +42,28 @@ struct ExternalSourceAdapterTests {
         #expect(throws: BlockReaderError.self) { try reader.read(at: size - 1, count: 2) }
     }
 
+    @Test func aPluginThatAllowsSeveralProcessesReadsInParallelAndAlike() async throws {
+        let (adapter, configuration, disk) = try await source(.parallel)
+        #expect(adapter.plugin.parallelProcesses == 3)
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        let checks = await AdapterConformanceKit(adapter: adapter, configuration: configuration).run()
+        #expect(checks.allSatisfy { $0.outcome == .pass }, "\(checks.filter { $0.outcome != .pass })")
+        let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: image)))
+        let pieces = DispatchQueue.global()
+        let group = DispatchGroup()
+        let mismatches = Counter()
+        for index in 0..<12 {
+            pieces.async(group: group) {
+                let offset = UInt64(index) * 200_000
+                if (try? reader.read(at: offset, count: 100_000)) != Array(expected[Int(offset)..<Int(offset) + 100_000]) { mismatches.add() }
+            }
+        }
+        group.wait()
+        #expect(mismatches.value == 0)
+        let pids = Set(try String(contentsOfFile: image + ".pids", encoding: .utf8).split(separator: "\n"))
+        #expect((2...3).contains(pids.count), "reads were served by \(pids.count) processes")
+    }
+
     @Test func aPluginThatCrashesIsNamedWithItsExitStatusAndLastWords() async throws {
         let (adapter, configuration, disk) = try await source(.crashOnRead)
         let reader = try adapter.openDisk(disk, configuration: configuration)
@@ -230,4 +252,12 @@ struct ExternalSourceAdapterTests {
             #expect(check.detail.contains(problem), "\(problem) in \(check.detail)")
         }
     }
+}
+
+/// A count shared by threads.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

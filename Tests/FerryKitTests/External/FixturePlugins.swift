@@ -40,6 +40,8 @@ enum FixturePlugin {
         case hangWithHelper = "hang-with-helper"
         /// Reports its blocked and ignored signals (from /proc/self/status) as its hostname.
         case reportsSignals = "reports-signals"
+        /// Allows three processes at once, and notes its pid next to the image at each read.
+        case parallel
     }
 
     /// Writes `ferry-adapter-<name>` into `directory` and returns its path.
@@ -123,6 +125,7 @@ enum FixturePlugin {
                 "protocolVersion": 2 if BEHAVIOUR == "wrong-version" else 1,
                 "name": "someone-else" if BEHAVIOUR == "wrong-name" else NAME,
                 "kind": "source", "version": "0.0.1", "summary": "test plugin (%s)" % BEHAVIOUR,
+                "parallelProcesses": 3 if BEHAVIOUR == "parallel" else 1,
                 "capabilities": ["discovery", "block-read"],
                 "options": [{"name": "path", "type": "path", "required": True, "help": "a raw image"}]}})
         elif m == "source.discover":
@@ -152,22 +155,25 @@ enum FixturePlugin {
         elif m == "source.openDisk":
             locator = p["disk"]["locator"]
             handle = str(len(handles) + 1)
-            handles[handle] = (os.open(locator, os.O_RDONLY), os.path.getsize(locator))
+            handles[handle] = (os.open(locator, os.O_RDONLY), os.path.getsize(locator), locator)
             size = handles[handle][1] + (4096 if BEHAVIOUR == "size-mismatch" else 0)
             send({"jsonrpc": "2.0", "id": i, "result": {"handle": handle, "sizeBytes": size}})
         elif m == "source.allocatedRanges":
-            fd, size = handles[p["handle"]]
+            fd, size = handles[p["handle"]][:2]
             if BEHAVIOUR == "ranges-past-end": ranges = [{"offset": 0, "length": size + 65536}]
             elif BEHAVIOUR == "ranges-overflow": ranges = [{"offset": 1, "length": 18446744073709551615}]
             elif BEHAVIOUR == "ranges-hide-data": ranges = []
             else: ranges = [{"offset": 0, "length": size}]
             send({"jsonrpc": "2.0", "id": i, "result": {"ranges": ranges}})
         elif m == "source.read":
-            fd, size = handles[p["handle"]]
+            fd, size = handles[p["handle"]][:2]
             offset, length = p["offset"], p["length"]
             if offset + length > size and BEHAVIOUR != "reads-past-end":
                 error(i, -32002, "read past the end"); continue
             data = os.pread(fd, length, offset).ljust(length, b"\0")
+            if BEHAVIOUR == "parallel":
+                time.sleep(0.002)
+                with open(handles[p["handle"]][2] + ".pids", "a") as f: f.write("%d\n" % os.getpid())
             if BEHAVIOUR == "crash-on-read":
                 sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
                 out.write(b"Content-Length: 40\r\n\r\n{\"jsonrpc\""); out.flush(); os._exit(3)
@@ -179,7 +185,7 @@ enum FixturePlugin {
                 data = os.urandom(length)
             send({"jsonrpc": "2.0", "id": i, "result": {"length": length}}, data)
         elif m == "source.closeDisk":
-            fd, _ = handles.pop(p["handle"]); os.close(fd)
+            fd = handles.pop(p["handle"])[0]; os.close(fd)
             send({"jsonrpc": "2.0", "id": i, "result": {}})
         elif m == "shutdown":
             send({"jsonrpc": "2.0", "id": i, "result": {}}); sys.exit(0)

@@ -14,7 +14,7 @@ final class PluginConnection: @unchecked Sendable {
 
     private let lock = NSLock()
     private var process: PluginProcess?
-    private var failure: PluginError?
+    private var failureReason: PluginError?
     private var nextID = 1
     /// What was read from the plugin's stdout and not used yet: `buffer[bufferStart..<bufferEnd]`.
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -43,8 +43,11 @@ final class PluginConnection: @unchecked Sendable {
         shutdown()
     }
 
-    /// Whether an earlier failure stopped this conversation.
-    var isStopped: Bool { lock.withLock { failure != nil } }
+    /// Whether an earlier failure (or a shutdown) stopped this conversation.
+    var isStopped: Bool { lock.withLock { failureReason != nil || process == nil } }
+
+    /// What stopped this conversation, when something did.
+    var failure: PluginError? { lock.withLock { failureReason } }
 
     /// Sends `method` with `params` and decodes the result as `R`.
     ///
@@ -59,7 +62,7 @@ final class PluginConnection: @unchecked Sendable {
     ) throws(PluginError) -> R {
         lock.lock()
         defer { lock.unlock() }
-        if let failure { throw PluginError(plugin: plugin, path: path, method: method, reason: .stopped(after: failure.reasonText)) }
+        if let failureReason { throw PluginError(plugin: plugin, path: path, method: method, reason: .stopped(after: failureReason.reasonText)) }
         guard let process else { throw PluginError(plugin: plugin, path: path, method: method, reason: .stopped(after: "it was shut down")) }
         let id = nextID
         nextID += 1
@@ -82,7 +85,7 @@ final class PluginConnection: @unchecked Sendable {
     func shutdown() {
         lock.withLock {
             guard let process else { return }
-            if failure == nil {
+            if failureReason == nil {
                 let deadline = Deadline(seconds: 2)
                 let id = nextID
                 nextID += 1
@@ -108,7 +111,7 @@ final class PluginConnection: @unchecked Sendable {
             process.terminate(grace: 0)
         }
         let error = PluginError(plugin: plugin, path: path, method: method, reason: reason, stderrTail: process.stderrTail())
-        failure = error
+        failureReason = error
         self.process = nil
         return error
     }

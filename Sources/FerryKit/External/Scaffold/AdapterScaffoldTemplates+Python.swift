@@ -243,6 +243,9 @@ class Adapter:
             "version": VERSION,
             "summary": "Raw disk images",  # TODO: one line about your source
             "capabilities": ["discovery", "block-read"],
+            # Ferry may run this many processes of the adapter at once to read in parallel.
+            # TODO: set it to 1 if two processes must not run side by side (a lock, a session).
+            "parallelProcesses": 4,
             # TODO: the options your adapter takes (type: string, integer, boolean, path, choice).
             "options": [
                 {"name": "path", "type": "path", "required": True, "help": "a raw disk image"},
