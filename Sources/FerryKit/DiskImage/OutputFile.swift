@@ -39,8 +39,13 @@ public final class OutputFile {
         try result.get()
     }
 
-    /// Sets the file's length; growing it leaves a hole.
+    /// Sets the file's length; growing it leaves a hole. A character device (`-o /dev/null`,
+    /// to measure reading alone) has no length and is left as it is. A block device is
+    /// refused by ftruncate, rightly: a sparse writer skips zeros, which on a device would
+    /// leave its old data in place.
     public func setLength(_ length: UInt64) throws(DiskImageError) {
+        var info = stat()
+        if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFCHR { return }
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.ioError(path, "set length to \(length)") }
     }
 

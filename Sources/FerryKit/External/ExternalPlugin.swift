@@ -25,13 +25,18 @@ public final class ExternalPlugin: @unchecked Sendable {
         parallelProcesses = description.parallelProcesses ?? 1
     }
 
-    /// Starts the plugin at `path`, asks it to describe itself, checks the answer and stops
-    /// it again. `name` is the NAME of `ferry-adapter-NAME`.
+    /// Starts the plugin at `path`, asks it to describe itself and checks the answer. The
+    /// process then waits, idle, for the first call: starting a process costs more than
+    /// keeping one (a Python plugin behind a version manager's shim takes a tenth of a
+    /// second), and it ends by itself when Ferry exits and closes its stdin. `name` is the
+    /// NAME of `ferry-adapter-NAME`.
     public static func load(path: String, name: String, timeouts: PluginTimeouts = .fromEnvironment()) throws(PluginError) -> ExternalPlugin {
         let connection = try PluginConnection(plugin: name, path: path, timeouts: timeouts)
-        defer { connection.shutdown() }
         let (description, descriptor) = try handshake(connection, name: name)
-        return ExternalPlugin(path: path, descriptor: descriptor, description: description, timeouts: timeouts)
+        let plugin = ExternalPlugin(path: path, descriptor: descriptor, description: description, timeouts: timeouts)
+        plugin.started = 1
+        plugin.idle = [connection]
+        return plugin
     }
 
     /// Runs `body` with a conversation of its own: an idle one, a new one while fewer than
