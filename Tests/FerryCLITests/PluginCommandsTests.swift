@@ -118,6 +118,35 @@ struct PluginCommandsTests {
         #expect(text.stdout.contains("chatty: broken, not loaded"))
     }
 
+    @Test func noPluginOutlivesFerryEvenOneThatIgnoresTheEndOfItsInput() throws {
+        let folder = path("stubborn")
+        let pidFile = path("stubborn.pid")
+        try writePlugin("stubborn", in: folder, #"""
+            #!/usr/bin/env python3
+            # Answers describe, then ignores the end of its input and sleeps on: against the protocol.
+            import json, os, sys, time
+            open("\#(pidFile)", "w").write(str(os.getpid()))
+            line = b""
+            while not line.endswith(b"\r\n\r\n"): line += sys.stdin.buffer.read(1)
+            req = json.loads(sys.stdin.buffer.read(int(line.split(b":")[1])))
+            body = json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": {"protocolVersion": 1, "name": "stubborn", "kind": "source",
+                "version": "1", "summary": "stubborn", "capabilities": ["discovery", "block-read"]}}).encode()
+            sys.stdout.buffer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); sys.stdout.flush()
+            while True: time.sleep(1)
+            """#)
+        let listed = try ferry(["adapters"], pluginPath: [folder])
+        #expect(listed.stdout.contains("stubborn"), "\(listed.stderr)")
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)))
+        var state = "?"
+        for _ in 0..<50 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            state = stat.split(separator: ")").last?.split(separator: " ").first.map(String.init) ?? "gone"
+            if state == "gone" || state == "Z" { break }
+            usleep(100_000)
+        }
+        #expect(state == "gone" || state == "Z", "the plugin \(pid) outlived ferry (state \(state))")
+    }
+
     // MARK: - The conformance kit on every source adapter
 
     func expectConformance(_ adapter: String, _ options: [String], pluginPath: [String] = [examplePlugins], sourceLocation: SourceLocation = #_sourceLocation) throws {

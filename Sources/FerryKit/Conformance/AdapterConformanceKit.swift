@@ -283,7 +283,11 @@ public struct AdapterConformanceKit: Sendable {
         if let failure = results.firstFailure { throw Violation("a concurrent read failed: \(failure)") }
         let mismatches = results.totalMismatches
         guard mismatches == 0 else { throw Violation("\(mismatches) of \(threads * count) concurrent reads returned other bytes than the same reads made one at a time") }
-        let note = reader is ExternalBlockReader ? " (Ferry sends a plugin one request at a time)" : ""
+        var note = ""
+        if let external = reader as? ExternalBlockReader {
+            let processes = external.plugin.parallelProcesses
+            note = processes == 1 ? " (one plugin process: Ferry sends it one request at a time)" : " (through up to \(processes) plugin processes)"
+        }
         return "\(threads) threads × \(count) reads matched the serial reads\(note)"
     }
 

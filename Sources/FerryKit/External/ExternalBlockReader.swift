@@ -22,8 +22,10 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     }
 
     deinit {
+        // Briefly: closing is a courtesy (the process frees the handle at its end anyway),
+        // and a plugin that does not answer must not hold up whoever dropped the reader.
         for (connection, handle) in handles.values where !connection.isStopped {
-            _ = try? connection.call("source.closeDisk", HandleParams(handle: handle), as: PluginEmpty.self)
+            _ = try? connection.call("source.closeDisk", HandleParams(handle: handle), as: PluginEmpty.self, timeout: 2)
         }
     }
 
@@ -53,8 +55,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
         let opened = try connection.call("source.openDisk", DiskParams(options: options, disk: disk), as: OpenedDisk.self)
         let expected = lock.withLock { openedSize ?? (disk.sizeBytes == 0 ? nil : disk.sizeBytes) }
         if let expected, opened.sizeBytes != expected {
-            throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.openDisk",
-                              reason: .inconsistent("disk '\(disk.name)' was discovered with \(expected) bytes but opens with \(opened.sizeBytes)"))
+            throw connection.fail(method: "source.openDisk", "disk '\(disk.name)' was discovered with \(expected) bytes but opens with \(opened.sizeBytes)")
         }
         lock.withLock {
             openedSize = opened.sizeBytes
@@ -79,8 +80,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
         try plugin.withConnection { connection in
             let result = try connection.call("source.read", ReadParams(handle: try handle(on: connection), offset: offset, length: buffer.count), as: ReadResult.self, into: buffer)
             guard result.length == buffer.count else {
-                throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.read",
-                                  reason: .inconsistent("its answer says \(result.length) bytes for a read of \(buffer.count) bytes"))
+                throw connection.fail(method: "source.read", "its answer says \(result.length) bytes for a read of \(buffer.count) bytes")
             }
         }
     }
@@ -102,7 +102,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
                 problem = nil
             }
             if let problem {
-                throw PluginError(plugin: connection.plugin, path: connection.path, method: "source.allocatedRanges", reason: .inconsistent(problem))
+                throw connection.fail(method: "source.allocatedRanges", problem)
             }
             end = range.end
         }

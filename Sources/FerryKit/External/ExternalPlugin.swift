@@ -16,6 +16,7 @@ public final class ExternalPlugin: @unchecked Sendable {
     private var idle: [PluginConnection] = []
     private var started = 0
     private var failure: PluginError?
+    private var closed = false
 
     private init(path: String, descriptor: AdapterDescriptor, description: PluginDescription, timeouts: PluginTimeouts) {
         self.path = path
@@ -40,28 +41,57 @@ public final class ExternalPlugin: @unchecked Sendable {
     }
 
     /// Runs `body` with a conversation of its own: an idle one, a new one while fewer than
-    /// `parallelProcesses` run, or the next one to be free. After any conversation failed
-    /// (a crash, a timeout, an answer against the plugin's claims), no new call starts: the
-    /// plugin is not trusted again in this run.
+    /// `parallelProcesses` run, or the next one to be free (waiting at most the call
+    /// deadline for it). After any conversation failed (a crash, a timeout, an answer
+    /// against the plugin's claims), no new call starts: the plugin is not trusted again in
+    /// this run.
     func withConnection<R>(_ body: (PluginConnection) throws -> R) throws -> R {
         let connection = try acquire()
         defer { release(connection) }
         return try body(connection)
     }
 
+    /// Throws when the plugin is no longer trusted (or shut down): for a caller that holds
+    /// one conversation for a long time, before each step.
+    func checkUsable() throws(PluginError) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let refusal = refusalLocked() { throw refusal }
+    }
+
+    private func refusalLocked() -> PluginError? {
+        if let failure { return PluginError(plugin: descriptor.name, path: path, reason: .stopped(after: failure.reasonText)) }
+        if closed { return PluginError(plugin: descriptor.name, path: path, reason: .stopped(after: "it was shut down")) }
+        return nil
+    }
+
     private func acquire() throws(PluginError) -> PluginConnection {
+        let deadline = Date().addingTimeInterval(min(timeouts.targetCall, PluginTimeouts.maximum))
         condition.lock()
         while true {
-            if let failure {
+            if let refusal = refusalLocked() {
                 condition.unlock()
-                throw PluginError(plugin: descriptor.name, path: path, reason: .stopped(after: failure.reasonText))
+                throw refusal
             }
             if let connection = idle.popLast() {
+                // A conversation can stop while idle (a reader's closeDisk that timed out).
+                if let stopped = connection.failure {
+                    started -= 1
+                    failure = stopped
+                    continue
+                }
+                if connection.isStopped {
+                    started -= 1
+                    continue
+                }
                 condition.unlock()
                 return connection
             }
             if started < parallelProcesses { break }
-            condition.wait()
+            if !condition.wait(until: deadline) {
+                condition.unlock()
+                throw PluginError(plugin: descriptor.name, path: path, reason: .timedOut(seconds: timeouts.targetCall))
+            }
         }
         started += 1
         condition.unlock()
@@ -78,34 +108,44 @@ public final class ExternalPlugin: @unchecked Sendable {
     }
 
     private func release(_ connection: PluginConnection) {
+        // Asked before taking the pool's lock: the conversation's own lock may be held by a
+        // reader's closeDisk, and the pool must not wait behind it.
+        let stopped = connection.isStopped
+        let failed = connection.failure
         condition.lock()
-        defer { condition.unlock() }
-        if connection.isStopped {
-            if failure == nil { failure = connection.failure }
+        if stopped {
+            if failure == nil { failure = failed }
+            started -= 1
+        } else if closed {
             started -= 1
         } else {
             idle.append(connection)
         }
         condition.broadcast()
+        condition.unlock()
+        if closed && !stopped { connection.shutdown() }
     }
 
-    /// A new conversation, checked against the descriptor the plugin was loaded with.
+    /// A new conversation, checked against what the plugin said when it was loaded.
     private func start() throws(PluginError) -> PluginConnection {
         let connection = try PluginConnection(plugin: descriptor.name, path: path, timeouts: timeouts)
-        let (_, now) = try Self.handshake(connection, name: descriptor.name)
-        guard now == descriptor else {
+        let (now, nowDescriptor) = try Self.handshake(connection, name: descriptor.name)
+        guard nowDescriptor == descriptor, now == description else {
             connection.shutdown()
             throw PluginError(plugin: descriptor.name, path: path, method: "describe", reason: .inconsistent("it describes itself differently now than when Ferry loaded it"))
         }
         return connection
     }
 
-    /// Stops the plugin's processes that are idle (all of them, once no call runs).
+    /// Stops the plugin: idle processes now, busy ones when their call returns; no call
+    /// starts after this.
     public func shutdown() {
         condition.lock()
+        closed = true
         let connections = idle
         idle = []
         started -= connections.count
+        condition.broadcast()
         condition.unlock()
         connections.forEach { $0.shutdown() }
     }

@@ -122,6 +122,10 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
             throw PluginError(plugin: descriptor.name, path: plugin.path, method: "volumeImport.begin", reason: .remote(code: PluginErrorCode.unsupported, message: "it does not take incremental imports (describe has no \"incrementalImport\": true)"))
         }
         try requireCapability(.volumeImport)
+        // The steps of one import belong to one process. With one process allowed, every
+        // step is an ordinary call and lands there anyway, taking turns with other calls
+        // instead of holding the process for the whole import.
+        if plugin.parallelProcesses == 1 { return try importVolume(request, progress: progress, in: nil) }
         return try plugin.withConnection { connection in try importVolume(request, progress: progress, in: connection) }
     }
 
@@ -131,7 +135,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
         }
     }
 
-    private func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?, in connection: PluginConnection) throws -> ImportedVolume {
+    private func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?, in connection: PluginConnection?) throws -> ImportedVolume {
         let source = request.source
         let began = try call(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self, in: connection)
         do {
@@ -148,6 +152,8 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     // Without a parent, what is not written reads as zeros; with one, zeros must overwrite it.
                     let skip = request.parent == nil && buffer[0..<length].allSatisfy { $0 == 0 }
                     if !skip {
+                        // Held for a long time: stop as soon as the plugin is no longer trusted.
+                        try plugin.checkUsable()
                         _ = try buffer.withUnsafeBytes {
                             try call(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self,
                                      attachment: UnsafeRawBufferPointer(rebasing: $0[0..<length]), in: connection)
@@ -159,6 +165,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     progress?(TransferProgress(bytesDone: done, bytesTotal: total, bytesSent: sent))
                 }
             }
+            try plugin.checkUsable()
             return try call(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self, in: connection)
         } catch {
             _ = try? call(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self, in: connection)

@@ -2,8 +2,8 @@ import Foundation
 
 /// What a plugin says about itself in answer to `describe`, checked and turned into the
 /// `AdapterDescriptor` every adapter has.
-struct PluginDescription: Decodable, Sendable {
-    struct Option: Decodable, Sendable {
+struct PluginDescription: Decodable, Equatable, Sendable {
+    struct Option: Decodable, Equatable, Sendable {
         var name: String
         var type: String
         var choices: [String]?

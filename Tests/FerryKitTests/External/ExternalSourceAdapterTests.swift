@@ -48,6 +48,7 @@ struct ExternalSourceAdapterTests {
         let reader = try adapter.openDisk(disk, configuration: configuration)
         let checks = await AdapterConformanceKit(adapter: adapter, configuration: configuration).run()
         #expect(checks.allSatisfy { $0.outcome == .pass }, "\(checks.filter { $0.outcome != .pass })")
+        try? FileManager.default.removeItem(atPath: image + ".pids")
         let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: image)))
         let pieces = DispatchQueue.global()
         let group = DispatchGroup()
@@ -60,8 +61,14 @@ struct ExternalSourceAdapterTests {
         }
         group.wait()
         #expect(mismatches.value == 0)
-        let pids = Set(try String(contentsOfFile: image + ".pids", encoding: .utf8).split(separator: "\n"))
-        #expect((2...3).contains(pids.count), "reads were served by \(pids.count) processes")
+        // Each read notes its process and when it ran: reads of two processes overlapped.
+        let reads = try String(contentsOfFile: image + ".pids", encoding: .utf8).split(separator: "\n").map { line in
+            let fields = line.split(separator: " ")
+            return (pid: String(fields[0]), start: Double(fields[1])!, end: Double(fields[2])!)
+        }
+        #expect((2...3).contains(Set(reads.map(\.pid)).count), "reads were served by \(Set(reads.map(\.pid)).count) processes")
+        let overlapped = reads.contains { a in reads.contains { b in a.pid != b.pid && a.start < b.end && b.start < a.end } }
+        #expect(overlapped, "no two reads of different processes ran at the same time")
     }
 
     @Test func aPluginThatCrashesIsNamedWithItsExitStatusAndLastWords() async throws {
@@ -101,6 +108,10 @@ struct ExternalSourceAdapterTests {
         guard case .inconsistent(let what) = error.reason else { Issue.record("expected inconsistent, got \(error)"); return }
         #expect(what.contains(expected), "\(what)")
         #expect(error.description.contains("adapter 'fixture'"))
+        // A plugin that contradicted itself is not asked again in this run.
+        let again = try #require(throws: PluginError.self) { try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: 0) } }
+        guard case .stopped = again.reason else { Issue.record("expected stopped, got \(again)"); return }
+        await #expect(throws: PluginError.self) { try await adapter.discoverMachines(configuration: configuration) }
     }
 
     @Test(arguments: [FixturePlugin.Behaviour.rangesPastEnd, .rangesOverflow])
@@ -127,6 +138,13 @@ struct ExternalSourceAdapterTests {
             usleep(50_000)
         } while Date() < deadline
         #expect(state == "gone" || state == "Z", "the plugin's helper \(helper) is still running (state \(state))")
+    }
+
+    @Test func afterShutdownNoCallStarts() async throws {
+        let (adapter, configuration, _) = try await source(.good)
+        adapter.plugin.shutdown()
+        let error = try await #require(throws: PluginError.self) { try await adapter.discoverMachines(configuration: configuration) }
+        #expect(error.description.contains("it was shut down"))
     }
 
     @Test func aPluginStartsWithNoBlockedOrIgnoredSignals() async throws {
@@ -159,6 +177,7 @@ struct ExternalSourceAdapterTests {
         let (adapter, configuration, disk) = try await source(.sizeMismatch)
         let error = try #require(throws: PluginError.self) { try adapter.openDisk(disk, configuration: configuration) }
         #expect(error.description.contains("discovered with \(size) bytes but opens with \(size + 4096)"))
+        await #expect(throws: PluginError.self) { try await adapter.discoverMachines(configuration: configuration) }
     }
 
     @Test(arguments: [

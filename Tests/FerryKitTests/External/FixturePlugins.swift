@@ -172,8 +172,8 @@ enum FixturePlugin {
                 error(i, -32002, "read past the end"); continue
             data = os.pread(fd, length, offset).ljust(length, b"\0")
             if BEHAVIOUR == "parallel":
-                time.sleep(0.002)
-                with open(handles[p["handle"]][2] + ".pids", "a") as f: f.write("%d\n" % os.getpid())
+                start = time.time(); time.sleep(0.05)
+                with open(handles[p["handle"]][2] + ".pids", "a") as f: f.write("%d %f %f\n" % (os.getpid(), start, time.time()))
             if BEHAVIOUR == "crash-on-read":
                 sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
                 out.write(b"Content-Length: 40\r\n\r\n{\"jsonrpc\""); out.flush(); os._exit(3)

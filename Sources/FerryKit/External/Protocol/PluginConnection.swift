@@ -81,19 +81,32 @@ final class PluginConnection: @unchecked Sendable {
         }
     }
 
+    /// Stops the conversation because an answer contradicted the plugin's own claims: the
+    /// process is killed, and the error names what was wrong.
+    func fail(method: String, _ what: String) -> PluginError {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let process else {
+            return PluginError(plugin: plugin, path: path, method: method, reason: .inconsistent(what))
+        }
+        return stop(process, method: method, .inconsistent(what))
+    }
+
     /// Says `shutdown` (briefly), closes stdin and makes sure the process is gone.
     func shutdown() {
         lock.withLock {
             guard let process else { return }
+            // Two seconds in all: `shutdown`, then the end of its input, then its exit.
+            let deadline = Deadline(seconds: 2)
             if failureReason == nil {
-                let deadline = Deadline(seconds: 2)
                 let id = nextID
                 nextID += 1
                 try? send(PluginRequest(id: id, method: "shutdown", params: PluginEmpty()), attachment: nil, to: process, deadline: deadline)
+                process.closeInput()
                 _ = try? receive(id: id, as: PluginEmpty.self, sink: nil, from: process, deadline: deadline)
             }
             process.closeInput()
-            process.terminate(grace: 2)
+            process.terminate(grace: Double(deadline.remainingMilliseconds) / 1000)
             self.process = nil
         }
     }

@@ -77,6 +77,7 @@ final class PluginProcess: @unchecked Sendable {
             // processes) instead of 64 KiB means a sixteenth of the wake-ups. Best effort.
             _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
         }
+        LivePluginProcesses.add(pid)
         return PluginProcess(pid: pid, input: toChild.write, output: fromChild.read, stderrFile: stderrFile)
     }
 
@@ -111,6 +112,7 @@ final class PluginProcess: @unchecked Sendable {
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
         reaped = true
+        LivePluginProcesses.remove(pid)
         if exitStatus == nil { exitStatus = Self.describe(status: status) }
         return exitStatus
     }
@@ -152,4 +154,30 @@ final class PluginProcess: @unchecked Sendable {
 struct PluginStartFailure: Error {
     var reason: String
     init(_ reason: String) { self.reason = reason }
+}
+
+/// The plugin processes started and not reaped yet. When Ferry exits, each one's stdin
+/// closes and a plugin that keeps the protocol ends by itself; one that does not is sent
+/// SIGTERM, with its process group, so that no plugin outlives the Ferry that started it.
+enum LivePluginProcesses {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pids: Set<pid_t> = []
+    private static let registerExitHandler: Void = {
+        atexit { LivePluginProcesses.terminateAll() }
+    }()
+
+    static func add(_ pid: pid_t) {
+        registerExitHandler
+        lock.withLock { _ = pids.insert(pid) }
+    }
+
+    static func remove(_ pid: pid_t) {
+        lock.withLock { _ = pids.remove(pid) }
+    }
+
+    static func terminateAll() {
+        for pid in lock.withLock({ pids }) {
+            kill(-pid, SIGTERM)
+        }
+    }
 }
