@@ -172,7 +172,7 @@ enum FixturePlugin {
                 error(i, -32002, "read past the end"); continue
             data = os.pread(fd, length, offset).ljust(length, b"\0")
             if BEHAVIOUR == "parallel":
-                start = time.time(); time.sleep(0.05)
+                start = time.time(); time.sleep(0.02)
                 with open(handles[p["handle"]][2] + ".pids", "a") as f: f.write("%d %f %f\n" % (os.getpid(), start, time.time()))
             if BEHAVIOUR == "crash-on-read":
                 sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
