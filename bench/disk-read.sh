@@ -11,12 +11,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-disk-read.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-if [ -z "${FERRY_BIN:-}" ]; then
-  echo "Building ferry (release)…"
-  scratch=${FERRY_SCRATCH:+--scratch-path $FERRY_SCRATCH}
-  ${SWIFT:-swift} build -c release --product ferry $scratch >/dev/null
-  FERRY_BIN="$(${SWIFT:-swift} build -c release $scratch --show-bin-path)/ferry"
-fi
+. bench/release-ferry.sh
 
 echo "Making the input: 1 GiB, half data, streamOptimized…"
 python3 - "$work/source.raw" <<'PY'

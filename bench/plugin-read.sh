@@ -19,12 +19,7 @@ root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-plugin-read.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-if [ -z "${FERRY_BIN:-}" ]; then
-  echo "Building ferry (release)…"
-  scratch=${FERRY_SCRATCH:+--scratch-path $FERRY_SCRATCH}
-  ${SWIFT:-swift} build -c release --product ferry $scratch >/dev/null
-  FERRY_BIN="$(${SWIFT:-swift} build -c release $scratch --show-bin-path)/ferry"
-fi
+. bench/release-ferry.sh
 
 echo "Making the input: 1 GiB, 512 MiB of data in 1 MiB regions, raw and qcow2…"
 python3 - "$work/source.raw" <<'PY'

@@ -30,14 +30,7 @@ struct AWSImportSnapshotCommand: AsyncParsableCommand {
     @Option(help: "Blocks uploaded at once.")
     var concurrency: Int = 8
 
-    @Option(help: "The profile to use (default: AWS_PROFILE, else 'default').")
-    var profile: String?
-
-    @Option(help: "The region to use (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).")
-    var region: String?
-
-    @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("An endpoint for every service (default: AWS_ENDPOINT_URL).", valueName: "url"))
-    var endpointURL: String?
+    @OptionGroup var connection: AWSConnectionOptions
 
     struct Result: Encodable {
         var snapshotID: String
@@ -50,10 +43,8 @@ struct AWSImportSnapshotCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = ["upload-concurrency": String(concurrency)]
-        options["profile"] = profile
-        options["region"] = region
-        options["endpoint-url"] = endpointURL
+        var options = connection.adapterOptions
+        options["upload-concurrency"] = String(concurrency)
         let adapter = AWSTargetAdapter(options: options)
         let reader = try RawDiskReader(path: image)
         let parentVolume = parent.map { ImportedVolume(id: $0, kind: .snapshot, sizeBytes: reader.size) }

@@ -29,7 +29,7 @@ struct AdapterNewCommand: ParsableCommand {
 
     func run() throws {
         let scaffold = try AdapterScaffold(name: name, kind: kind, language: lang)
-        let directory = URL(fileURLWithPath: dir ?? "ferry-adapter-\(name)", isDirectory: true).standardizedFileURL
+        let directory = URL(fileURLWithPath: dir ?? scaffold.executableName, isDirectory: true).standardizedFileURL
         let files = try scaffold.write(to: directory)
         switch global.output {
         case .json:

@@ -15,21 +15,10 @@ struct DoctorCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The profile to use (default: AWS_PROFILE, else 'default').")
-    var profile: String?
-
-    @Option(help: "The region to use (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).")
-    var region: String?
-
-    @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("An endpoint for every service (default: AWS_ENDPOINT_URL).", valueName: "url"))
-    var endpointURL: String?
+    @OptionGroup var connection: AWSConnectionOptions
 
     func run() async throws {
-        var options: [String: String] = [:]
-        options["profile"] = profile
-        options["region"] = region
-        options["endpoint-url"] = endpointURL
-        let diagnosis = await AWSTargetAdapter(options: options).diagnose()
+        let diagnosis = await AWSTargetAdapter(options: connection.adapterOptions).diagnose()
         switch global.output {
         case .json:
             try Output.json(diagnosis)

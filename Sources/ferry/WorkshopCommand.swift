@@ -16,21 +16,16 @@ struct WorkshopCommand: AsyncParsableCommand {
             """
     )
 
-    @Flag(help: "Run unattended: do not wait before each step.")
-    var yes = false
-
-    @Option(help: "Language of the explanations: en or ja.")
-    var lang = "en"
+    @OptionGroup var style: RecipeRunStyle
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        guard ["en", "ja"].contains(lang) else { throw ValidationError("--lang must be en or ja") }
         let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: "workshop"))
         let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root)
-        let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: false)
+        let console = RecipeConsole(guided: style.isGuided, json: false)
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
 
         for previous in try RecipeRunStore(workspace: workspace).runs() where previous.recipe == recipe.name && previous.status != .destroyed {
@@ -44,7 +39,7 @@ struct WorkshopCommand: AsyncParsableCommand {
             let image = try sandbox.buildBaseImage { print("   \($0)") }
             print("Built \(image.id) (\(image.name))")
         }
-        let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: lang)
+        let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang)
         try console.summary(run)
         print(WorkshopSummary(run: run).text)
     }

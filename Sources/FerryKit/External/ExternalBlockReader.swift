@@ -13,12 +13,24 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     let options: [String: String]
     private let lock = NSLock()
     private var handles: [ObjectIdentifier: (connection: PluginConnection, handle: String)] = [:]
-    private var openedSize: UInt64?
+    /// The size the plugin gave when the disk was first opened.
+    public let size: UInt64
 
-    init(plugin: ExternalPlugin, disk: DiskFacts, options: [String: String]) {
+    private init(plugin: ExternalPlugin, disk: DiskFacts, options: [String: String], size: UInt64) {
         self.plugin = plugin
         self.disk = disk
         self.options = options
+        self.size = size
+    }
+
+    /// Opens `disk` in `connection`'s process, so that a missing disk or a wrong size is an
+    /// error at once and not at the first read; other processes open it when they first read.
+    static func open(plugin: ExternalPlugin, disk: DiskFacts, options: [String: String], on connection: PluginConnection) throws(PluginError) -> ExternalBlockReader {
+        // A size of 0 in discovery means "not known yet" (a disk named by hand).
+        let opened = try openDisk(disk, options: options, on: connection, expecting: disk.sizeBytes == 0 ? nil : disk.sizeBytes)
+        let reader = ExternalBlockReader(plugin: plugin, disk: disk, options: options, size: opened.sizeBytes)
+        reader.handles[ObjectIdentifier(connection)] = (connection, opened.handle)
+        return reader
     }
 
     deinit {
@@ -28,9 +40,6 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
             _ = try? connection.call("source.closeDisk", HandleParams(handle: handle), as: PluginEmpty.self, timeout: 2)
         }
     }
-
-    /// The size the plugin gave when the disk was first opened.
-    public var size: UInt64 { lock.withLock { openedSize ?? disk.sizeBytes } }
 
     private var label: String { "\(plugin.descriptor.name):\(disk.name)" }
 
@@ -47,21 +56,22 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
         var sizeBytes: UInt64
     }
 
-    /// This disk's handle in `connection`'s process, opened there on first use. Every
-    /// process must give the size discovery gave (0 there means "not known yet").
+    /// This disk's handle in `connection`'s process, opened there on first use with the
+    /// size every process must give.
     func handle(on connection: PluginConnection) throws(PluginError) -> String {
         let key = ObjectIdentifier(connection)
         if let known = lock.withLock({ handles[key]?.handle }) { return known }
+        let opened = try Self.openDisk(disk, options: options, on: connection, expecting: size)
+        lock.withLock { handles[key] = (connection, opened.handle) }
+        return opened.handle
+    }
+
+    private static func openDisk(_ disk: DiskFacts, options: [String: String], on connection: PluginConnection, expecting expected: UInt64?) throws(PluginError) -> OpenedDisk {
         let opened = try connection.call("source.openDisk", DiskParams(options: options, disk: disk), as: OpenedDisk.self)
-        let expected = lock.withLock { openedSize ?? (disk.sizeBytes == 0 ? nil : disk.sizeBytes) }
         if let expected, opened.sizeBytes != expected {
             throw connection.fail(method: "source.openDisk", "disk '\(disk.name)' was discovered with \(expected) bytes but opens with \(opened.sizeBytes)")
         }
-        lock.withLock {
-            openedSize = opened.sizeBytes
-            handles[key] = (connection, opened.handle)
-        }
-        return opened.handle
+        return opened
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
@@ -90,7 +100,6 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
         let (ranges, connection) = try plugin.withConnection { connection in
             (try connection.call("source.allocatedRanges", HandleParams(handle: try handle(on: connection)), as: Ranges.self).ranges.filter { $0.length > 0 }, connection)
         }
-        let size = self.size
         var end: UInt64 = 0
         for (index, range) in ranges.enumerated() {
             let problem: String?

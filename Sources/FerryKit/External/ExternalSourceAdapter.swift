@@ -20,11 +20,7 @@ public struct ExternalSourceAdapter: ChangeTrackingSource {
     }
 
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
-        let reader = ExternalBlockReader(plugin: plugin, disk: disk, options: configuration.values)
-        // Opened once now, so that a missing disk or a wrong size is an error here and not
-        // at the first read; other conversations open it again when they first read.
-        try plugin.withConnection { _ = try reader.handle(on: $0) }
-        return reader
+        try plugin.withConnection { try ExternalBlockReader.open(plugin: plugin, disk: disk, options: configuration.values, on: $0) }
     }
 
     public func changeStamp(of disk: DiskFacts, configuration: AdapterConfiguration) throws -> ChangeStamp {

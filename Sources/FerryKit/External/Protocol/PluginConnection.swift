@@ -263,16 +263,15 @@ final class PluginConnection: @unchecked Sendable {
     }
 
     /// Reads more of the plugin's stdout after the unread bytes.
-    private func fill(from process: PluginProcess, deadline: Deadline) throws(ConnectionFailure) {
+    private func fill(from process: PluginProcess, deadline: Deadline) throws {
         let end = bufferEnd
-        let n = buffer.withUnsafeMutableBytes { raw -> Int in
-            readSome(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]), from: process, deadline: deadline)
+        let n = try buffer.withUnsafeMutableBytes { raw -> Int in
+            try readSome(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]), from: process, deadline: deadline)
         }
-        if n < 0 { throw lastReadFailure ?? .io("read failed") }
         bufferEnd += n
     }
 
-    private func readExactly(into destination: UnsafeMutableRawBufferPointer, from process: PluginProcess, deadline: Deadline) throws(ConnectionFailure) {
+    private func readExactly(into destination: UnsafeMutableRawBufferPointer, from process: PluginProcess, deadline: Deadline) throws {
         var done = min(bufferEnd - bufferStart, destination.count)
         if done > 0 {
             let start = bufferStart
@@ -282,28 +281,19 @@ final class PluginConnection: @unchecked Sendable {
             bufferStart += done
         }
         while done < destination.count {
-            let n = readSome(into: UnsafeMutableRawBufferPointer(rebasing: destination[done...]), from: process, deadline: deadline)
-            if n < 0 { throw lastReadFailure ?? .io("read failed") }
-            done += n
+            done += try readSome(into: UnsafeMutableRawBufferPointer(rebasing: destination[done...]), from: process, deadline: deadline)
         }
     }
 
-    private var lastReadFailure: ConnectionFailure?
-
-    /// Reads at least one byte, waiting until the deadline; -1 with `lastReadFailure` set.
-    private func readSome(into destination: UnsafeMutableRawBufferPointer, from process: PluginProcess, deadline: Deadline) -> Int {
+    /// Reads at least one byte, waiting until the deadline.
+    private func readSome(into destination: UnsafeMutableRawBufferPointer, from process: PluginProcess, deadline: Deadline) throws(ConnectionFailure) -> Int {
         while true {
             let n = Glibc.read(process.output, destination.baseAddress, destination.count)
             if n > 0 { return n }
-            if n == 0 { lastReadFailure = .endOfOutput; return -1 }
+            if n == 0 { throw .endOfOutput }
             if errno == EINTR { continue }
-            guard errno == EAGAIN else { lastReadFailure = .io(PluginProcess.errnoText("read")); return -1 }
-            do {
-                try wait(for: Int16(POLLIN), on: process.output, deadline: deadline)
-            } catch {
-                lastReadFailure = error
-                return -1
-            }
+            guard errno == EAGAIN else { throw .io(PluginProcess.errnoText("read")) }
+            try wait(for: Int16(POLLIN), on: process.output, deadline: deadline)
         }
     }
 

@@ -125,10 +125,10 @@ final class PluginProcess: @unchecked Sendable {
         if let status = waitForExit(seconds: grace) { return status }
         kill(-pid, SIGKILL)
         kill(pid, SIGKILL)
+        // Set before reaping, so that the reaped status (killed by signal 9) does not replace it.
         exitStatus = "killed by Ferry"
         _ = waitForExit(seconds: 2)
-        exitStatus = "killed by Ferry"
-        return exitStatus!
+        return "killed by Ferry"
     }
 
     private func waitForExit(seconds: Double) -> String? {

@@ -21,20 +21,15 @@ public struct AdapterScaffold: Sendable {
     public var language: Language
 
     public init(name: String, kind: AdapterKind, language: Language) throws {
-        guard Self.isValidName(name) else { throw AdapterScaffoldError.invalidName(name) }
+        guard AdapterNames.isValid(name) else { throw AdapterScaffoldError.invalidName(name) }
         guard kind == .source else { throw AdapterScaffoldError.unsupportedKind(kind) }
         self.name = name
         self.kind = kind
         self.language = language
     }
 
-    /// Whether `name` matches `^[a-z][a-z0-9-]*$`, as the protocol requires of an adapter name.
-    public static func isValidName(_ name: String) -> Bool {
-        AdapterNames.isValid(name)
-    }
-
     /// The name of the executable Ferry looks for.
-    public var executableName: String { "ferry-adapter-\(name)" }
+    public var executableName: String { PluginProtocol.executablePrefix + name }
 
     /// Where the executable `ferry-adapter-NAME` ends up once built, relative to the directory
     /// the scaffold was written to.
