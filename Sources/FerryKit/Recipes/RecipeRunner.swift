@@ -53,6 +53,8 @@ public struct RecipeRunner: Sendable {
             parameters: values, language: language, status: .running, startedAt: Date(), endedAt: nil,
             steps: recipe.steps.map { RecipeStepRecord(stepID: $0.id, status: .pending, outputs: [:]) }, resources: []
         )
+        let lock = try lockRun(run.id, purpose: "running recipe \(recipe.name)")
+        defer { withExtendedLifetime(lock) {} }
         try store.createRun(run)
         try FileManager.default.createDirectory(at: runDirectory(run.id), withIntermediateDirectories: true)
         return try await proceed(run.id, recipe: recipe)
@@ -60,6 +62,8 @@ public struct RecipeRunner: Sendable {
 
     /// Continues a run from its first step that has not succeeded.
     public func resume(_ runID: String) async throws -> RecipeRun {
+        let lock = try lockRun(runID, purpose: "resuming the run")
+        defer { withExtendedLifetime(lock) {} }
         let run = try store.run(runID)
         let recipe = try RecipeLoader.load(file: run.recipeFile)
         try RecipeValidator(actions: actions).validate(recipe)
@@ -117,6 +121,8 @@ public struct RecipeRunner: Sendable {
     /// Removes what the run created, newest first. Safe to repeat; also after a crash, since
     /// every resource was recorded as it was created.
     public func destroy(_ runID: String) async throws -> [RecipeResourceRecord] {
+        let lock = try lockRun(runID, purpose: "destroying the run")
+        defer { withExtendedLifetime(lock) {} }
         let run = try store.run(runID)
         try store.setStatus(run: runID, .destroying)
         var failures: [String] = []
@@ -142,6 +148,12 @@ public struct RecipeRunner: Sendable {
         }
         try store.setStatus(run: runID, .destroyed, ended: true)
         return removed
+    }
+
+    /// One process at a time runs, resumes or destroys a run: a second `ferry workshop`
+    /// must not tear down the run that is still going (it is refused, naming the process).
+    private func lockRun(_ runID: String, purpose: String) throws -> WorkspaceLock {
+        try WorkspaceLock(workspace: workspace, name: runID, purpose: purpose)
     }
 
     private func writeDiagram(run: RecipeRun, recipe: Recipe, after stepID: String) throws -> URL {

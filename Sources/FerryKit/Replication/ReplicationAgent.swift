@@ -34,10 +34,12 @@ public final class ReplicationAgent: Sendable {
         public var compress: Bool
         /// Blocks sent and not yet acknowledged, at most.
         public var window: Int
+        /// Connections a one-shot run tries before it gives up (a continuous one never does).
+        public var attempts: Int
 
         public init(host: String, port: Int, token: Secret, identity: String, facts: MachineFacts, disks: [Disk],
                     continuous: Bool = false, interval: Duration = .seconds(10), throttleBytesPerSecond: Int? = nil,
-                    compress: Bool = false, window: Int = 16) {
+                    compress: Bool = false, window: Int = 16, attempts: Int = 5) {
             self.host = host
             self.port = port
             self.token = token
@@ -49,6 +51,7 @@ public final class ReplicationAgent: Sendable {
             self.throttleBytesPerSecond = throttleBytesPerSecond
             self.compress = compress
             self.window = max(1, window)
+            self.attempts = max(1, attempts)
         }
     }
 
@@ -65,24 +68,36 @@ public final class ReplicationAgent: Sendable {
         self.configuration = configuration
     }
 
-    /// Replicates once (or, when continuous, until cancelled).
+    /// Replicates once (or, when continuous, until cancelled). A lost connection is tried
+    /// again after a pause: forever when continuous, `Configuration.attempts` times in all
+    /// otherwise. The server keeps every block it acknowledged, so a new connection resumes
+    /// where the last one stopped. Anything else (a refusal, a wrong token, a failing source)
+    /// ends the run with its own error, not as a network problem.
     public func run(onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws {
         var backoff: Duration = .seconds(1)
+        var attempt = 0
         while true {
+            attempt += 1
+            let connected = ConnectedFlag()
             do {
-                try await session(onEvent: onEvent)
+                try await session(onEvent: { event in
+                    if case .connected = event { connected.set() }
+                    onEvent(event)
+                })
                 return
-            } catch let error as ReplicationProtocolError {
-                // A refusal or a protocol error will not go away by retrying.
-                switch error {
-                case .connectionClosed where configuration.continuous: break
-                default: throw error
+            } catch {
+                guard !Task.isCancelled, let reason = AgentNetworkFailure.reason(for: error, server: "\(configuration.host):\(configuration.port)") else {
+                    throw error
                 }
-                try await pause(backoff, reason: "\(error)", onEvent: onEvent)
-            } catch let error as BlockReaderError {
-                throw error
-            } catch where configuration.continuous && !Task.isCancelled {
-                try await pause(backoff, reason: "\(error)", onEvent: onEvent)
+                if connected.isSet {
+                    // It worked for a while: the next failure starts the count again.
+                    attempt = 1
+                    backoff = .seconds(1)
+                }
+                if !configuration.continuous && attempt >= configuration.attempts {
+                    throw AgentNetworkFailure(server: "\(configuration.host):\(configuration.port)", attempts: attempt, reason: reason)
+                }
+                try await pause(backoff, reason: reason, onEvent: onEvent)
             }
             backoff = min(backoff * 2, .seconds(30))
         }
@@ -94,17 +109,14 @@ public final class ReplicationAgent: Sendable {
     }
 
     private func session(onEvent: @escaping @Sendable (Event) -> Void) async throws {
+        let seal = ReplicationFrameSeal()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
-                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
-                }
+                channel.eventLoop.makeCompletedFuture { try ReplicationChannel.configure(channel, role: .agent, seal: seal) }
             }
         try await channel.executeThenClose { inbound, outbound in
-            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal)
             try await connection.handshake(token: configuration.token)
             let facts = try JSONColumn.encode(configuration.facts)
             try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(facts.utf8)))
@@ -126,8 +138,9 @@ public final class ReplicationAgent: Sendable {
     private func waitForNextPass(since stamps: [String?], connection: inout AgentConnection) async throws {
         let deadline = ContinuousClock.now + configuration.interval
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
+        let tick = min(configuration.interval, .milliseconds(200))
         while ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: tick)
             let changed = zip(configuration.disks, stamps).contains { disk, stamp in
                 guard let probe = disk.changeStamp else { return false }
                 return probe() != stamp
@@ -165,12 +178,14 @@ public struct AgentPassSummary: Sendable {
 struct AgentConnection {
     var frames: NIOAsyncChannelInboundStream<ReplicationFrame>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>
+    let seal: ReplicationFrameSeal
 
     mutating func next() async throws -> ReplicationFrame {
         guard let frame = try await frames.next() else {
             throw ReplicationProtocolError.connectionClosed("by the replication server")
         }
         if case .refused(let reason) = frame { throw ReplicationProtocolError.refused(reason) }
+        if case .failed(let reason) = frame { throw ReplicationProtocolError.serverFailed(reason) }
         return frame
     }
 
@@ -197,6 +212,7 @@ struct AgentConnection {
         guard ReplicationAuthentication.verify(serverProof, equals: expected) else {
             throw ReplicationProtocolError.authenticationFailed("the server could not prove it holds the project token")
         }
+        seal.activate(token: token, serverNonce: serverNonce, agentNonce: agentNonce, role: .agent)
     }
 
     mutating func readRegistration(diskCount: Int) async throws -> (String, [[UInt64: ChunkHash]]) {

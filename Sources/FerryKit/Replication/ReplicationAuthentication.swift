@@ -11,11 +11,17 @@ public enum ReplicationAuthentication {
     }
 
     public static func agentProof(token: Secret, serverNonce: [UInt8], agentNonce: [UInt8]) -> [UInt8] {
-        mac(token: token, label: "ferry-replication-v1 agent", serverNonce, agentNonce)
+        mac(token: token, label: "ferry-replication-v2 agent", serverNonce, agentNonce)
     }
 
     public static func serverProof(token: Secret, serverNonce: [UInt8], agentNonce: [UInt8]) -> [UInt8] {
-        mac(token: token, label: "ferry-replication-v1 server", serverNonce, agentNonce)
+        mac(token: token, label: "ferry-replication-v2 server", serverNonce, agentNonce)
+    }
+
+    /// The key that seals the frames of one direction after the handshake
+    /// (`ReplicationFrameSeal`): fresh for every connection, since both nonces are.
+    static func frameKey(token: Secret, direction: String, serverNonce: [UInt8], agentNonce: [UInt8]) -> SymmetricKey {
+        SymmetricKey(data: mac(token: token, label: "ferry-replication-v2 frames \(direction)", serverNonce, agentNonce))
     }
 
     /// Compares in constant time.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The messages of the replication protocol (docs/replication-protocol.md), version 1.
+/// The messages of the replication protocol (docs/replication-protocol.md), version 2.
 /// Every frame on the wire is `length: UInt32 BE` (of what follows), `type: UInt8`, payload.
 public enum ReplicationFrame: Hashable, Sendable {
     /// Server → agent, first frame of a connection: the protocol version and a fresh nonce.
@@ -11,6 +11,10 @@ public enum ReplicationFrame: Hashable, Sendable {
     case welcome(serverProof: [UInt8])
     /// Either side: the connection is refused or aborted; the sender closes after it.
     case refused(reason: String)
+    /// Server → agent: the server could not do what the agent asked (it could not store a
+    /// block, say); it closes the connection after it. Unlike `refused`, trying again later
+    /// may succeed.
+    case failed(reason: String)
     /// Agent → server: the machine's facts (JSON of `MachineFacts`) and a stable identity.
     case register(agentIdentity: String, factsJSON: [UInt8])
     /// Server → agent: the source server id the machine is recorded as.
@@ -51,6 +55,7 @@ public enum ReplicationFrame: Hashable, Sendable {
         case .authenticate: return 2
         case .welcome: return 3
         case .refused: return 4
+        case .failed: return 5
         case .register: return 10
         case .registered: return 11
         case .inventory: return 12
@@ -72,6 +77,7 @@ public enum ReplicationFrame: Hashable, Sendable {
         case .authenticate: return "authenticate"
         case .welcome: return "welcome"
         case .refused: return "refused"
+        case .failed: return "failed"
         case .register: return "register"
         case .registered: return "registered"
         case .inventory: return "inventory"
@@ -89,7 +95,7 @@ public enum ReplicationFrame: Hashable, Sendable {
 }
 
 public enum ReplicationProtocol {
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// The EBS block size: replication, the staging store and EBS imports share it.
     public static let blockSize = 512 * 1024
     public static let nonceLength = 32
@@ -99,4 +105,7 @@ public enum ReplicationProtocol {
     /// cannot make the server allocate.
     public static let maximumUnauthenticatedFrameLength = 1024
     public static let inventoryEntriesPerFrame = 8192
+    /// The largest disk an agent may register: 64 TiB, the largest EBS volume. Every offset
+    /// and block count of such a disk fits in 64 bits with room to spare.
+    public static let maximumDiskSize: UInt64 = 64 << 40
 }

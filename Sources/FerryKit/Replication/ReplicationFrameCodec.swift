@@ -12,7 +12,7 @@ public enum ReplicationFrameCodec {
             payload.u16(version); payload.bytes16(nonce); payload.bytes16(proof)
         case .welcome(let proof):
             payload.bytes16(proof)
-        case .refused(let reason):
+        case .refused(let reason), .failed(let reason):
             payload.string(reason)
         case .register(let identity, let facts):
             payload.string(identity); payload.bytes32(facts)
@@ -52,11 +52,16 @@ public enum ReplicationFrameCodec {
         guard length >= 1 else { throw .malformed("empty frame") }
         guard length <= maximumLength else { throw .frameTooLarge(length: length, limit: maximumLength) }
         guard buffer.count >= 4 + length else { return nil }
-        let type = buffer[start + 4]
-        var reader = ByteReader(buffer[(start + 5)..<(start + 4 + length)])
+        return (try decode(body: buffer[(start + 4)..<(start + 4 + length)]), 4 + length)
+    }
+
+    /// Decodes a frame's body: its type byte and payload, without the length before them.
+    static func decode(body: ArraySlice<UInt8>) throws(ReplicationProtocolError) -> ReplicationFrame {
+        guard let type = body.first else { throw .malformed("empty frame") }
+        var reader = ByteReader(body.dropFirst())
         let frame = try decodePayload(type: type, &reader)
         guard reader.isAtEnd else { throw .malformed("\(frame.name) frame has \(reader.remaining) unexpected trailing bytes") }
-        return (frame, 4 + length)
+        return frame
     }
 
     private static func decodePayload(type: UInt8, _ r: inout ByteReader) throws(ReplicationProtocolError) -> ReplicationFrame {
@@ -65,6 +70,7 @@ public enum ReplicationFrameCodec {
         case 2: return .authenticate(version: try r.u16(), agentNonce: try r.bytes16(), proof: try r.bytes16())
         case 3: return .welcome(serverProof: try r.bytes16())
         case 4: return .refused(reason: try r.string())
+        case 5: return .failed(reason: try r.string())
         case 10: return .register(agentIdentity: try r.string(), factsJSON: try r.bytes32())
         case 11: return .registered(sourceServerID: try r.string())
         case 12:
@@ -103,6 +109,11 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
     case authenticationFailed(String)
     case refused(String)
     case connectionClosed(String)
+    /// A sealed frame's tag did not match (`ReplicationFrameSeal`).
+    case integrity(String)
+    /// The server could not do what a frame asked (it could not store a block, say); the
+    /// connection closes after it, and the agent may try again later.
+    case serverFailed(String)
 
     public var description: String {
         switch self {
@@ -114,6 +125,8 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
         case .authenticationFailed(let why): return "authentication failed: \(why)"
         case .refused(let why): return "the replication server refused the connection: \(why)"
         case .connectionClosed(let when): return "the connection closed \(when)"
+        case .integrity(let what): return "replication frame integrity: \(what)"
+        case .serverFailed(let why): return "the replication server failed: \(why)"
         }
     }
 }

@@ -52,14 +52,18 @@ public final class ReplicationServer: Sendable {
 
     /// Serves until the task is cancelled. `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @Sendable (Int) -> Void = { _ in }) async throws {
+        // One server per workspace: a second one would interleave chunks into the same
+        // segments and index. The lock goes with this process, however it ends.
+        let lock = try WorkspaceLock(workspace: workspace, name: StagingStore.writerLockName,
+                                     purpose: "replication server on \(configuration.host):\(configuration.port)")
+        defer { withExtendedLifetime(lock) {} }
         try markInterruptedReplicationsDisconnected()
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: false)))
-                    try child.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
-                    return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: child)
+                    let seal = ReplicationFrameSeal()
+                    return (try ReplicationChannel.configure(child, role: .server, seal: seal), seal)
                 }
             }
         let port = listener.channel.localAddress?.port ?? configuration.port
@@ -68,8 +72,8 @@ public final class ReplicationServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             try await withTaskCancellationHandler {
                 try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+                    for try await (connection, seal) in connections {
+                        group.addTask { await self.serve(connection, seal: seal) }
                     }
                 }
             } onCancel: {
@@ -78,9 +82,9 @@ public final class ReplicationServer: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ReplicationFrame, ReplicationFrame>) async {
+    private func serve(_ connection: NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, seal: ReplicationFrameSeal) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown peer"
-        let session = ReplicationSession(server: self, channel: connection.channel, peer: peer)
+        let session = ReplicationSession(server: self, channel: connection.channel, peer: peer, seal: seal)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -92,6 +96,7 @@ public final class ReplicationServer: Sendable {
                 }
             }
         } catch {
+            if case ReplicationProtocolError.integrity = error { counters.withLock { $0.framesRejected += 1 } }
             logger.notice("connection ended", metadata: ["peer": "\(peer)", "reason": "\(error)"])
         }
         session.finish()
@@ -116,4 +121,6 @@ public struct ReplicationServerCounters: Codable, Hashable, Sendable {
     public var trims = 0
     public var snapshotsCommitted = 0
     public var connectionsRefused = 0
+    /// Connections closed because a frame's seal did not match (changed or injected on the way).
+    public var framesRejected = 0
 }

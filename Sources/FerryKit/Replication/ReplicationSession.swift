@@ -7,6 +7,7 @@ final class ReplicationSession: Sendable {
     private let server: ReplicationServer
     private let channel: any Channel
     private let peer: String
+    private let seal: ReplicationFrameSeal
     private let state = Mutex(State())
 
     struct State {
@@ -22,10 +23,11 @@ final class ReplicationSession: Sendable {
         var passStartedAt = ContinuousClock.now
     }
 
-    init(server: ReplicationServer, channel: any Channel, peer: String) {
+    init(server: ReplicationServer, channel: any Channel, peer: String, seal: ReplicationFrameSeal) {
         self.server = server
         self.channel = channel
         self.peer = peer
+        self.seal = seal
     }
 
     private var workspace: Workspace { server.workspace }
@@ -113,6 +115,8 @@ final class ReplicationSession: Sendable {
             throw ReplicationProtocolError.authenticationFailed("wrong token from \(peer)")
         }
         state.withLock { $0.authenticated = true }
+        // Every frame after the welcome is sealed, both ways.
+        seal.activate(token: token, serverNonce: serverNonce, agentNonce: agentNonce, role: .server)
         try await outbound.write(.welcome(serverProof: ReplicationAuthentication.serverProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)))
     }
 
@@ -129,6 +133,10 @@ final class ReplicationSession: Sendable {
         } catch {
             try await refuse("the machine's facts are not valid: \(error)", outbound: outbound)
             throw ReplicationProtocolError.malformed("register frame facts: \(error)")
+        }
+        if let disk = facts.disks.first(where: { $0.sizeBytes > ReplicationProtocol.maximumDiskSize }) {
+            try await refuse("disk \(disk.name) is \(disk.sizeBytes) bytes, more than the \(ReplicationProtocol.maximumDiskSize >> 40) TiB a replicated disk may have", outbound: outbound)
+            throw ReplicationProtocolError.malformed("register frame: disk \(disk.name) of \(disk.sizeBytes) bytes")
         }
         // The token was proven: this connection takes over from an older one of the same machine.
         let previous = server.connected.withLock { sessions -> ReplicationSession? in
@@ -205,9 +213,16 @@ final class ReplicationSession: Sendable {
             try await outbound.write(.nack(disk: disk, index: index, reason: block.count == ReplicationProtocol.blockSize ? "SHA-256 mismatch" : "block is \(block.count) bytes, not \(ReplicationProtocol.blockSize)"))
             return
         }
-        let written = try block.withUnsafeBytes { try store.storeChunk($0, hash: claimed) }
+        let written: Bool
+        do {
+            written = try block.withUnsafeBytes { try store.storeBlock($0, hash: claimed, sourceServerID: id, diskIndex: Int(disk), blockIndex: index) }
+        } catch {
+            // Tell the agent why (a full disk, say) before the connection closes: it keeps
+            // what it has not had acknowledged and sends it again when it reconnects.
+            try? await outbound.write(.failed(reason: "it could not store block \(index) of disk \(disk): \(error)"))
+            throw error
+        }
         if written { server.counters.withLock { $0.chunksWritten += 1 } }
-        try store.recordReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index, hash: claimed)
         try await outbound.write(.ack(disk: disk, index: index))
     }
 
@@ -238,7 +253,13 @@ final class ReplicationSession: Sendable {
 
     private func commit(pass: UInt64, sourceTime: Double, outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
         let id = try registeredServer()
-        let snapshot = try store.commitSnapshot(sourceServerID: id)
+        let snapshot: Snapshot
+        do {
+            snapshot = try store.commitSnapshot(sourceServerID: id)
+        } catch {
+            try? await outbound.write(.failed(reason: "it could not commit pass \(pass): \(error)"))
+            throw error
+        }
         server.counters.withLock { $0.snapshotsCommitted += 1 }
         let current = try workspace.sourceServers.find(id: id)
         switch current.dataReplicationState {

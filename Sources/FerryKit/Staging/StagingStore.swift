@@ -21,6 +21,8 @@ public final class StagingStore: Sendable {
     }
 
     public static let blockSize = ReplicationProtocol.blockSize
+    /// The `WorkspaceLock` that a process holds while it writes chunks or collects garbage.
+    public static let writerLockName = "staging"
 
     public convenience init(workspace: Workspace) throws {
         try self.init(directory: workspace.stagingDirectory, database: workspace.database)
@@ -58,39 +60,77 @@ public final class StagingStore: Sendable {
     }
 
     /// Stores a block under its hash unless a chunk with that hash is already there.
-    /// The caller has verified that `hash` is the block's SHA-256.
+    /// The caller has verified that `hash` is the block's SHA-256. Used for chunks that no
+    /// replica refers to (tests, imports); a replicated block goes through `storeBlock`.
     /// - Returns: whether bytes were written.
     @discardableResult
     public func storeChunk(_ data: UnsafeRawBufferPointer, hash: ChunkHash) throws -> Bool {
         try segments.withLock { state in
-            if try hasChunk(hash) { return false }
-            var file = try segment(state.current, in: &state, create: true)
-            if file.length + UInt64(data.count) > segmentLimit, file.length > 0 {
-                state.current += 1
-                file = try segment(state.current, in: &state, create: true)
-            }
-            let offset = try file.append(data)
-            state.unsynced.insert(file.number)
-            try database.write { db in
-                try db.execute(
-                    sql: "INSERT INTO chunk (hash, segment, offset, length) VALUES (?, ?, ?, ?)",
-                    arguments: [Data(hash.bytes), file.number, Int64(offset), data.count]
-                )
-            }
-            return true
+            try database.write { db in try insertChunk(data, hash: hash, state: &state, db: db) }
         }
+    }
+
+    /// Stores a replicated block and records it as the block's content in the replica, in one
+    /// transaction under the segment lock that garbage collection also takes: the chunk is
+    /// reachable from the moment it exists, so no collection can take it before the commit
+    /// that refers to it (the agent is told the block arrived and never sends it again).
+    /// - Returns: whether bytes were written (false when the chunk was already stored).
+    @discardableResult
+    public func storeBlock(_ data: UnsafeRawBufferPointer, hash: ChunkHash, sourceServerID: String, diskIndex: Int, blockIndex: UInt64) throws -> Bool {
+        try segments.withLock { state in
+            try database.write { db in
+                let written = try insertChunk(data, hash: hash, state: &state, db: db)
+                try Self.recordReplicaBlock(db: db, sourceServerID: sourceServerID, diskIndex: diskIndex, blockIndex: blockIndex, hash: hash)
+                return written
+            }
+        }
+    }
+
+    /// Appends the chunk to the current segment and indexes it, unless it is indexed already.
+    /// Bytes appended by a transaction that then fails are garbage that compaction reclaims.
+    private func insertChunk(_ data: UnsafeRawBufferPointer, hash: ChunkHash, state: inout SegmentState, db: Database) throws -> Bool {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM chunk WHERE hash = ?", arguments: [Data(hash.bytes)]) ?? false { return false }
+        var file = try segment(state.current, in: &state, create: true)
+        if file.length + UInt64(data.count) > segmentLimit, file.length > 0 {
+            state.current += 1
+            file = try segment(state.current, in: &state, create: true)
+        }
+        let offset = try file.append(data)
+        state.unsynced.insert(file.number)
+        try db.execute(
+            sql: "INSERT INTO chunk (hash, segment, offset, length) VALUES (?, ?, ?, ?)",
+            arguments: [Data(hash.bytes), file.number, Int64(offset), data.count]
+        )
+        return true
     }
 
     /// Reads the chunk `hash` into `buffer`, which must be the chunk's length.
     public func readChunk(_ hash: ChunkHash, into buffer: UnsafeMutableRawBufferPointer) throws {
-        guard let row = try database.read({ db in
-            try Row.fetchOne(db, sql: "SELECT segment, offset, length FROM chunk WHERE hash = ?", arguments: [Data(hash.bytes)])
-        }) else { throw StagingStoreError.chunkMissing(hash.hex) }
-        let length: Int = row["length"]
-        guard length == buffer.count else { throw StagingStoreError.corrupt("chunk \(hash.hex) is \(length) bytes, expected \(buffer.count)") }
-        let number: Int = row["segment"]
-        let file = try segments.withLock { try segment(number, in: &$0) }
-        try file.read(into: buffer, at: UInt64(row["offset"] as Int64))
+        // The index row and the segment are looked up under the segment lock, so that a
+        // compaction of this process cannot move the chunk between the two. A compaction by
+        // another process (finalize) can: then the segment is gone, and one more look finds
+        // the chunk where it went.
+        do {
+            try readChunkOnce(hash, into: buffer)
+        } catch StagingStoreError.segmentMissing {
+            try readChunkOnce(hash, into: buffer)
+        }
+    }
+
+    private func readChunkOnce(_ hash: ChunkHash, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let (file, offset) = try segments.withLock { state -> (SegmentFile, UInt64) in
+            guard let row = try database.read({ db in
+                try Row.fetchOne(db, sql: "SELECT segment, offset, length FROM chunk WHERE hash = ?", arguments: [Data(hash.bytes)])
+            }) else { throw StagingStoreError.chunkMissing(hash.hex) }
+            let length: Int = row["length"]
+            guard length == buffer.count else { throw StagingStoreError.corrupt("chunk \(hash.hex) is \(length) bytes, expected \(buffer.count)") }
+            let number: Int = row["segment"]
+            guard state.open[number] != nil || FileManager.default.fileExists(atPath: segmentPath(number)) else {
+                throw StagingStoreError.segmentMissing(segmentPath(number))
+            }
+            return (try segment(number, in: &state), UInt64(row["offset"] as Int64))
+        }
+        try file.read(into: buffer, at: offset)
     }
 
     public func chunkCount() throws -> Int {
@@ -143,17 +183,22 @@ public final class StagingStore: Sendable {
         }
     }
 
-    /// The block now holds the chunk `hash` (already stored).
-    public func recordReplicaBlock(sourceServerID: String, diskIndex: Int, blockIndex: UInt64, hash: ChunkHash) throws {
+    /// The block now holds the chunk `hash`, which must be stored already and stay live: only
+    /// for tests and tools that hold the store alone. Replication goes through `storeBlock`.
+    func recordReplicaBlock(sourceServerID: String, diskIndex: Int, blockIndex: UInt64, hash: ChunkHash) throws {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO replicaBlock (sourceServerID, diskIndex, blockIndex, hash) VALUES (?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET hash = excluded.hash
-                    """,
-                arguments: [sourceServerID, diskIndex, Int64(blockIndex), Data(hash.bytes)]
-            )
+            try Self.recordReplicaBlock(db: db, sourceServerID: sourceServerID, diskIndex: diskIndex, blockIndex: blockIndex, hash: hash)
         }
+    }
+
+    private static func recordReplicaBlock(db: Database, sourceServerID: String, diskIndex: Int, blockIndex: UInt64, hash: ChunkHash) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO replicaBlock (sourceServerID, diskIndex, blockIndex, hash) VALUES (?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET hash = excluded.hash
+                """,
+            arguments: [sourceServerID, diskIndex, Int64(blockIndex), Data(hash.bytes)]
+        )
     }
 
     /// The block now reads as zeros.
@@ -175,6 +220,20 @@ public final class StagingStore: Sendable {
             for number in state.unsynced.sorted() { try segment(number, in: &state).sync() }
             state.unsynced.removeAll()
         }
+        // Defence in depth: a snapshot never refers to a chunk that is not indexed. Should a
+        // replica block ever point at a missing chunk, it is dropped from the replica (so the
+        // agent's next inventory lacks it and the agent sends it again) and the commit refused.
+        let unreachable = try database.write { db -> [String] in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.diskIndex, r.blockIndex FROM replicaBlock r LEFT JOIN chunk c ON c.hash = r.hash
+                WHERE r.sourceServerID = ? AND c.hash IS NULL
+                """, arguments: [sourceServerID])
+            try db.execute(sql: """
+                DELETE FROM replicaBlock WHERE sourceServerID = ? AND hash NOT IN (SELECT hash FROM chunk)
+                """, arguments: [sourceServerID])
+            return rows.map { "disk \($0["diskIndex"] as Int) block \($0["blockIndex"] as Int64)" }
+        }
+        guard unreachable.isEmpty else { throw StagingStoreError.replicaIncomplete(sourceServerID: sourceServerID, blocks: unreachable) }
         return try database.write { db in
             let disks = try Row.fetchAll(
                 db, sql: "SELECT diskIndex, sizeBytes FROM replicaDisk WHERE sourceServerID = ? ORDER BY diskIndex", arguments: [sourceServerID]
@@ -253,14 +312,16 @@ public final class StagingStore: Sendable {
 
     // MARK: Retention and garbage collection
 
-    /// Deletes all but the newest `keep` snapshots of a server, then the chunks nothing refers to.
+    /// Deletes all but the newest `keep` snapshots of a server, then, when it deleted one, the
+    /// chunks nothing refers to. (A collection reads the whole index; it runs when there is
+    /// something to collect, not after every commit. Chunks overwritten before any snapshot
+    /// held them wait for the next one.)
     @discardableResult
     public func applyRetention(sourceServerID: String, keep: Int) throws -> (deletedSnapshots: [String], garbage: GarbageCollectionReport) {
         let doomed = Array(try snapshots(sourceServerID: sourceServerID).dropFirst(max(keep, 1)).map(\.id))
-        if !doomed.isEmpty {
-            try database.write { db in
-                for id in doomed { try db.execute(sql: "DELETE FROM snapshot WHERE id = ?", arguments: [id]) }
-            }
+        guard !doomed.isEmpty else { return ([], GarbageCollectionReport()) }
+        try database.write { db in
+            for id in doomed { try db.execute(sql: "DELETE FROM snapshot WHERE id = ?", arguments: [id]) }
         }
         return (doomed, try collectGarbage())
     }
@@ -281,7 +342,10 @@ public final class StagingStore: Sendable {
     public func collectGarbage() throws -> GarbageCollectionReport {
         try segments.withLock { state in
             var report = GarbageCollectionReport()
-            let live = try database.read { db -> Set<Data> in
+            // What is live and what goes are decided in one transaction: every writer of the
+            // replica stores and records a block in one transaction under this same lock, so
+            // nothing can become live between the two.
+            try database.write { db in
                 var live = Set<Data>()
                 let replica = try Row.fetchCursor(db, sql: "SELECT hash FROM replicaBlock")
                 while let row = try replica.next() { live.insert(row["hash"]) }
@@ -289,10 +353,7 @@ public final class StagingStore: Sendable {
                 while let row = try manifests.next() {
                     for hash in try SnapshotManifest.decodeBlocks(Array(row["blocks"] as Data)).values { live.insert(Data(hash.bytes)) }
                 }
-                return live
-            }
-            // Dead chunks leave the index first; their bytes go with their segment below.
-            try database.write { db in
+                // Dead chunks leave the index first; their bytes go with their segment below.
                 let rows = try Row.fetchAll(db, sql: "SELECT hash FROM chunk")
                 for row in rows where !live.contains(row["hash"] as Data) {
                     try db.execute(sql: "DELETE FROM chunk WHERE hash = ?", arguments: [row["hash"] as Data])

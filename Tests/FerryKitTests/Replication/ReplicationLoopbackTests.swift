@@ -125,10 +125,10 @@ struct ReplicationLoopbackTests {
     @Test func aBlockWhoseHashDoesNotMatchIsRefusedAndNeverStored() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
-        let channel = try await handDrivenConnection(port: fixture.port)
+        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
-            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: channelSeal)
             try await connection.handshake(token: token)
             let facts = MachineFacts(hostname: "h", disks: [DiskFacts(name: "d", sizeBytes: UInt64(Self.mib), locator: "d")])
             try await connection.send(.register(agentIdentity: "hand-driven", factsJSON: Array(try JSONColumn.encode(facts).utf8)))
@@ -155,17 +155,17 @@ struct ReplicationLoopbackTests {
         defer { fixture.stop() }
         let token = try fixture.token
         let facts = Array(try JSONColumn.encode(MachineFacts(hostname: "h", disks: [DiskFacts(name: "d", sizeBytes: UInt64(Self.mib), locator: "d")])).utf8)
-        let old = try await handDrivenConnection(port: fixture.port)
+        let (old, oldSeal) = try await handDrivenConnection(port: fixture.port)
         try await old.executeThenClose { oldInbound, oldOutbound in
-            var first = AgentConnection(frames: oldInbound.makeAsyncIterator(), outbound: oldOutbound)
+            var first = AgentConnection(frames: oldInbound.makeAsyncIterator(), outbound: oldOutbound, seal: oldSeal)
             try await first.handshake(token: token)
             try await first.send(.register(agentIdentity: "same-machine", factsJSON: facts))
             let (firstID, _) = try await first.readRegistration(diskCount: 1)
 
             // The same machine connects again while the old connection is still open.
-            let new = try await handDrivenConnection(port: fixture.port)
+            let (new, newSeal) = try await handDrivenConnection(port: fixture.port)
             try await new.executeThenClose { inbound, outbound in
-                var second = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+                var second = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: newSeal)
                 try await second.handshake(token: token)
                 try await second.send(.register(agentIdentity: "same-machine", factsJSON: facts))
                 let (secondID, _) = try await second.readRegistration(diskCount: 1)
@@ -208,10 +208,10 @@ struct ReplicationLoopbackTests {
     @Test func aSilentAgentIsMarkedStalled() async throws {
         let fixture = try await ReplicationFixture(stallAfter: .milliseconds(600))
         defer { fixture.stop() }
-        let channel = try await handDrivenConnection(port: fixture.port)
+        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
-            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound)
+            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: channelSeal)
             try await connection.handshake(token: token)
             let facts = MachineFacts(hostname: "quiet", disks: [DiskFacts(name: "d", sizeBytes: UInt64(Self.mib), locator: "d")])
             try await connection.send(.register(agentIdentity: "quiet", factsJSON: Array(try JSONColumn.encode(facts).utf8)))
@@ -224,16 +224,15 @@ struct ReplicationLoopbackTests {
     }
 }
 
-/// A connection that a test drives frame by frame, as an agent would (or would not).
-func handDrivenConnection(port: Int) async throws -> NIOAsyncChannel<ReplicationFrame, ReplicationFrame> {
-    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+/// A connection that a test drives frame by frame, as an agent would (or would not), and the
+/// seal its codec shares with the `AgentConnection` that drives it.
+func handDrivenConnection(port: Int) async throws -> (NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal) {
+    let seal = ReplicationFrameSeal()
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(authenticated: true)))
-                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder()))
-                return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
-            }
+            channel.eventLoop.makeCompletedFuture { try ReplicationChannel.configure(channel, role: .agent, seal: seal) }
         }
+    return (channel, seal)
 }
 
 /// Polls `condition` until it holds or `timeout` passes (then the test fails).

@@ -31,6 +31,10 @@ public struct FinalizeCutoverAction: RecipeAction {
             context.progress("\(role) (pid \(pid)) stopped")
         }
         try servers.recordIfAllowed(.stop, for: serverID)
+        // The replication server was stopped above; its lock goes with it, within moments.
+        let lock = try await WorkspaceLock.acquire(workspace: context.workspace, name: StagingStore.writerLockName,
+                                                   purpose: "finalize of \(serverID)", patience: .seconds(10))
+        defer { withExtendedLifetime(lock) {} }
         let store = try StagingStore(workspace: context.workspace)
         let snapshots = try store.snapshots(sourceServerID: serverID)
         let removed = try store.deleteSnapshots(sourceServerID: serverID)

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The agent could not reach the replication server, or lost it, as often as it may try.
+/// Errors of the network are told apart from every other failure, so that a source that
+/// fails (a disk, a plugin) is never reported, nor retried, as a network problem.
+public struct AgentNetworkFailure: Error, CustomStringConvertible {
+    public var server: String
+    public var attempts: Int
+    public var reason: String
+
+    public var description: String {
+        "could not replicate to the replication server at \(server) (\(attempts) attempt\(attempts == 1 ? "" : "s")): \(reason). "
+            + "Check that it runs (`ferry replication-server`) and that this machine reaches TCP \(server.split(separator: ":").last ?? "1500") on it, "
+            + "then run the agent again: blocks the server acknowledged are not sent again."
+    }
+
+    /// What went wrong, in words, when `error` is one that a new connection may cure; nil otherwise.
+    static func reason(for error: any Error, server: String) -> String? {
+        switch error {
+        case let error as ReplicationProtocolError:
+            switch error {
+            case .connectionClosed: return "the connection was closed by the replication server"
+            case .integrity(let what): return "a frame was damaged on the way (\(what))"
+            case .serverFailed(let why): return "the replication server failed: \(why)"
+            default: return nil
+            }
+        case let error as IOError:
+            return "\(String(cString: strerror(error.errnoCode))) (\(server))"
+        case let error as NIOConnectionError:
+            let causes = error.connectionErrors.map { "\($0.target): \(Self.reason(for: $0.error, server: server) ?? "\($0.error)")" }
+            return causes.isEmpty ? "\(server) cannot be resolved" : "cannot connect to " + causes.joined(separator: "; ")
+        case let error as ChannelError:
+            switch error {
+            case .connectTimeout(let timeout): return "\(server) did not answer within \(timeout.nanoseconds / 1_000_000_000) s"
+            case .ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed, .inputClosed: return "the connection to \(server) was lost"
+            default: return "the connection to \(server) failed (\(error))"
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Set once the agent has registered on a connection.
+final class ConnectedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
