@@ -27,6 +27,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("throttle-mbps"), help: "Bandwidth limit in Mbit/s.")
     var throttleMbps: Int?
 
+    @Option(help: "Connections a one-shot run tries before it gives up (continuous runs keep trying).")
+    var attempts: Int = 5
+
     @Flag(help: "Compress blocks on the wire (zlib).")
     var compress = false
 
@@ -50,6 +53,7 @@ struct AgentRunCommand: AsyncParsableCommand {
             throw ValidationError("the agent needs the project's token: --token TOKEN or FERRY_AGENT_TOKEN (see `ferry agent token` on the workbench)")
         }
         if adapter == nil && !options.isEmpty { throw ValidationError("--option needs --adapter") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be 1 or more, not \(attempts)") }
         if adapter != nil && !disks.isEmpty { throw ValidationError("--disk and --adapter cannot be used together") }
         let identified = if let adapter {
             try await AgentDisks.identify(adapter: adapter, options: try OptionPairs.parse(options), hostname: hostname, workspaceRoot: global.workspaceURL)
@@ -64,7 +68,7 @@ struct AgentRunCommand: AsyncParsableCommand {
             host: endpoint.host, port: endpoint.port, token: Secret(tokenText), identity: machineIdentity,
             facts: identified.facts, disks: identified.disks, continuous: continuous,
             interval: .milliseconds(Int(interval * 1000)),
-            throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress
+            throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
         ))
         let printer = AgentProgressPrinter(json: global.output == .json)
         try await agent.run { printer.show($0) }

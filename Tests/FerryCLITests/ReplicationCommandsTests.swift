@@ -161,7 +161,7 @@ struct ReplicationCommandsTests {
 
         // Change most of the data, then kill the server while the second pass is under way.
         try Self.makeImage(image, size: UInt64(64 * Self.mib), regions: [(0, 32 * Self.mib)], seed: 4)
-        let agent = try project.agent(image, extra: ["--throttle-mbps", "80"])
+        let agent = try project.agent(image, extra: ["--throttle-mbps", "80", "--attempts", "1"])
         Thread.sleep(forTimeInterval: 1.5)
         project.killServer()
         agent.waitUntilExit()

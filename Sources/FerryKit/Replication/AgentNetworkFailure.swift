@@ -15,10 +15,15 @@ public struct AgentNetworkFailure: Error, CustomStringConvertible {
     public var attempts: Int
     public var reason: String
 
+    /// The server itself answered that it failed (rather than the network failing).
+    public var serverFailed: Bool
+
     public var description: String {
-        "could not replicate to the replication server at \(server) (\(attempts) attempt\(attempts == 1 ? "" : "s")): \(reason). "
-            + "Check that it runs (`ferry replication-server`) and that this machine reaches TCP \(server.split(separator: ":").last ?? "1500") on it, "
-            + "then run the agent again: blocks the server acknowledged are not sent again."
+        let check = serverFailed
+            ? "Fix what the server reports (free space on its staging disk, say)"
+            : "Check that it runs (`ferry replication-server`) and that this machine reaches TCP \(server.split(separator: ":").last ?? "1500") on it"
+        return "could not replicate to the replication server at \(server) (\(attempts) attempt\(attempts == 1 ? "" : "s")): \(reason). "
+            + "\(check), then run the agent again: blocks the server acknowledged are not sent again."
     }
 
     /// What went wrong, in words, when `error` is one that a new connection may cure; nil otherwise.

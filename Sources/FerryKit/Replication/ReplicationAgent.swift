@@ -95,7 +95,8 @@ public final class ReplicationAgent: Sendable {
                     backoff = .seconds(1)
                 }
                 if !configuration.continuous && attempt >= configuration.attempts {
-                    throw AgentNetworkFailure(server: "\(configuration.host):\(configuration.port)", attempts: attempt, reason: reason)
+                    let serverFailed = if case ReplicationProtocolError.serverFailed = error { true } else { false }
+                    throw AgentNetworkFailure(server: "\(configuration.host):\(configuration.port)", attempts: attempt, reason: reason, serverFailed: serverFailed)
                 }
                 try await pause(backoff, reason: reason, onEvent: onEvent)
             }

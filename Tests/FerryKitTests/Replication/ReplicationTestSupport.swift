@@ -79,13 +79,14 @@ final class ReplicationFixture: @unchecked Sendable {
 
     var token: Secret { get throws { try AgentTokenStore(workspace: workspace).read() } }
 
+    /// An agent for `disks`; `port` to reach the server through something else (a proxy).
     func agent(disks: [TestDiskImage], identity: String = "test-machine", token: Secret? = nil, continuous: Bool = false,
-               interval: Duration = .seconds(10), compress: Bool = false) throws -> ReplicationAgent {
+               interval: Duration = .seconds(10), compress: Bool = false, port: Int? = nil, attempts: Int = 5) throws -> ReplicationAgent {
         ReplicationAgent(configuration: .init(
-            host: "127.0.0.1", port: port, token: try token ?? self.token, identity: identity,
+            host: "127.0.0.1", port: port ?? self.port, token: try token ?? self.token, identity: identity,
             facts: MachineFacts(hostname: identity, disks: disks.map { DiskFacts(name: $0.path, sizeBytes: $0.size, locator: $0.path) }),
             disks: disks.map { disk in ReplicationAgent.Disk(facts: DiskFacts(name: disk.path, sizeBytes: disk.size, locator: disk.path), reader: disk, changeStamp: { disk.changeStamp }) },
-            continuous: continuous, interval: interval, compress: compress
+            continuous: continuous, interval: interval, compress: compress, attempts: attempts
         ))
     }
 
@@ -96,6 +97,12 @@ final class ReplicationFixture: @unchecked Sendable {
             if case .committed(let summary) = event { summaries.append(summary) }
         }
         return summaries.all
+    }
+
+    /// Stops the server and waits until it has let go of the workspace.
+    func stopServer() async {
+        task.cancel()
+        _ = try? await task.value
     }
 
     func stop() {

@@ -1,0 +1,200 @@
+@testable import FerryKit
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the network, a second process or a full disk can do to replication, and what must
+/// hold all the same: nothing forged is stored, nothing acknowledged is lost, and the agent
+/// is told what happened.
+@Suite("Replication integrity", .serialized)
+struct ReplicationIntegrityTests {
+    static let block = ReplicationProtocol.blockSize
+    static let mib = 1 << 20
+
+    /// A man in the middle replaces the data of a block and its SHA-256. Before frames were
+    /// sealed, the server stored the forged block and the snapshot differed from the source.
+    @Test func aForgedBlockIsNeverStored() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(4 * Self.mib), regions: [(0, 4 * Self.mib)], seed: 31)
+        let forgery = [UInt8](repeating: 0x66, count: Self.block)
+        let forged = Mutex(0)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
+            guard connection == 1, BlockFrame.isBlock(frame), forged.withLock({ $0 }) == 0 else { return .pass(frame) }
+            forged.withLock { $0 += 1 }
+            return .pass(BlockFrame.forged(frame, data: forgery))
+        }
+        defer { proxy.stop() }
+
+        let summary = try #require(try await fixture.replicate(try fixture.agent(disks: [disk], port: proxy.port)).last)
+        #expect(forged.withLock { $0 } == 1)
+        let store = try StagingStore(workspace: fixture.workspace)
+        #expect(try !store.hasChunk(ChunkHash(hashing: forgery)), "the forged block was stored")
+        #expect(fixture.server.statistics.framesRejected == 1)
+        let exported = fixture.directory.appendingPathComponent("export.raw").path
+        try store.exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+    }
+
+    /// A byte of a block's index flipped on the wire. Before, the server stored the block at
+    /// the wrong index and a continuous agent exited on the acknowledgement it did not expect;
+    /// now the frame is refused, the agent reconnects and sends what was not acknowledged.
+    @Test func aFlippedByteOnTheWireIsSentAgainNotFatal() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(4 * Self.mib), regions: [(0, 4 * Self.mib)], seed: 32)
+        let blocksSeen = Mutex(0)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
+            guard connection == 1, BlockFrame.isBlock(frame) else { return .pass(frame) }
+            let count = blocksSeen.withLock { $0 += 1; return $0 }
+            guard count == 3 else { return .pass(frame) }
+            var flipped = frame
+            flipped[BlockFrame.indexOffset + 7] ^= 0x01
+            return .pass(flipped)
+        }
+        defer { proxy.stop() }
+
+        let commits = SummaryBox()
+        let reconnects = Mutex(0)
+        let agent = try fixture.agent(disks: [disk], continuous: true, interval: .seconds(60), port: proxy.port)
+        let running = Task {
+            try await agent.run { event in
+                switch event {
+                case .committed(let summary): commits.append(summary)
+                case .reconnecting: reconnects.withLock { $0 += 1 }
+                default: break
+                }
+            }
+        }
+        defer { running.cancel() }
+        try await waitUntil(.seconds(20)) { commits.all.count >= 1 }
+        #expect(reconnects.withLock { $0 } == 1)
+        let summary = try #require(commits.all.first)
+        let exported = fixture.directory.appendingPathComponent("export.raw").path
+        try StagingStore(workspace: fixture.workspace).exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+    }
+
+    /// The connection drops part-way through a one-shot pass. Before, the agent gave up with
+    /// the socket's words; now it connects again and sends only what was not acknowledged.
+    @Test func aOneShotAgentResumesAfterADroppedConnection() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(16 * Self.mib), regions: [(0, 16 * Self.mib)], seed: 33)
+        let blocksSeen = Mutex(0)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
+            guard connection == 1, BlockFrame.isBlock(frame) else { return .pass(frame) }
+            return blocksSeen.withLock { $0 += 1; return $0 } > 20 ? .cut : .pass(frame)
+        }
+        defer { proxy.stop() }
+
+        let summaries = try await fixture.replicate(try fixture.agent(disks: [disk], port: proxy.port))
+        let summary = try #require(summaries.last)
+        // 32 blocks in all; of the 20 that reached the server before the cut, the window's
+        // worth may not have been acknowledged, and only those are sent again.
+        #expect(summary.blocksSent < 32, "the resumed pass sent \(summary.blocksSent) blocks")
+        #expect(fixture.server.statistics.blocksReceived <= 32 + 16)
+        let exported = fixture.directory.appendingPathComponent("export.raw").path
+        try StagingStore(workspace: fixture.workspace).exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+    }
+
+    /// No server: the agent's error names the server, the attempts, and what to check, not
+    /// the socket layer's "I/O on closed channel".
+    @Test func anUnreachableServerIsExplained() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(Self.mib), regions: [(0, 4096)], seed: 34)
+        let closedPort = try TamperingProxy(upstreamPort: 1) { _, frame in .pass(frame) }
+        closedPort.stop()
+        let error = await #expect(throws: AgentNetworkFailure.self) {
+            try await fixture.replicate(try fixture.agent(disks: [disk], port: closedPort.port, attempts: 2))
+        }
+        #expect(error?.attempts == 2)
+        #expect(error?.description.contains("127.0.0.1:\(closedPort.port)") == true)
+        #expect(error?.description.contains("Connection refused") == true)
+    }
+
+    /// The server cannot write its segment (here a full disk: the segment is /dev/full).
+    /// Before, the agent only saw its connection close; now it is told why.
+    @Test func aServerThatCannotStoreTellsTheAgentWhy() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let segments = fixture.workspace.stagingDirectory.appendingPathComponent("segments")
+        try FileManager.default.createSymbolicLink(atPath: segments.appendingPathComponent("00000001.seg").path, withDestinationPath: "/dev/full")
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(Self.mib), regions: [(0, 4096)], seed: 35)
+        let error = await #expect(throws: AgentNetworkFailure.self) {
+            try await fixture.replicate(try fixture.agent(disks: [disk], attempts: 1))
+        }
+        #expect(error?.description.contains("No space left on device") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(error?.description.contains("could not store block 0") == true)
+    }
+
+    /// A genuine agent reading a crafted descriptor registers a disk of 2^63 bytes. Before,
+    /// the server trapped on the block count and dropped every agent.
+    @Test func aDiskLargerThanAnyVolumeIsRefusedAndTheServerStaysUp() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let token = try fixture.token
+        for size in [UInt64(1) << 63, UInt64.max] {
+            let (channel, seal) = try await handDrivenConnection(port: fixture.port)
+            try await channel.executeThenClose { inbound, outbound in
+                var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal)
+                try await connection.handshake(token: token)
+                let facts = MachineFacts(hostname: "h", disks: [DiskFacts(name: "huge", sizeBytes: size, locator: "huge")])
+                try await connection.send(.register(agentIdentity: "huge", factsJSON: Array(try JSONColumn.encode(facts).utf8)))
+                let error = await #expect(throws: ReplicationProtocolError.self) { _ = try await connection.readRegistration(diskCount: 1) }
+                #expect(error?.description.contains("64 TiB") == true)
+            }
+        }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(Self.mib), regions: [(0, 4096)], seed: 36)
+        #expect(try await fixture.replicate(try fixture.agent(disks: [disk])).count == 1)
+    }
+
+    /// Two servers on one workspace interleaved chunks into the same segments and index
+    /// (a snapshot with wrong blocks, "UNIQUE constraint failed" for an agent).
+    @Test func aSecondServerOnTheSameWorkspaceIsRefusedUntilTheFirstStops() async throws {
+        let fixture = try await ReplicationFixture()
+        let second = try ReplicationServer(workspace: fixture.workspace, configuration: .init(host: "127.0.0.1", port: 0))
+        let error = await #expect(throws: WorkspaceLockError.self) { try await second.run() }
+        guard case .held(_, let holder)? = error else { return }
+        #expect(holder.pid == getpid())
+        #expect(holder.purpose?.contains("replication server") == true)
+        #expect(error?.description.contains("kill \(getpid())") == true)
+
+        await fixture.stopServer()
+        try await waitUntil(.seconds(5)) { (try? WorkspaceLock(workspace: fixture.workspace, name: StagingStore.writerLockName, purpose: "test")) != nil }
+        try? FileManager.default.removeItem(at: fixture.directory)
+    }
+
+    /// A second `ferry workshop` destroyed the previous run while it was still running.
+    @Test func aRunThatIsInUseCannotBeDestroyed() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-runlock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
+        let run = RecipeRun(id: ResourceID.make(prefix: "run"), recipe: "r", recipeFile: "r.yaml", sourceAdapter: "sandbox", targetAdapter: "sandbox",
+                            parameters: [:], language: "en", status: .running, startedAt: Date(), endedAt: nil, steps: [], resources: [])
+        try RecipeRunStore(workspace: workspace).createRun(run)
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: AdapterRegistry(), events: SilentRunEvents())
+
+        var holder: WorkspaceLock? = try WorkspaceLock(workspace: workspace, name: run.id, purpose: "running recipe r")
+        let error = await #expect(throws: WorkspaceLockError.self) { _ = try await runner.destroy(run.id) }
+        #expect(error?.description.contains("running recipe r") == true)
+        #expect(try RecipeRunStore(workspace: workspace).run(run.id).status == .running)
+        withExtendedLifetime(holder) {}
+        holder = nil
+        _ = try await runner.destroy(run.id)
+        #expect(try RecipeRunStore(workspace: workspace).run(run.id).status == .destroyed)
+    }
+}
+
+struct SilentRunEvents: RecipeRunEvents {
+    func willRun(step: RecipeStep, index: Int, of count: Int, language: String) async throws {}
+    func progress(step: String, _ text: String) {}
+    func didFinish(step: RecipeStep, run: RecipeRun, diagram: URL?) {}
+    func destroyed(_ record: RecipeResourceRecord) {}
+}

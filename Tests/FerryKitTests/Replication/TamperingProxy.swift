@@ -1,0 +1,140 @@
+@testable import FerryKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A man in the middle on 127.0.0.1: it relays agent connections to the replication server
+/// and lets a test change, in the agent → server direction, whole frames as they pass
+/// (`length | type | payload`, with whatever follows the payload), or cut a connection.
+/// Plain blocking sockets on threads of their own: it must behave like a network, not like
+/// a participant in the protocol.
+final class TamperingProxy: @unchecked Sendable {
+    /// What to do with one agent → server frame: pass it (maybe changed), or cut the connection.
+    enum Verdict {
+        case pass([UInt8])
+        case cut
+    }
+
+    let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let tamper: @Sendable (_ connection: Int, _ frame: [UInt8]) -> Verdict
+    private let lock = NSLock()
+    private var sockets: [Int32] = []
+    private var connections = 0
+
+    init(upstreamPort: Int, tamper: @escaping @Sendable (_ connection: Int, _ frame: [UInt8]) -> Verdict) throws {
+        self.upstreamPort = upstreamPort
+        self.tamper = tamper
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 8) == 0 else { throw ReplicationProtocolError.connectionClosed("proxy cannot listen") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    /// Stops accepting and closes every relayed connection.
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        lock.withLock { for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) } }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: upstreamPort)
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard connected == 0 else { close(client); close(server); continue }
+            let number = lock.withLock { () -> Int in
+                sockets += [client, server]
+                connections += 1
+                return connections
+            }
+            Thread { [self] in relayFrames(from: client, to: server, connection: number) }.start()
+            Thread { [self] in relayBytes(from: server, to: client) }.start()
+        }
+    }
+
+    private func relayBytes(from source: Int32, to destination: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            guard n > 0, Self.sendAll(Array(buffer[0..<n]), to: destination) else { break }
+        }
+        shutdown(destination, Int32(SHUT_RDWR))
+        shutdown(source, Int32(SHUT_RDWR))
+    }
+
+    private func relayFrames(from source: Int32, to destination: Int32, connection: Int) {
+        defer {
+            shutdown(destination, Int32(SHUT_RDWR))
+            shutdown(source, Int32(SHUT_RDWR))
+        }
+        while let header = Self.receive(4, from: source) {
+            let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+            guard let body = Self.receive(length, from: source) else { return }
+            switch tamper(connection, header + body) {
+            case .pass(let bytes): guard Self.sendAll(bytes, to: destination) else { return }
+            case .cut: return
+            }
+        }
+    }
+
+    private static func receive(_ count: Int, from fd: Int32) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + done, count - done, 0) }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return bytes
+    }
+
+    private static func sendAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+}
+
+/// Frame surgery for the tampering tests: the layout of a block frame's payload is
+/// `disk u32 | index u64 | sha256 [32] | flags u8 | length u32 | data` (docs/replication-protocol.md).
+enum BlockFrame {
+    static let type: UInt8 = 20
+    static let indexOffset = 5 + 4
+    static let hashOffset = 5 + 12
+    static let dataOffset = 5 + 12 + 32 + 1 + 4
+
+    static func isBlock(_ frame: [UInt8]) -> Bool { frame.count > dataOffset && frame[4] == type }
+
+    /// The frame with its data replaced by `data` (same length) and the hash made to match,
+    /// keeping whatever follows the data (the seal, which the forger cannot compute).
+    static func forged(_ frame: [UInt8], data: [UInt8]) -> [UInt8] {
+        var forged = frame
+        forged.replaceSubrange(hashOffset..<(hashOffset + 32), with: ChunkHash(hashing: data).bytes)
+        forged.replaceSubrange(dataOffset..<(dataOffset + data.count), with: data)
+        return forged
+    }
+}
