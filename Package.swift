@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        // Property tests only: parsers fed sizes, offsets and counts at the integer limits.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The system zlib, for deflate-compressed VMDK grains.
@@ -49,9 +51,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "PhysicalSourceTests", dependencies: ["PhysicalSource", "FerryKit"]),
-        .testTarget(name: "VMwareSourceTests", dependencies: ["VMwareSource", "FerryKit"]),
+        .testTarget(name: "VMwareSourceTests", dependencies: ["VMwareSource", "FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "AWSTargetTests", dependencies: ["AWSTarget", "FerryKit"]),
         .testTarget(name: "SandboxTargetTests", dependencies: ["SandboxTarget", "FerryKit"]),
         // Runs the built `ferry` executable as a user would.

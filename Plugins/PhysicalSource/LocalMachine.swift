@@ -108,9 +108,12 @@ public struct LocalMachine: Sendable {
             if !includeAllDevices, virtualOnly || readOnly { continue }
             let sectors = UInt64(line("sys/block/\(name)/size") ?? "") ?? 0
             if !includeAllDevices, sectors == 0 { continue }
+            // A size no disk has is a misread file: the device is left out rather than its
+            // bytes overflowing.
+            guard let sizeBytes = DiskSize.bytes(sectors, unit: 512) else { continue }
             let model = [line("sys/block/\(name)/device/vendor"), line("sys/block/\(name)/device/model")]
                 .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-            disks.append(DiskFacts(name: "/dev/\(name)", sizeBytes: sectors * 512, locator: "/dev/\(name)", model: model.isEmpty ? nil : model))
+            disks.append(DiskFacts(name: "/dev/\(name)", sizeBytes: sizeBytes, locator: "/dev/\(name)", model: model.isEmpty ? nil : model))
         }
         if let first = disks.indices.first { disks[first].isBoot = true }
         return disks

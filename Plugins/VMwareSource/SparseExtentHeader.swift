@@ -63,8 +63,9 @@ public struct SparseExtentHeader: Hashable, Sendable {
         guard header.numGTEsPerGT >= 1, header.numGTEsPerGT <= maxGTEsPerGT else {
             throw .invalid(file: file, reason: "\(header.numGTEsPerGT) entries per grain table is invalid (1 to \(maxGTEsPerGT))")
         }
-        guard header.capacity <= UInt64.max / 512 - header.grainSize else {
-            throw .invalid(file: file, reason: "capacity of \(header.capacity) sectors overflows")
+        // Then the capacity in bytes, and rounded up to whole grains, cannot overflow.
+        guard header.capacity <= DiskSize.maximum / 512 else {
+            throw .invalid(file: file, reason: "capacity of \(header.capacity) sectors (header byte 12) is more than the largest disk Ferry reads (\(DiskSize.maximumDescription)); the header is damaged")
         }
         if header.hasCompressedGrains, header.compressAlgorithm != 1 {
             throw .unsupported(file: file, reason: "compression algorithm \(header.compressAlgorithm) is not supported (1, deflate, is)")
@@ -95,8 +96,8 @@ public struct SparseExtentHeader: Hashable, Sendable {
     }
 
     var grainBytes: Int { Int(grainSize) * 512 }
-    var grainCount: UInt64 { (capacity + grainSize - 1) / grainSize }
-    var tableCount: UInt64 { (grainCount + UInt64(numGTEsPerGT) - 1) / UInt64(numGTEsPerGT) }
+    var grainCount: UInt64 { DiskSize.blocks(capacity, of: grainSize) }
+    var tableCount: UInt64 { DiskSize.blocks(grainCount, of: UInt64(numGTEsPerGT)) }
 }
 
 extension Array where Element == UInt8 {

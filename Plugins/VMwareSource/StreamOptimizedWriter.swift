@@ -24,13 +24,14 @@ public struct StreamOptimizedWriter: DiskImageWriter {
 
     public func write(_ reader: any BlockReader, to path: String, progress: (@Sendable (DiskCopyProgress) -> Void)?) throws {
         let grainBytes = Int(grainSectors) * 512
-        let capacity = (reader.size + 511) / 512
-        let grainCount = (capacity + grainSectors - 1) / grainSectors
-        let tableCount = Int((grainCount + UInt64(entriesPerTable) - 1) / UInt64(entriesPerTable))
+        let capacity = DiskSize.blocks(reader.size, of: 512)
+        let grainCount = DiskSize.blocks(capacity, of: grainSectors)
+        let tables = DiskSize.blocks(grainCount, of: UInt64(entriesPerTable))
         // The grain directory is kept in memory: 64 MiB of it covers 512 TiB.
-        guard tableCount <= 1 << 24 else {
+        guard tables <= 1 << 24 else {
             throw DiskImageError.tooLarge(path: path, reason: "a disk of \(reader.size) bytes is too large for a VMDK")
         }
+        let tableCount = Int(tables)
         let output = try OutputFile(creating: path)
         let descriptorText = Self.descriptor(capacity: capacity, fileName: URL(fileURLWithPath: path).lastPathComponent)
         let descriptorSectors = UInt64(max(20, (descriptorText.utf8.count + 511) / 512))

@@ -27,7 +27,7 @@ public struct TarArchive: Sendable {
         var pendingName: String?
         var pendingSize: UInt64?
         var sawEnd = false
-        while position + 512 <= archive.size {
+        while position <= archive.size, archive.size - position >= 512 {
             let header: [UInt8]
             do { header = try archive.read(at: position, count: 512) } catch {
                 throw .invalid(file: name, reason: "tar header at byte \(position) cannot be read: \(error)")
@@ -39,12 +39,14 @@ public struct TarArchive: Sendable {
             guard let headerSize = Self.number(header, at: 124, length: 12) else {
                 throw .invalid(file: name, reason: "tar header at byte \(position) has an unreadable size field")
             }
-            let size = pendingSize ?? headerSize
+            let type = header[156]
+            let isExtendedHeader = type == UInt8(ascii: "x") || type == UInt8(ascii: "L")
+            // A pax size applies to the member after the extended header, not to another one.
+            let size = isExtendedHeader ? headerSize : pendingSize ?? headerSize
             let dataStart = position + 512
             guard size <= archive.size - dataStart else {
                 throw .invalid(file: name, reason: "tar member at byte \(position) claims \(size) bytes, past the end of the archive (truncated?)")
             }
-            let type = header[156]
             switch type {
             case UInt8(ascii: "x"), UInt8(ascii: "L"):
                 guard headerSize <= Self.maxExtendedHeader else {
@@ -57,14 +59,14 @@ public struct TarArchive: Sendable {
                 if type == UInt8(ascii: "L") {
                     pendingName = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
                 } else {
-                    let records = Self.paxRecords(body)
+                    let records = try Self.paxRecords(body, header: position, archive: name)
                     if let path = records["path"] { pendingName = path }
                     if let value = records["size"] {
                         guard let number = UInt64(value) else { throw .invalid(file: name, reason: "tar pax size '\(value)' is not a number") }
                         pendingSize = number
                     }
                 }
-                position = dataStart + Self.padded(headerSize)
+                position = Self.nextHeader(after: dataStart, size: headerSize)
                 continue
             case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
                 let prefix = Self.string(header, at: 345, length: 155)
@@ -80,7 +82,7 @@ public struct TarArchive: Sendable {
             }
             pendingName = nil
             pendingSize = nil
-            position = dataStart + Self.padded(size)
+            position = Self.nextHeader(after: dataStart, size: size)
         }
         guard sawEnd || position >= archive.size else {
             throw .invalid(file: name, reason: "tar archive is truncated at byte \(position)")
@@ -94,7 +96,13 @@ public struct TarArchive: Sendable {
         return members.first { $0.name == target }
     }
 
-    static func padded(_ size: UInt64) -> UInt64 { (size + 511) / 512 * 512 }
+    /// Where the header after a member of `size` bytes at `dataStart` is: past the data,
+    /// padded to 512 bytes. UInt64.max when that is past any archive, so that the walk ends.
+    static func nextHeader(after dataStart: UInt64, size: UInt64) -> UInt64 {
+        let (padded, paddingOverflow) = DiskSize.blocks(size, of: 512).multipliedReportingOverflow(by: 512)
+        let (next, overflow) = dataStart.addingReportingOverflow(padded)
+        return paddingOverflow || overflow ? .max : next
+    }
 
     static func normalized(_ path: String) -> String {
         path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
@@ -134,14 +142,19 @@ public struct TarArchive: Sendable {
         String(decoding: header[offset..<offset + length].prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    /// pax records: "LENGTH key=value\n" each.
-    static func paxRecords(_ body: [UInt8]) -> [String: String] {
+    /// pax records: "LENGTH key=value\n" each. `header` (the extended header's byte in the
+    /// archive) and `archive` name the place in errors.
+    static func paxRecords(_ body: [UInt8], header: UInt64, archive: String) throws(VMwareSourceError) -> [String: String] {
         var records: [String: String] = [:]
         var index = 0
         while index < body.count {
             guard let space = body[index...].firstIndex(of: 32),
-                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0,
-                  index + length <= body.count, space + 1 <= index + length - 1 else { break }
+                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0 else { break }
+            // The length is the record's own claim: compared with what is left, never added
+            // to the index before it is known to fit (a length of Int.max must not overflow).
+            guard length <= body.count - index, space + 1 <= index + length - 1 else {
+                throw .invalid(file: archive, reason: "tar pax record at byte \(index) of the extended header at byte \(header) claims \(length) bytes, but the header has \(body.count - index) left (damaged archive)")
+            }
             let record = String(decoding: body[(space + 1)..<(index + length - 1)], as: UTF8.self)
             if let equals = record.firstIndex(of: "=") {
                 records[String(record[..<equals])] = String(record[record.index(after: equals)...])

@@ -1,3 +1,4 @@
+import FerryKit
 import Foundation
 
 /// The text descriptor of a VMDK: standalone (`disk.vmdk` beside `disk-flat.vmdk`) or
@@ -60,12 +61,15 @@ public struct VMDKDescriptor: Hashable, Sendable {
         )
     }
 
-    /// The virtual size the extents add up to, in bytes.
+    /// The virtual size the extents add up to, in bytes: at most `DiskSize.maximum`, so
+    /// that each extent's bytes, and its start on the disk, can be computed without overflow.
     public func virtualSize(file: String) throws(VMwareSourceError) -> UInt64 {
         var sectors: UInt64 = 0
         for extent in extents {
             let (sum, overflow) = sectors.addingReportingOverflow(extent.sectors)
-            guard !overflow, sum <= UInt64.max / 512 else { throw .invalid(file: file, reason: "extent sizes add up to more than 2^64 bytes") }
+            guard !overflow, sum <= DiskSize.maximum / 512 else {
+                throw .invalid(file: file, reason: "extents add up to more than \(DiskSize.maximum / 512) sectors (\(DiskSize.maximumDescription)), the largest disk Ferry reads; the extent line of \(extent.sectors) sectors is damaged")
+            }
             sectors = sum
         }
         return sectors * 512

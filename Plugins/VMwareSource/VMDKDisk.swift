@@ -89,6 +89,7 @@ public final class VMDKDisk: BlockReader, @unchecked Sendable {
             }
             let text = try VMDKDescriptor.text(try file.read(at: 0, count: Int(file.size)), file: name)
             descriptor = try VMDKDescriptor.parse(text, file: name)
+            // At most DiskSize.maximum: no extent's length or start below can overflow.
             size = try descriptor.virtualSize(file: name)
             var start: UInt64 = 0
             var opened: [Extent] = []

@@ -82,6 +82,60 @@ import Testing
         }
     }
 
+    /// A monolithicFlat descriptor of about 120 bytes whose one extent is `RW SECTORS ZERO`.
+    static func zeroDescriptor(sectors: String) -> [UInt8] {
+        Array("# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\nRW \(sectors) ZERO\n".utf8)
+    }
+
+    /// Descriptors that made `ferry disk export` trap before (a disk of 2^63 bytes or more
+    /// passed to a file offset, or rounded up to clusters): refused when opened.
+    @Test(arguments: [
+        "18014398509481984",                    // 2^54 sectors: 2^63 bytes
+        "36028797018963967",                    // 2^55 - 1 sectors: 2^64 - 512 bytes
+        "18446744073709551615",                 // 2^64 - 1 sectors
+        "9007199254740993",                     // one sector more than 4 EiB
+    ])
+    func hugeZeroExtentsAreRefused(sectors: String) throws {
+        let input = Self.zeroDescriptor(sectors: sectors)
+        let error = #expect(throws: VMwareSourceError.self) {
+            try VMDKDisk(file: InMemoryDisk(input, name: "zero.vmdk"), name: "zero.vmdk", resolver: .init { _ in nil })
+        }
+        #expect(error?.description.contains("zero.vmdk: extents add up to more than") == true)
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test func twoExtentsThatTogetherPassTheLargestDiskAreRefused() throws {
+        var input = Self.zeroDescriptor(sectors: "9007199254740992")   // 4 EiB: the most, alone
+        input += Array("RW 1 ZERO\n".utf8)
+        #expect(throws: VMwareSourceError.self) {
+            try VMDKDisk(file: InMemoryDisk(input, name: "zero.vmdk"), name: "zero.vmdk", resolver: .init { _ in nil })
+        }
+    }
+
+    @Test func aSparseHeaderClaiming2To63BytesIsRefused() throws {
+        // 2^54 sectors in 2^14-sector grains, 2^16 entries per table: its grain directory
+        // (64 MiB) is in the file, as a hole, so only the capacity is wrong.
+        let scratch = try Scratch()
+        let header = SparseExtentHeader(flags: 3, capacity: 1 << 54, grainSize: 1 << 14, descriptorOffset: 0, descriptorSize: 0,
+                                        numGTEsPerGT: 1 << 16, gdOffset: 1, overHead: 1, compressAlgorithm: 0).encoded()
+        try Data(header).write(to: URL(fileURLWithPath: scratch.path("huge.vmdk")))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path("huge.vmdk")))
+        try handle.truncate(atOffset: 512 + (1 << 26))
+        try handle.close()
+        let error = #expect(throws: VMwareSourceError.self) { try VMDKDisk(path: scratch.path("huge.vmdk")) }
+        #expect(error?.description.contains("capacity of 18014398509481984 sectors") == true)
+    }
+
+    @Test func aPaxRecordClaimingIntMaxBytesIsRefused() throws {
+        // A first record that fits, then one whose length would overflow the record index.
+        let body = Array("10 a=bcde\n9223372036854775807 path=disk.vmdk\n".utf8)
+        let bytes = LimitTests.tarHeader(name: "PaxHeaders/disk.vmdk", size: UInt64(body.count), type: UInt8(ascii: "x")) + LimitTests.padded(body)
+            + LimitTests.tarHeader(name: "disk.ovf", size: 11, type: UInt8(ascii: "0")) + LimitTests.padded(Array("<Envelope/>".utf8))
+            + [UInt8](repeating: 0, count: 1024)
+        let error = #expect(throws: VMwareSourceError.self) { try TarArchive(InMemoryDisk(bytes, name: "pax.ova"), name: "pax.ova") }
+        #expect(error?.description == "pax.ova: tar pax record at byte 10 of the extended header at byte 0 claims 9223372036854775807 bytes, but the header has 35 left (damaged archive)")
+    }
+
     @Test func mutatedVMXFilesNeverCrash() throws {
         let original = Array(DiscoveryTests.vmx.utf8)
         var random = SeededRandom(seed: 31)

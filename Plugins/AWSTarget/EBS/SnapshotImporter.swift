@@ -24,7 +24,7 @@ struct SnapshotImporter: Sendable {
 
     func run(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> Result {
         let source = request.source
-        let sizeGiB = max(1, Int((source.size + Self.gibibyte - 1) / Self.gibibyte))
+        let sizeGiB = max(1, Int(DiskSize.blocks(source.size, of: Self.gibibyte)))
         var parentBlocks: Set<UInt64>?
         if let parent = request.parent {
             guard parent.kind == .snapshot else {

@@ -51,12 +51,19 @@ public struct ByteRange: Codable, Hashable, Sendable, CustomStringConvertible {
         return overflow ? "[\(offset), \(offset) + \(length))" : "[\(offset), \(end))"
     }
 
+    /// `end`, or UInt64.max for a range whose end would overflow: ranges read from a file
+    /// or a plugin are merged and split before anyone has checked them against a disk.
+    var saturatedEnd: UInt64 {
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        return overflow ? .max : end
+    }
+
     /// Sorts `ranges` and merges those that touch or overlap.
     public static func coalesce(_ ranges: [ByteRange]) -> [ByteRange] {
         var merged: [ByteRange] = []
         for range in ranges.sorted(by: { $0.offset < $1.offset }) where range.length > 0 {
-            if let last = merged.last, range.offset <= last.end {
-                merged[merged.count - 1].length = max(last.end, range.end) - last.offset
+            if let last = merged.last, range.offset <= last.saturatedEnd {
+                merged[merged.count - 1].length = max(last.saturatedEnd, range.saturatedEnd) - last.offset
             } else {
                 merged.append(range)
             }
@@ -69,7 +76,7 @@ public struct ByteRange: Codable, Hashable, Sendable, CustomStringConvertible {
         var indexes: [UInt64] = []
         for range in coalesce(ranges) {
             let first = range.offset / blockSize
-            let last = (range.end - 1) / blockSize
+            let last = (range.saturatedEnd - 1) / blockSize
             let start = indexes.last.map { max($0 + 1, first) } ?? first
             if start <= last { indexes.append(contentsOf: start...last) }
         }

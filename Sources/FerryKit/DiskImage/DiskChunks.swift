@@ -45,7 +45,7 @@ public enum DiskChunks {
         consume: (T, DiskChunk) throws -> Void
     ) throws {
         precondition(chunkSize % blockSize == 0)
-        let chunks = ByteRange.blockIndexes(covering: try reader.allocatedRanges(), blockSize: UInt64(chunkSize))
+        let chunks = ByteRange.blockIndexes(covering: try allocatedRanges(within: reader), blockSize: UInt64(chunkSize))
         let batches = stride(from: 0, to: chunks.count, by: concurrency).map { Array(chunks[$0..<min($0 + concurrency, chunks.count)]) }
 
         /// Starts reading `batch` in the background; `wait` returns its chunks.
@@ -89,7 +89,18 @@ public enum DiskChunks {
 
     /// The total of the allocated ranges, for progress.
     public static func allocatedBytes(_ reader: any BlockReader) throws -> UInt64 {
-        try reader.allocatedRanges().reduce(0) { $0 + $1.length }
+        try allocatedRanges(within: reader).reduce(0) { $0 + $1.length }
+    }
+
+    /// The reader's allocated ranges, merged and cut at its end. A reader's claim is not
+    /// trusted (a damaged image, a plugin): a range past the end would make a chunk's
+    /// `size - offset` trap, and overlapping ranges would add up to more than the disk.
+    static func allocatedRanges(within reader: any BlockReader) throws -> [ByteRange] {
+        let size = reader.size
+        return ByteRange.coalesce(try reader.allocatedRanges().compactMap { range in
+            guard range.offset < size else { return nil }
+            return ByteRange(offset: range.offset, length: min(range.length, size - range.offset))
+        })
     }
 
     static func nonZeroBlocks(_ bytes: [UInt8], blockSize: Int) -> [Int] {

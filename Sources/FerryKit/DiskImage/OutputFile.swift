@@ -21,9 +21,12 @@ public final class OutputFile {
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(DiskImageError) {
+        guard let start = off_t(exactly: offset), off_t(bytes.count) <= off_t.max - start else {
+            throw .tooLarge(path: path, reason: "cannot write \(bytes.count) bytes at offset \(offset): past the largest file offset (2^63 - 1)")
+        }
         var done = 0
         while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, start + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Self.ioError(path, "write at \(offset + UInt64(done))")
@@ -46,7 +49,10 @@ public final class OutputFile {
     public func setLength(_ length: UInt64) throws(DiskImageError) {
         var info = stat()
         if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFCHR { return }
-        guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.ioError(path, "set length to \(length)") }
+        guard let fileLength = off_t(exactly: length) else {
+            throw .tooLarge(path: path, reason: "a file of \(length) bytes is larger than a file can be (2^63 - 1 bytes)")
+        }
+        guard ftruncate(descriptor, fileLength) == 0 else { throw Self.ioError(path, "set length to \(length)") }
     }
 
     public func close() throws(DiskImageError) {

@@ -156,8 +156,12 @@ extension PartitionTable {
             guard type != "00000000-0000-0000-0000-000000000000" else { continue }
             let first = entry.le(UInt64.self, at: 32)
             let last = entry.le(UInt64.self, at: 40)
-            guard last >= first, last < UInt64.max / sectorSize else {
+            guard last >= first else {
                 throw BlockReaderError.corrupt(disk: disk, reason: "GPT partition \(index + 1) ends (sector \(last)) before it starts (sector \(first))")
+            }
+            // Then its offset and size in bytes cannot overflow.
+            guard last < UInt64.max / sectorSize else {
+                throw BlockReaderError.corrupt(disk: disk, reason: "GPT partition \(index + 1) ends at sector \(last), past any disk (2^64 bytes)")
             }
             let attributes = entry.le(UInt64.self, at: 48)
             let typeName = gptTypeNames[type] ?? "unknown"

@@ -22,6 +22,16 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
 
     public static let magic: [UInt8] = [0x51, 0x46, 0x49, 0xfb]
 
+    /// The most L1 entries read. qemu refuses L1 tables over 32 MiB (QCOW_MAX_L1_SIZE), so
+    /// no image it wrote has more; it also bounds the memory `allocatedRanges` reads it into.
+    static let maxL1Entries: UInt64 = (32 << 20) / 8
+
+    /// The host offset in an L1 or L2 entry (bits 9 to 55).
+    static let offsetMask: UInt64 = 0x00ff_ffff_ffff_fe00
+    /// L2 entry flags: a compressed cluster, and (qcow2 v3) a cluster that reads as zeros.
+    static let compressedFlag: UInt64 = 1 << 62
+    static let zeroFlag: UInt64 = 1
+
     /// Whether the file at `path` starts like a qcow2 image.
     public static func isQCOW2(path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
@@ -34,6 +44,11 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw BlockReaderError.io(disk: path, operation: "open", errno: errno, message: String(cString: strerror(errno))) }
         do {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else {
+                throw BlockReaderError.io(disk: path, operation: "stat", errno: errno, message: String(cString: strerror(errno)))
+            }
+            let fileSize = UInt64(info.st_size)
             var header = [UInt8](repeating: 0, count: 104)
             try Self.pread(fd, &header, at: 0, path: path)
             func u32(_ at: Int) -> UInt64 { header[at..<(at + 4)].reduce(0) { $0 << 8 | UInt64($1) } }
@@ -44,6 +59,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             clusterBits = u32(20)
             guard (9...21).contains(clusterBits) else { throw BlockReaderError.corrupt(disk: path, reason: "qcow2 cluster bits \(clusterBits) out of range") }
             size = u64(24)
+            try DiskSize.check(size, disk: path, what: "qcow2 virtual size (header byte 24)")
             guard u32(32) == 0 else { throw BlockReaderError.corrupt(disk: path, reason: "encrypted qcow2 images are not supported") }
             l1Size = u32(36)
             l1Offset = u64(40)
@@ -54,10 +70,16 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
                     throw BlockReaderError.corrupt(disk: path, reason: "qcow2 incompatible features 0x\(String(incompatible, radix: 16)) are not supported")
                 }
             }
-            let needed = (size + (1 << clusterBits) - 1) >> clusterBits
-            let perTable = UInt64(1) << (clusterBits - 3)
-            guard l1Size >= (needed + perTable - 1) / perTable, l1Size <= 1 << 25 else {
-                throw BlockReaderError.corrupt(disk: path, reason: "qcow2 L1 table of \(l1Size) entries does not fit a \(size)-byte disk")
+            let clusterSize = UInt64(1) << clusterBits
+            let needed = DiskSize.blocks(DiskSize.blocks(size, of: clusterSize), of: clusterSize / 8)
+            guard l1Size >= needed, l1Size <= Self.maxL1Entries else {
+                throw BlockReaderError.corrupt(disk: path, reason: "qcow2 L1 table of \(l1Size) entries (header byte 36) does not fit a \(size)-byte disk: it needs \(needed), and qcow2 allows at most \(Self.maxL1Entries)")
+            }
+            // Every later read of the L1 table is then inside the file: no offset arithmetic
+            // on it can overflow, and none reaches past what a file offset holds.
+            let (l1End, l1Overflow) = l1Offset.addingReportingOverflow(l1Size * 8)
+            guard l1Size == 0 || (l1Offset % clusterSize == 0 && !l1Overflow && l1End <= fileSize) else {
+                throw BlockReaderError.corrupt(disk: path, reason: "qcow2 L1 table (\(l1Size) entries at byte \(l1Offset), header byte 40) is not a cluster-aligned region of the \(fileSize)-byte file")
             }
             let backingOffset = u64(8), backingLength = u32(16)
             if backingOffset != 0, backingLength > 0 {
@@ -95,14 +117,17 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
         let l1Index = index / perTable
         guard l1Index < l1Size else { return .unallocated }
         let l1Entry = try readEntry(at: l1Offset + l1Index * 8)
-        let l2Offset = l1Entry & 0x00ff_ffff_ffff_fe00
+        let l2Offset = l1Entry & Self.offsetMask
         guard l2Offset != 0 else { return .unallocated }
-        let l2Entry = try readEntry(at: l2Offset + (index % perTable) * 8)
-        if l2Entry & (1 << 62) != 0 {
+        return try Self.cluster(fromL2Entry: try readEntry(at: l2Offset + (index % perTable) * 8), path: path)
+    }
+
+    private static func cluster(fromL2Entry entry: UInt64, path: String) throws -> Cluster {
+        if entry & compressedFlag != 0 {
             throw BlockReaderError.corrupt(disk: path, reason: "compressed qcow2 clusters are not supported (convert with qemu-img convert -O qcow2)")
         }
-        let host = l2Entry & 0x00ff_ffff_ffff_fe00
-        if l2Entry & 1 != 0 { return .zero }
+        if entry & zeroFlag != 0 { return .zero }
+        let host = entry & offsetMask
         return host == 0 ? .unallocated : .data(host)
     }
 
@@ -139,17 +164,38 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
     }
 
     /// Clusters the image holds, plus what its backing file holds.
+    ///
+    /// Walks the L1 table and the L2 tables it points to, not the virtual disk cluster by
+    /// cluster, so that the work follows what the file holds whatever size its header
+    /// claims. Two L1 entries sharing one L2 table are refused: qemu never writes that, and
+    /// it would let a small file describe an endless disk.
     public func allocatedRanges() throws -> [ByteRange] {
         var ranges = try backing?.allocatedRanges().compactMap { range -> ByteRange? in
             guard range.offset < size else { return nil }
             return ByteRange(offset: range.offset, length: min(range.length, size - range.offset))
         } ?? []
-        var position: UInt64 = 0
-        while position < size {
-            if case .data = try cluster(at: position) {
-                ranges.append(ByteRange(offset: position, length: min(clusterSize, size - position)))
+        let perTable = clusterSize / 8
+        let clusters = DiskSize.blocks(size, of: clusterSize)
+        // At most l1Size, itself at most maxL1Entries (checked when the image was opened).
+        let tables = DiskSize.blocks(clusters, of: perTable)
+        guard tables > 0 else { return ByteRange.coalesce(ranges) }
+        var l1 = [UInt8](repeating: 0, count: Int(tables * 8))
+        try Self.pread(fd, &l1, at: l1Offset, path: path)
+        var l2 = [UInt8](repeating: 0, count: Int(clusterSize))
+        var tableOwners: [UInt64: UInt64] = [:]
+        for l1Index in 0..<tables {
+            let l2Offset = l1.be(UInt64.self, at: Int(l1Index) * 8) & Self.offsetMask
+            guard l2Offset != 0 else { continue }
+            if let other = tableOwners.updateValue(l1Index, forKey: l2Offset) {
+                throw BlockReaderError.corrupt(disk: path, reason: "qcow2 L1 entries \(other) and \(l1Index) point to the same L2 table at byte \(l2Offset) (damaged image; see qemu-img check)")
             }
-            position += clusterSize
+            try Self.pread(fd, &l2, at: l2Offset, path: path)
+            let first = l1Index * perTable
+            for slot in 0..<min(perTable, clusters - first) {
+                guard case .data = try Self.cluster(fromL2Entry: l2.be(UInt64.self, at: Int(slot) * 8), path: path) else { continue }
+                let start = (first + slot) << clusterBits
+                ranges.append(ByteRange(offset: start, length: min(clusterSize, size - start)))
+            }
         }
         return ByteRange.coalesce(ranges)
     }
@@ -159,9 +205,14 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
     }
 
     private static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, path: String) throws {
+        // Offsets come from the image's tables: one past what a file offset (off_t) holds
+        // is a damaged table, not a reason to trap.
+        guard let start = off_t(exactly: offset), off_t(buffer.count) <= off_t.max - start else {
+            throw BlockReaderError.corrupt(disk: path, reason: "qcow2 image points to \(buffer.count) bytes at offset \(offset), past the largest file offset")
+        }
         var done = 0
         while done < buffer.count {
-            let n = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            let n = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, start + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw BlockReaderError.io(disk: path, operation: "read at \(offset)", errno: errno, message: String(cString: strerror(errno)))

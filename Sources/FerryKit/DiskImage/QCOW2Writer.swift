@@ -19,10 +19,11 @@ public struct QCOW2Writer: DiskImageWriter {
 
     public func write(_ reader: any BlockReader, to path: String, progress: (@Sendable (DiskCopyProgress) -> Void)?) throws {
         let clusterSize = UInt64(self.clusterSize)
-        let virtualClusters = (reader.size + clusterSize - 1) / clusterSize
-        let l1Size = (virtualClusters + UInt64(l2Entries) - 1) / UInt64(l2Entries)
-        guard l1Size <= UInt64(UInt32.max / 8) else {
-            throw DiskImageError.tooLarge(path: path, reason: "a disk of \(reader.size) bytes is too large for qcow2 with 64 KiB clusters")
+        let virtualClusters = DiskSize.blocks(reader.size, of: clusterSize)
+        let l1Size = DiskSize.blocks(virtualClusters, of: UInt64(l2Entries))
+        // No larger L1 table than qemu (and QCOW2Reader) reads back: 2 PiB with 64 KiB clusters.
+        guard l1Size <= QCOW2Reader.maxL1Entries else {
+            throw DiskImageError.tooLarge(path: path, reason: "a disk of \(reader.size) bytes is too large for qcow2 with 64 KiB clusters (at most \(QCOW2Reader.maxL1Entries * UInt64(l2Entries) * clusterSize) bytes)")
         }
         let output = try OutputFile(creating: path)
         // L2 tables that hold at least one entry, by L1 index: 64 KiB of memory per 512 MiB
@@ -58,7 +59,7 @@ public struct QCOW2Writer: DiskImageWriter {
             nextCluster += 1
         }
         let l1Offset = nextCluster * clusterSize
-        let l1Clusters = max(1, (l1Size * 8 + clusterSize - 1) / clusterSize)
+        let l1Clusters = max(1, DiskSize.blocks(l1Size * 8, of: clusterSize))
         try output.write(Self.bigEndian(l1), at: l1Offset)
         nextCluster += l1Clusters
 
@@ -69,8 +70,8 @@ public struct QCOW2Writer: DiskImageWriter {
         var tableClusters: UInt64 = 1
         while true {
             let totalClusters = nextCluster + tableClusters + blocks
-            let neededBlocks = (totalClusters + perBlock - 1) / perBlock
-            let neededTable = max(1, (neededBlocks * 8 + clusterSize - 1) / clusterSize)
+            let neededBlocks = DiskSize.blocks(totalClusters, of: perBlock)
+            let neededTable = max(1, DiskSize.blocks(neededBlocks * 8, of: clusterSize))
             if neededBlocks <= blocks, neededTable <= tableClusters { break }
             blocks = max(blocks, neededBlocks)
             tableClusters = max(tableClusters, neededTable)

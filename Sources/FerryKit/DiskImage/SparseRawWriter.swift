@@ -7,6 +7,9 @@ public struct SparseRawWriter: DiskImageWriter {
     public init() {}
 
     public func write(_ reader: any BlockReader, to path: String, progress: (@Sendable (DiskCopyProgress) -> Void)?) throws {
+        guard reader.size <= DiskSize.maximum else {
+            throw DiskImageError.tooLarge(path: path, reason: "a disk of \(reader.size) bytes is larger than the largest disk Ferry writes (\(DiskSize.maximumDescription))")
+        }
         let output = try OutputFile(creating: path)
         try output.setLength(reader.size)
         let total = try DiskChunks.allocatedBytes(reader)

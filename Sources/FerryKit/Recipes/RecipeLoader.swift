@@ -52,6 +52,16 @@ struct NodeReader {
     let file: String
     var problems: [RecipeProblem] = []
 
+    /// The most YAML values (scalars, lists, mappings) a recipe's parameter defaults, inputs
+    /// and checks may add up to once aliases are expanded. Yams resolves an alias by sharing
+    /// the anchored node, so a few lines of anchors that alias each other ("billion laughs")
+    /// stand for billions of values, and converting them one by one took minutes and
+    /// gigabytes. The shipped recipes have fewer than a hundred; the limit leaves room for
+    /// far larger ones.
+    static let maxValues = 100_000
+    private var valuesConverted = 0
+    private var valueLimitReached = false
+
     init(file: String) {
         self.file = file
     }
@@ -63,6 +73,19 @@ struct NodeReader {
 
     mutating func problem(_ node: Node?, _ field: String, _ message: String) {
         problems.append(RecipeProblem(location: location(node), field: field, message: message))
+    }
+
+    /// Counts one more value converted; false, with the problem reported once, when the
+    /// recipe has passed `maxValues`. Conversion stops there, before the expansion costs.
+    mutating func countValue(_ node: Node, _ field: String) -> Bool {
+        guard !valueLimitReached else { return false }
+        valuesConverted += 1
+        guard valuesConverted <= Self.maxValues else {
+            valueLimitReached = true
+            problem(node, field, "the recipe expands to more than \(Self.maxValues) YAML values (anchors and aliases that repeat each other); write the values out, or alias less")
+            return false
+        }
+        return true
     }
 
     /// The mapping's entries by key, with unknown keys reported.
@@ -203,6 +226,7 @@ struct NodeReader {
 
     /// A value with no references (defaults).
     mutating func literal(_ node: Node, field: String) -> RecipeValue? {
+        guard countValue(node, field) else { return nil }
         switch node {
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.rawValue) {
@@ -224,6 +248,7 @@ struct NodeReader {
     }
 
     mutating func input(_ node: Node, field: String) -> RecipeInput {
+        guard countValue(node, field) else { return .literal(.string("")) }
         switch node {
         case .scalar(let scalar) where node.tag.rawValue == Tag.Name.str.rawValue:
             return template(scalar.string, node: node, field: field)

@@ -1,5 +1,6 @@
 import FerryKit
 import Foundation
+import PropertyBased
 import Testing
 
 extension DiskImageTests {
@@ -20,6 +21,13 @@ extension DiskImageTests {
             }
 
             func allocatedRanges() throws -> [ByteRange] { [ByteRange(offset: 0, length: size)] }
+
+            /// The mutated bytes, cut at `size`: what a file with them holds.
+            var bytes: [UInt8] {
+                var result = Array(base.prefix(Int(size)))
+                for (index, value) in patches where index < result.count { result[index] = value }
+                return result
+            }
         }
 
         static func mutate(_ input: [UInt8], in hotspots: [Range<Int>], using random: inout SplitMix) -> MutatedDisk {
@@ -64,6 +72,95 @@ extension DiskImageTests {
 
         @Test func mutatedGPTsNeverCrash() throws {
             try fuzzPartitionTable(layout: "label: gpt\n,4M,U\n,,L\n", hotspots: [446..<512, 512..<604, 1024..<1280], seed: 62)
+        }
+
+        /// A 24 MiB disk with a GPT, as qemu-img writes it in qcow2: the bytes of the file.
+        static func gptQCOW2(in scratch: DiskScratch) throws -> [UInt8] {
+            let raw = try scratch.emptyImage("gpt.img", size: 24 << 20)
+            #expect(try scratch.run("/usr/sbin/sfdisk", ["-q", raw], input: "label: gpt\n,4M,U\n,,L\n").status == 0)
+            let image = scratch.path("gpt.qcow2")
+            #expect(try scratch.run("/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, image]).status == 0)
+            let file = try FileRegionReader(path: image)
+            return try file.read(at: 0, count: Int(file.size))
+        }
+
+        static func bigEndian(_ bytes: [UInt8], at offset: Int) -> Int {
+            bytes[offset..<offset + 8].reduce(0) { $0 << 8 | Int($1) }
+        }
+
+        /// Opens `bytes` as a qcow2 file and inspects it as `ferry disk inspect` does; true
+        /// when that worked, false when it ended in a one-line `BlockReaderError`.
+        static func inspectQCOW2(_ bytes: [UInt8], at path: String) throws -> Bool {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let reader = try QCOW2Reader(path: path)
+                _ = try DiskInspection.inspect(reader, format: "qcow2", disk: path)
+                return true
+            } catch let error as BlockReaderError {
+                #expect(!error.description.contains("\n"))
+                return false
+            }
+        }
+
+        @Test func mutatedQCOW2ImagesWithAGPTNeverCrash() throws {
+            let scratch = try DiskScratch()
+            let original = try Self.gptQCOW2(in: scratch)
+            let l1 = Self.bigEndian(original, at: 40)
+            let l2 = Self.bigEndian(original, at: l1) & 0x00FF_FFFF_FFFF_FE00
+            // The header, the L1 table and the L2 entries of the GPT's sectors.
+            let hotspots = [0..<104, l1..<l1 + 16, l2..<l2 + 8 * 400]
+            var random = SplitMix(seed: 64)
+            var read = 0
+            for _ in 0..<500 {
+                let input = Self.mutate(original, in: hotspots, using: &random)
+                if try Self.inspectQCOW2(input.bytes, at: scratch.path("fuzz.qcow2")) { read += 1 }
+            }
+            #expect(read > 0)
+        }
+
+        /// Header fields that trapped `ferry disk inspect` on this image before: found by
+        /// mutating it, and set by hand here so that they replay whatever the fuzzer draws.
+        @Test(arguments: [
+            ("virtual size 2^64 - 1", 24, [UInt8](repeating: 0xFF, count: 8)),
+            ("L1 table at 2^64 - 1", 40, [UInt8](repeating: 0xFF, count: 8)),
+            ("L1 table at 2^63", 40, [0x80, 0, 0, 0, 0, 0, 0, 0]),
+            ("L1 table at 2^64 - 2^16, aligned", 40, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]),
+            ("L1 table of 2^32 - 1 entries", 36, [0xFF, 0xFF, 0xFF, 0xFF]),
+        ] as [(String, Int, [UInt8])])
+        func qcow2HeaderSeedsAreRefused(seed: String, offset: Int, value: [UInt8]) throws {
+            let scratch = try DiskScratch()
+            var image = try Self.gptQCOW2(in: scratch)
+            image.replaceSubrange(offset..<offset + value.count, with: value)
+            #expect(try Self.inspectQCOW2(image, at: scratch.path("seed.qcow2")) == false, "\(seed)")
+        }
+
+        /// A disk of any size, all zeros, that holds no data.
+        struct EmptyDisk: BlockReader {
+            let size: UInt64
+            func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+                try checkBounds(offset: offset, count: buffer.count, disk: "empty")
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            }
+            func allocatedRanges() throws -> [ByteRange] { [] }
+        }
+
+        @Test func writersRefuseDisksTooLargeForTheirFormat() async throws {
+            let scratch = try DiskScratch()
+            await propertyCheck(count: 60, input: LimitValues.any) { size in
+                for writer in [SparseRawWriter(), QCOW2Writer()] as [any DiskImageWriter] {
+                    let path = scratch.path("out.\(writer.format)")
+                    do {
+                        try writer.write(EmptyDisk(size: size), to: path, progress: nil)
+                        #expect(size <= DiskSize.maximum)
+                        if writer.format == "raw" { #expect(try FileRegionReader(path: path).size == size) }
+                        if writer.format == "qcow2" { #expect(try QCOW2Reader(path: path).size == size) }
+                    } catch let error as DiskImageError {
+                        // EFBIG from the file system, or refused before writing.
+                        #expect(!error.description.contains("\n"))
+                    }
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+            }
         }
 
         @Test func mutatedSuperblocksNeverCrash() throws {
