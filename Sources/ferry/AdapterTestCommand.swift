@@ -25,15 +25,18 @@ struct AdapterTestCommand: AsyncParsableCommand {
     @Flag(help: "Only the structural checks: the descriptor and discovery.")
     var structural = false
 
+    @Flag(help: "The disks are scratch copies: to check that change stamps follow writes, rewrite the middle byte of each disk's file with its own value (the disk reads as before).")
+    var writeToDisks = false
+
     func run() async throws {
-        let installed = try InstalledAdapters.load(workspaceRoot: global.workspaceURL)
+        let installed = try InstalledAdapters.load(workspaceRoot: global.workspaceURL, only: [name])
         var checks: [ConformanceCheck]
         var origin = "built-in"
         if let broken = installed.plugins.broken.first(where: { $0.name == name }), (try? installed.registry.adapter(named: name)) == nil {
             origin = "external: \(broken.path)"
             checks = [ConformanceCheck(id: "handshake", title: "plugin handshake", outcome: .fail, detail: broken.reason, isStructural: true)]
         } else {
-            let adapter = try installed.registry.adapter(named: name)
+            let adapter = try installed.adapter(named: name)
             if let path = installed.pluginPath(of: name) {
                 origin = "external: \(path)"
                 checks = [ConformanceCheck(id: "handshake", title: "plugin handshake", outcome: .pass,
@@ -42,7 +45,10 @@ struct AdapterTestCommand: AsyncParsableCommand {
                 checks = []
             }
             let configuration = try AdapterConfiguration(try OptionPairs.parse(options), for: adapter.descriptor)
-            checks += await AdapterConformanceKit(adapter: adapter, configuration: configuration, structuralOnly: structural).run()
+            var kit = AdapterConformanceKit(adapter: adapter, configuration: configuration, structuralOnly: structural,
+                                            diskChange: writeToDisks ? .rewriteMiddleByte : nil)
+            kit.diskChangeRefusal = "pass --write-to-disks, on scratch copies, to let the kit rewrite one byte of each disk's file with its own value"
+            checks += await kit.run()
         }
         let failed = checks.filter { $0.outcome == .fail }
         switch global.output {

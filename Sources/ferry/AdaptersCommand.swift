@@ -10,6 +10,7 @@ struct AdaptersCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        // Every plugin on the path: this is where a broken one shows.
         let installed = try InstalledAdapters.load(workspaceRoot: global.workspaceURL)
         let descriptors = installed.registry.descriptors
         let broken = installed.plugins.broken

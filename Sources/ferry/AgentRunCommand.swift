@@ -71,7 +71,24 @@ struct AgentRunCommand: AsyncParsableCommand {
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
         ))
         let printer = AgentProgressPrinter(json: global.output == .json)
-        try await agent.run { printer.show($0) }
+        // A plugin Ferry gave up on (or no longer trusts) fails every pass from now on:
+        // that is the source failing, not the connection, so stop with its error instead
+        // of reconnecting.
+        let disks = identified.disks
+        let sourceFailure: @Sendable () -> PluginError? = { disks.lazy.compactMap { ($0.reader as? ExternalBlockReader)?.plugin.stoppedReason }.first }
+        do {
+            try await agent.run { event in
+                if case .reconnecting = event, sourceFailure() != nil {
+                    // Said from the agent's own task, before its pause: cancelling it ends
+                    // the run there.
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    return
+                }
+                printer.show(event)
+            }
+        } catch {
+            throw sourceFailure() ?? error
+        }
     }
 }
 
@@ -104,7 +121,7 @@ enum AgentDisks {
 
     /// The disks of one machine that `adapter` finds with `options`, read through it.
     static func identify(adapter name: String, options: [String: String], hostname: String?, workspaceRoot: URL) async throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
-        let source = try InstalledAdapters.registry(workspaceRoot: workspaceRoot).source(named: name)
+        let source = try InstalledAdapters.source(named: name, workspaceRoot: workspaceRoot)
         let configuration = try AdapterConfiguration(options, for: source.descriptor)
         let machines = try await source.discoverMachines(configuration: configuration)
         let chosen = hostname.flatMap { wanted in machines.first { $0.hostname == wanted } } ?? (machines.count == 1 ? machines.first : nil)

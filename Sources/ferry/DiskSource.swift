@@ -27,7 +27,7 @@ struct DiskSource {
     /// A disk that a source adapter finds with `options`: `disk` picks one of all the disks of
     /// all the machines it finds, by index (0 is the first) or by name.
     static func open(adapter name: String, options: [String: String], disk: String?, workspaceRoot: URL) async throws -> DiskSource {
-        let source = try InstalledAdapters.registry(workspaceRoot: workspaceRoot).source(named: name)
+        let source = try InstalledAdapters.source(named: name, workspaceRoot: workspaceRoot)
         let configuration = try AdapterConfiguration(options, for: source.descriptor)
         let disks = try await source.discoverMachines(configuration: configuration).flatMap(\.disks)
         let wanted = disk ?? "0"

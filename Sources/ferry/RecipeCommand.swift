@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryKit
 
 struct RecipeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,14 @@ struct RecipeTargetOptions: ParsableArguments {
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A recipe parameter; repeat for more.", valueName: "name=value"))
     var parameters: [String] = []
+
+    /// The adapters a run of `recipe` with these options uses (`nil`: not known before it runs).
+    func adapterNames(of recipe: Recipe) throws -> Set<String>? {
+        // Parameters that do not resolve are the run's own error to report; until then,
+        // an adapter named through one is simply not known.
+        let values = (try? RecipeValidator.resolveParameters(recipe, given: try parsedParameters())) ?? [:]
+        return recipe.adapterNames(source: source, target: target, parameters: values)
+    }
 
     func parsedParameters() throws -> [String: String] {
         var result: [String: String] = [:]

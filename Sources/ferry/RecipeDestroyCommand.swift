@@ -11,7 +11,9 @@ struct RecipeDestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = RecipeConsole(guided: false, json: global.output == .json)
-        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let workspace = try global.openWorkspace()
+        let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try RecipeRunAdapters.environments(of: runID, in: workspace))
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
         let removed = try await runner.destroy(runID)
         if global.output == .json {
             try Output.json(removed.map { ["kind": $0.resource.kind.rawValue, "id": $0.resource.id, "step": $0.stepID] })

@@ -13,7 +13,8 @@ struct RecipePlanCommand: ParsableCommand {
     func run() throws {
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
         let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn,
-                                  registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: RecipeConsole(guided: false, json: true))
+                                  registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe)),
+                                  events: RecipeConsole(guided: false, json: true))
         let plan = try runner.plan(recipe, parameters: try targets.parsedParameters(), source: targets.source, target: targets.target)
         switch global.output {
         case .json: try Output.json(plan)

@@ -17,7 +17,9 @@ struct RecipeResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = RecipeConsole(guided: !yes && isatty(STDIN_FILENO) == 1, json: global.output == .json)
-        let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let workspace = try global.openWorkspace()
+        let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try RecipeRunAdapters.names(of: runID, in: workspace))
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
         try console.summary(try await runner.resume(runID))
     }
 }

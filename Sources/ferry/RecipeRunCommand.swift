@@ -23,7 +23,8 @@ struct RecipeRunCommand: AsyncParsableCommand {
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
         let workspace = try global.openWorkspace()
         let console = RecipeConsole(guided: style.isGuided, json: global.output == .json)
-        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL), events: console)
+        let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe))
+        let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
         let run = try await runner.start(recipe, parameters: try targets.parsedParameters(), source: targets.source, target: targets.target, language: style.lang)
         try console.summary(run)
     }

@@ -38,7 +38,7 @@ struct SourceAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.openWorkspace()
-        let source = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL).source(named: adapter)
+        let source = try InstalledAdapters.source(named: adapter, workspaceRoot: global.workspaceURL)
         var values: [String: String] = [:]
         if let disk { values["disk"] = disk }
         if local { values["local"] = "true" }

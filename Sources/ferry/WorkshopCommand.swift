@@ -24,7 +24,8 @@ struct WorkshopCommand: AsyncParsableCommand {
         let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: "workshop"))
-        let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root)
+        let parameters = try RecipeValidator.resolveParameters(recipe, given: [:])
+        let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root, only: recipe.adapterNames(source: "sandbox", target: "sandbox", parameters: parameters))
         let console = RecipeConsole(guided: style.isGuided, json: false)
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
 

@@ -324,6 +324,131 @@ struct PluginCommandsTests {
         #expect(snapshots.isEmpty)
     }
 
+    @Test func aContinuousAgentStopsWithThePluginsErrorWhenFerryGivesUpOnIt() throws {
+        let folder = path("crashy")
+        let raw = try makeRaw("crashy.raw", size: 4 << 20)
+        try writePlugin("crashy", in: folder, #"""
+            #!/usr/bin/env python3
+            # Answers everything but reads; a read kills it, after a word on stderr.
+            import json, os, sys
+            inp, out = sys.stdin.buffer, sys.stdout.buffer
+            def send(i, result):
+                body = json.dumps({"jsonrpc": "2.0", "id": i, "result": result}).encode()
+                out.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); out.flush()
+            while True:
+                h = {}
+                while True:
+                    line = inp.readline()
+                    if not line: sys.exit(0)
+                    if not line.strip(): break
+                    k, v = line.decode().split(":"); h[k.lower()] = int(v)
+                req = json.loads(inp.read(h["content-length"])); i, m, p = req["id"], req["method"], req["params"]
+                if m == "describe":
+                    send(i, {"protocolVersion": 1, "name": "crashy", "kind": "source", "version": "1", "summary": "crashes at every read",
+                             "capabilities": ["discovery", "block-read"], "options": [{"name": "path", "type": "path", "help": "image"}]})
+                elif m == "source.discover":
+                    size = os.path.getsize(p["options"]["path"])
+                    send(i, {"machines": [{"hostname": "crashy", "operatingSystem": {"family": "linux", "name": "", "version": ""}, "cpuCount": 1,
+                             "memoryBytes": 0, "networkInterfaces": [], "disks": [{"name": "d", "sizeBytes": size, "locator": p["options"]["path"], "isBoot": True}]}]})
+                elif m == "source.openDisk":
+                    send(i, {"handle": "1", "sizeBytes": os.path.getsize(p["disk"]["locator"])})
+                elif m == "source.allocatedRanges":
+                    send(i, {"ranges": [{"offset": 0, "length": 4 << 20}]})
+                elif m == "source.read":
+                    sys.stderr.write("disk controller on fire (simulated)\n"); sys.stderr.flush(); os._exit(3)
+                else:
+                    send(i, {})
+            """#)
+        let server = try ReplicationServerProcess(workspace: workspace)
+        defer { server.stop() }
+        let token = try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let agent = Process()
+        agent.executableURL = FerryProcess.executable
+        agent.arguments = ["agent", "--server", "127.0.0.1:\(server.port)", "--token", token, "--adapter", "crashy", "--option", "path=\(raw)",
+                           "--continuous", "--workspace", workspace]
+        agent.environment = ProcessInfo.processInfo.environment.merging(["FERRY_PLUGIN_PATH": folder]) { $1 }
+        let err = Pipe()
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = err
+        let started = Date()
+        try agent.run()
+        // An agent that keeps reconnecting is stopped here, and fails the test below.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if agent.isRunning { agent.terminate() } }
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        agent.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 60, "the agent kept running after its plugin failed for good: \(stderr)")
+        #expect(agent.terminationReason == .exit && agent.terminationStatus != 0)
+        #expect(stderr.contains("adapter 'crashy' (\(folder)/ferry-adapter-crashy)"), "\(stderr)")
+        #expect(stderr.contains("gave up"), "\(stderr)")
+        #expect(stderr.contains("exit status 3"), "\(stderr)")
+        #expect(stderr.contains("disk controller on fire (simulated)"), "\(stderr)")
+        // Three restarts, each said with its reason, and no word of a lost connection.
+        #expect(stderr.components(separatedBy: "restart").count - 1 >= 3, "\(stderr)")
+        #expect(!stderr.contains("Connection lost"), "\(stderr)")
+    }
+
+    // MARK: - Only the plugin a command names is started
+
+    @Test func aCommandThatNamesAnAdapterStartsNoOtherPlugin() throws {
+        // A plugin that notes each start and then never answers: started, it would cost
+        // every command its handshake deadline.
+        let hanging = path("hanging")
+        let starts = path("hanging.starts")
+        try writePlugin("hanging", in: hanging, "#!/bin/sh\necho $$ >> '\(starts)'\nexec sleep 30\n")
+        let raw = try makeRaw("named.raw", size: 4 << 20)
+        let image = path("named.qcow2")
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", raw, image])
+        let pluginPath = [Self.examplePlugins, hanging]
+        func run(_ arguments: [String]) throws -> FerryProcess.Result {
+            try FerryProcess.run(arguments + ["--workspace", workspace], environment: ["FERRY_PLUGIN_PATH": pluginPath.joined(separator: ":"), "FERRY_PLUGIN_TIMEOUT": "3"])
+        }
+        let commands: [[String]] = [
+            ["disk", "export", "--adapter", "qcow2", "--option", "path=\(image)", "-o", path("named.out.raw")],
+            ["adapter", "test", "qcow2", "--option", "path=\(image)", "--structural"],
+            ["source", "add", "--adapter", "qcow2", "--option", "path=\(image)"],
+            // Nothing listens on port 1: the agent fails to connect, after loading its adapter.
+            ["agent", "--server", "127.0.0.1:1", "--token", "not-needed-here", "--adapter", "qcow2", "--option", "path=\(image)"],
+            ["recipe", "plan", "workshop", "--source", "sandbox", "--target", "sandbox"],
+            ["disk", "export", "--adapter", "physical", "--option", "disk=\(raw)", "-o", path("physical.out.raw")],
+        ]
+        for command in commands {
+            let result = try run(command)
+            if command[0] != "agent" { #expect(result.status == 0, "\(command.joined(separator: " ")): \(result.stderr)") }
+            #expect(!FileManager.default.fileExists(atPath: starts), "ferry \(command.joined(separator: " ")) started the hanging plugin")
+            try? FileManager.default.removeItem(atPath: starts)
+        }
+        // Listing the adapters starts every plugin, the hanging one too.
+        let listed = try run(["adapters", "--output", "json"])
+        #expect(listed.status == 0)
+        #expect(FileManager.default.fileExists(atPath: starts))
+        #expect(listed.stdout.contains("hanging"))
+    }
+
+    // MARK: - The conformance kit and change stamps
+
+    @Test func theKitChecksTheChangeStampOfEveryAdapterThatTracksChanges() throws {
+        let raw = try makeRaw("stamped.raw")
+        let image = path("stamped.qcow2")
+        try Self.qemuImg(["convert", "-f", "raw", "-O", "qcow2", raw, image])
+        for (adapter, option) in [("physical", "disk=\(raw)"), ("qcow2", "path=\(image)")] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: adapter == "physical" ? raw : image))
+            let result = try ferry(["adapter", "test", adapter, "--option", option, "--write-to-disks", "--output", "json"])
+            let report = try #require(try json(result) as? [String: Any], "\(result.stderr)")
+            let checks = Dictionary(uniqueKeysWithValues: (report["checks"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0) })
+            for id in ["change-stamp-stable", "change-stamp-follows-writes"] {
+                #expect(checks[id]?["outcome"] as? String == "pass", "\(adapter) \(id): \(checks[id] ?? [:])")
+            }
+            // The write rewrote bytes with their own values: the disk reads as before.
+            #expect(try Data(contentsOf: URL(fileURLWithPath: adapter == "physical" ? raw : image)) == before)
+        }
+        // Without leave to write, the second check is skipped and says how to run it.
+        let result = try ferry(["adapter", "test", "physical", "--option", "disk=\(raw)", "--output", "json"])
+        let report = try #require(try json(result) as? [String: Any], "\(result.stderr)")
+        let skipped = (report["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "change-stamp-follows-writes" }
+        #expect(skipped?["outcome"] as? String == "skip")
+        #expect((skipped?["detail"] as? String)?.contains("--write-to-disks") == true)
+    }
+
     // MARK: - ferry adapter new
 
     @Test(arguments: ["python", "swift"])

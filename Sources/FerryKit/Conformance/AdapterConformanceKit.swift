@@ -1,8 +1,9 @@
 import Foundation
 
 /// The same checks for every adapter, built in or external (`ferry adapter test NAME`):
-/// the descriptor, and for a source, what it discovers and how its disks read. Each check
-/// says why it failed, so that the team writing an adapter knows what to fix.
+/// the descriptor, and for a source, what it discovers, how its disks read and, when it
+/// claims change tracking, how its change stamps behave. Each check says why it failed, so
+/// that the team writing an adapter knows what to fix.
 public struct AdapterConformanceKit: Sendable {
     public var adapter: any Adapter
     public var configuration: AdapterConfiguration
@@ -10,78 +11,143 @@ public struct AdapterConformanceKit: Sendable {
     public var structuralOnly: Bool
     /// At most this many disks are read, to keep the run short on many-disk sources.
     public var maximumDisks = 4
+    /// How the kit may write to the disks, to see that change stamps follow writes; `nil`
+    /// when it may not (the disks are not known to be scratch copies).
+    public var diskChange: ConformanceDiskChange?
+    /// Why the kit may not write, for the skipped check: how to allow it.
+    public var diskChangeRefusal = "the kit writes to a disk only when allowed to, on scratch copies"
 
-    public init(adapter: any Adapter, configuration: AdapterConfiguration, structuralOnly: Bool = false) {
+    public init(adapter: any Adapter, configuration: AdapterConfiguration, structuralOnly: Bool = false, diskChange: ConformanceDiskChange? = nil) {
         self.adapter = adapter
         self.configuration = configuration
         self.structuralOnly = structuralOnly
+        self.diskChange = diskChange
     }
 
     /// The replication block size: reads across its boundaries are what the agent does.
     static let blockSize = UInt64(ReplicationProtocol.blockSize)
 
     public func run() async -> [ConformanceCheck] {
+        var watch = PluginWatch(plugin: (adapter as? ExternalSourceAdapter)?.plugin ?? (adapter as? ExternalTargetAdapter)?.plugin)
         var checks = [checkDescriptor()]
         guard let source = adapter as? any SourceAdapter, adapter.descriptor.kind == .source else {
             checks.append(skip("discovery", "discovery well-formed", structural: true, because: "a target adapter: only its descriptor is checked"))
             return checks
         }
-        let (discovery, machines) = await checkDiscovery(source)
-        checks.append(discovery)
+        var machines: [MachineFacts]?
+        checks.append(await watch.run("discovery", "discovery well-formed", structural: true) {
+            let (check, found) = await checkDiscovery(source)
+            machines = found
+            return check
+        })
         if structuralOnly { return checks }
-        let dataChecks: [(String, String)] = [
+        let tracking = adapter.descriptor.capabilities.contains(.changeTracking) ? source as? any ChangeTrackingSource : nil
+        var dataChecks: [(String, String)] = [
             ("disk-sizes", "disk sizes consistent"),
             ("reads-deterministic", "reads at the start, middle, end and across block boundaries deterministic"),
             ("allocated-ranges", "allocated ranges inside the disk and consistent with the data (holes read as zeros)"),
             ("concurrent-reads", "concurrent reads safe"),
             ("reads-past-end", "reads past the end refused"),
         ]
-        guard let machines, discovery.outcome == .pass else {
+        if tracking != nil {
+            dataChecks += [("change-stamp-stable", "change stamp unchanged while nothing is written"),
+                           ("change-stamp-follows-writes", "change stamp changed by a write to the disk")]
+        }
+        guard let machines, checks.last?.outcome == .pass else {
             return checks + dataChecks.map { skip($0.0, $0.1, structural: false, because: "discovery failed") }
         }
         let disks = Array(machines.flatMap(\.disks).prefix(maximumDisks))
         var opened: [(DiskFacts, any BlockReader)] = []
-        var sizeProblems: [String] = []
-        for disk in disks {
-            do {
-                let reader = try source.openDisk(disk, configuration: configuration)
-                if reader.size != disk.sizeBytes {
-                    sizeProblems.append("\(disk.name): discovered with \(disk.sizeBytes) bytes, opens with \(reader.size)")
-                } else {
-                    opened.append((disk, reader))
+        let (sizeID, sizeTitle) = dataChecks[0]
+        checks.append(await watch.run(sizeID, sizeTitle, structural: false) {
+            var sizeProblems: [String] = []
+            for disk in disks {
+                do {
+                    let reader = try source.openDisk(disk, configuration: configuration)
+                    if reader.size != disk.sizeBytes {
+                        sizeProblems.append("\(disk.name): discovered with \(disk.sizeBytes) bytes, opens with \(reader.size)")
+                    } else {
+                        opened.append((disk, reader))
+                    }
+                } catch {
+                    sizeProblems.append("\(disk.name): cannot be opened: \(error)")
                 }
-            } catch {
-                sizeProblems.append("\(disk.name): cannot be opened: \(error)")
+            }
+            return sizeProblems.isEmpty
+                ? pass(sizeID, sizeTitle, structural: false, opened.map { "\($0.0.name) \($0.1.size) bytes" }.joined(separator: ", "))
+                : fail(sizeID, sizeTitle, structural: false, sizeProblems.joined(separator: "; "))
+        })
+        var perDisk: [(String, String, (DiskFacts, any BlockReader) throws -> String)] = [
+            (dataChecks[1].0, dataChecks[1].1, { try Self.checkDeterministicReads($1) }),
+            (dataChecks[2].0, dataChecks[2].1, { try Self.checkAllocatedRanges($1) }),
+            (dataChecks[3].0, dataChecks[3].1, { try Self.checkConcurrentReads($1) }),
+            (dataChecks[4].0, dataChecks[4].1, { try Self.checkReadsPastEnd($1) }),
+        ]
+        if let tracking {
+            let configuration = self.configuration
+            perDisk.append((dataChecks[5].0, dataChecks[5].1, { disk, reader in try Self.checkStampStable(tracking, disk, reader, configuration: configuration) }))
+            if let diskChange {
+                perDisk.append((dataChecks[6].0, dataChecks[6].1, { disk, _ in try Self.checkStampFollowsWrites(tracking, disk, diskChange, configuration: configuration) }))
             }
         }
-        let (sizeID, sizeTitle) = dataChecks[0]
-        checks.append(sizeProblems.isEmpty
-            ? pass(sizeID, sizeTitle, structural: false, opened.map { "\($0.0.name) \($0.1.size) bytes" }.joined(separator: ", "))
-            : fail(sizeID, sizeTitle, structural: false, sizeProblems.joined(separator: "; ")))
-        let perDisk: [(String, String, (any BlockReader) throws -> String)] = [
-            (dataChecks[1].0, dataChecks[1].1, Self.checkDeterministicReads),
-            (dataChecks[2].0, dataChecks[2].1, Self.checkAllocatedRanges),
-            (dataChecks[3].0, dataChecks[3].1, Self.checkConcurrentReads),
-            (dataChecks[4].0, dataChecks[4].1, Self.checkReadsPastEnd),
-        ]
         for (id, title, check) in perDisk {
             guard !opened.isEmpty else {
                 checks.append(skip(id, title, structural: false, because: "no disk could be opened"))
                 continue
             }
-            var details: [String] = []
-            var failures: [String] = []
-            for (disk, reader) in opened {
-                do {
-                    details.append("\(disk.name): \(try check(reader))")
-                } catch {
-                    failures.append("\(disk.name): \(error)")
+            checks.append(await watch.run(id, title, structural: false) {
+                var details: [String] = []
+                var failures: [String] = []
+                for (disk, reader) in opened {
+                    do {
+                        details.append("\(disk.name): \(try check(disk, reader))")
+                    } catch {
+                        failures.append("\(disk.name): \(error)")
+                    }
                 }
-            }
-            checks.append(failures.isEmpty ? pass(id, title, structural: false, details.joined(separator: "; "))
-                                           : fail(id, title, structural: false, failures.joined(separator: "; ")))
+                return failures.isEmpty ? pass(id, title, structural: false, details.joined(separator: "; "))
+                                        : fail(id, title, structural: false, failures.joined(separator: "; "))
+            })
+        }
+        if tracking != nil, diskChange == nil {
+            checks.append(skip(dataChecks[6].0, dataChecks[6].1, structural: false, because: diskChangeRefusal))
         }
         return checks
+    }
+
+    /// The plugin of an external adapter, watched across checks: a check during which its
+    /// process had to be restarted fails, saying so, and once the plugin is no longer used
+    /// the checks after are skipped, saying where it stopped, rather than failed by a plugin
+    /// that was never asked.
+    struct PluginWatch {
+        let plugin: ExternalPlugin?
+        var stoppedAt: (check: String, reason: PluginError)?
+
+        mutating func run(_ id: String, _ title: String, structural: Bool, _ body: () async -> ConformanceCheck) async -> ConformanceCheck {
+            if let (check, reason) = stoppedAt {
+                return ConformanceCheck(id: id, title: title, outcome: .skip,
+                                        detail: "skipped: the plugin stopped at check '\(check)' and is not asked again (it \(reason.reasonText))",
+                                        isStructural: structural)
+            }
+            guard let plugin else { return await body() }
+            let restartsBefore = plugin.restartCount
+            var check = await body()
+            let restarts = plugin.restartCount - restartsBefore
+            let stopped = plugin.stoppedReason
+            // A check that failed with Ferry giving up already says all of it.
+            if restarts > 0, !(check.outcome == .fail && stopped != nil) {
+                var causes: [(text: String, count: Int)] = []
+                for cause in plugin.recentRestarts.suffix(restarts).map(\.after.reasonText) {
+                    if causes.last?.text == cause { causes[causes.count - 1].count += 1 } else { causes.append((cause, 1)) }
+                }
+                let said = causes.map { $0.count == 1 ? $0.text : "\($0.text) (\($0.count) times)" }.joined(separator: "; then ")
+                let after = check.outcome == .pass ? "the check then passed: " : ""
+                check.outcome = .fail
+                check.detail = "during this check its process \(said), and Ferry started it again; \(after)\(check.detail)"
+            }
+            if let stopped { stoppedAt = (id, stopped) }
+            return check
+        }
     }
 
     // MARK: - Descriptor
@@ -297,6 +363,35 @@ public struct AdapterConformanceKit: Sendable {
             note = processes == 1 ? " (one plugin process: Ferry sends it one request at a time)" : " (through up to \(processes) plugin processes)"
         }
         return "\(threads) threads × \(count) reads matched the serial reads\(note)"
+    }
+
+    // MARK: - Change stamps
+
+    /// The stamp must hold still while nothing writes: taken before and after reading the
+    /// sample regions (reading is what the agent does between stamps), and once more a
+    /// moment later (the agent asks about five times a second while it waits). A stamp
+    /// that moves by itself makes continuous replication re-read the disk without end.
+    static func checkStampStable(_ source: any ChangeTrackingSource, _ disk: DiskFacts, _ reader: any BlockReader, configuration: AdapterConfiguration) throws -> String {
+        let first = try source.changeStamp(of: disk, configuration: configuration)
+        for region in sampleRegions(size: reader.size) { _ = try reader.read(at: region.offset, count: Int(region.length)) }
+        let afterReads = try source.changeStamp(of: disk, configuration: configuration)
+        Thread.sleep(forTimeInterval: 0.25)
+        let later = try source.changeStamp(of: disk, configuration: configuration)
+        for (when, stamp) in [("after reads of the disk", afterReads), ("a quarter of a second later", later)] where stamp != first {
+            throw Violation("the stamp changed although nothing was written: \(first.value.debugDescription), then \(stamp.value.debugDescription) \(when)")
+        }
+        return "\(first.value.debugDescription) three times, before and after reads"
+    }
+
+    /// The stamp must change when the disk is written, as `change` writes it.
+    static func checkStampFollowsWrites(_ source: any ChangeTrackingSource, _ disk: DiskFacts, _ change: ConformanceDiskChange, configuration: AdapterConfiguration) throws -> String {
+        let before = try source.changeStamp(of: disk, configuration: configuration)
+        let written = try change.apply(disk)
+        let after = try source.changeStamp(of: disk, configuration: configuration)
+        guard after != before else {
+            throw Violation("the stamp stayed \(before.value.debugDescription) after a write to the disk (\(written))")
+        }
+        return "\(before.value.debugDescription), then \(after.value.debugDescription) after \(written)"
     }
 
     // MARK: - Outcomes

@@ -3,12 +3,14 @@ import Foundation
 /// A disk read through a plugin. Reads are split into pieces of at most 4 MiB, each
 /// answered with exactly the bytes asked for or refused; ranges are checked for order and
 /// bounds. Concurrent reads go to as many of the plugin's processes as it allows; each
-/// process has its own handle for the disk, opened on its first read.
+/// process has its own handle for the disk, opened on its first read, so that a process
+/// started again after a crash opens the disk again before it reads.
 public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     /// The longest read one `source.read` asks for.
     public static let maximumReadLength = 4 << 20
 
-    let plugin: ExternalPlugin
+    /// The plugin the disk is read through (whether it still is: `plugin.stoppedReason`).
+    public let plugin: ExternalPlugin
     let disk: DiskFacts
     let options: [String: String]
     private let lock = NSLock()
@@ -87,7 +89,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     /// One `source.read`, without Ferry's own bounds check: the conformance kit uses it to
     /// see that the plugin itself refuses reads past the end.
     func readPiece(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        try plugin.withConnection { connection in
+        try plugin.withConnection(retrying: true) { connection in
             let result = try connection.call("source.read", ReadParams(handle: try handle(on: connection), offset: offset, length: buffer.count), as: ReadResult.self, into: buffer)
             guard result.length == buffer.count else {
                 throw connection.fail(method: "source.read", "its answer says \(result.length) bytes for a read of \(buffer.count) bytes")
@@ -97,7 +99,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
 
     public func allocatedRanges() throws -> [ByteRange] {
         // Empty ranges say nothing (a whole-disk range of an empty disk is one); they are dropped.
-        let (ranges, connection) = try plugin.withConnection { connection in
+        let (ranges, connection) = try plugin.withConnection(retrying: true) { connection in
             (try connection.call("source.allocatedRanges", HandleParams(handle: try handle(on: connection)), as: Ranges.self).ranges.filter { $0.length > 0 }, connection)
         }
         var end: UInt64 = 0

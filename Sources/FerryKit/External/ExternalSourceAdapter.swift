@@ -2,6 +2,8 @@ import Foundation
 
 /// A source adapter that lives in a plugin process: every call becomes a `source.*` request
 /// (docs/plugin-protocol.md), and every answer is checked against what the plugin claimed.
+/// Source methods only read, so a call whose process crashed is asked again of the process
+/// that replaces it.
 public struct ExternalSourceAdapter: ChangeTrackingSource {
     public let plugin: ExternalPlugin
 
@@ -16,18 +18,18 @@ public struct ExternalSourceAdapter: ChangeTrackingSource {
     private struct Stamp: Decodable { var stamp: String }
 
     public func discoverMachines(configuration: AdapterConfiguration) async throws -> [MachineFacts] {
-        try plugin.withConnection { try $0.call("source.discover", OptionsParams(options: configuration.values), as: Machines.self).machines }
+        try plugin.withConnection(retrying: true) { try $0.call("source.discover", OptionsParams(options: configuration.values), as: Machines.self).machines }
     }
 
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
-        try plugin.withConnection { try ExternalBlockReader.open(plugin: plugin, disk: disk, options: configuration.values, on: $0) }
+        try plugin.withConnection(retrying: true) { try ExternalBlockReader.open(plugin: plugin, disk: disk, options: configuration.values, on: $0) }
     }
 
     public func changeStamp(of disk: DiskFacts, configuration: AdapterConfiguration) throws -> ChangeStamp {
         guard descriptor.capabilities.contains(.changeTracking) else {
             throw AdapterError.missingCapability(adapter: descriptor.name, capability: .changeTracking, has: descriptor.capabilities, providedBy: [])
         }
-        return ChangeStamp(try plugin.withConnection { try $0.call("source.changeStamp", DiskParams(options: configuration.values, disk: disk), as: Stamp.self).stamp })
+        return ChangeStamp(try plugin.withConnection(retrying: true) { try $0.call("source.changeStamp", DiskParams(options: configuration.values, disk: disk), as: Stamp.self).stamp })
     }
 }
 

@@ -137,6 +137,9 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
 
     private func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?, in connection: PluginConnection?) throws -> ImportedVolume {
         let source = request.source
+        // Without a process of its own, the import's steps go to the plugin's one process;
+        // if that was started again meanwhile, the new one knows nothing of this import.
+        let restartsBefore = connection == nil ? plugin.restartCount : nil
         let began = try call(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self, in: connection)
         do {
             let ranges = request.parent != nil ? ByteRange.coalesce(request.changedRanges ?? [ByteRange(offset: 0, length: source.size)]) : try source.allocatedRanges()
@@ -153,7 +156,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     let skip = request.parent == nil && buffer[0..<length].allSatisfy { $0 == 0 }
                     if !skip {
                         // Held for a long time: stop as soon as the plugin is no longer trusted.
-                        try plugin.checkUsable()
+                        try plugin.checkUsable(restartsBefore: restartsBefore)
                         _ = try buffer.withUnsafeBytes {
                             try call(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self,
                                      attachment: UnsafeRawBufferPointer(rebasing: $0[0..<length]), in: connection)
@@ -165,7 +168,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                     progress?(TransferProgress(bytesDone: done, bytesTotal: total, bytesSent: sent))
                 }
             }
-            try plugin.checkUsable()
+            try plugin.checkUsable(restartsBefore: restartsBefore)
             return try call(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self, in: connection)
         } catch {
             _ = try? call(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self, in: connection)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A plugin that was found but not loaded, and why.
 public struct BrokenPlugin: Codable, Hashable, Sendable {
@@ -19,7 +20,8 @@ public struct PluginInventory: Sendable {
     /// the built-ins already in `registry`. Nothing a plugin does here can stop Ferry: every
     /// failure becomes a broken entry. The handshakes run side by side, so that one slow
     /// plugin costs its own deadline and not the sum of all of them.
-    public static func load(_ candidates: [PluginCandidate], into registry: inout AdapterRegistry, timeouts: PluginTimeouts = .fromEnvironment()) -> PluginInventory {
+    public static func load(_ candidates: [PluginCandidate], into registry: inout AdapterRegistry, timeouts: PluginTimeouts = .fromEnvironment(),
+                            restartPolicy: PluginRestartPolicy = PluginRestartPolicy(), logger: Logger = Logger(label: "ferry.plugins")) -> PluginInventory {
         // First, which candidates may be loaded at all: the first executable of a name owns
         // it (even when it turns out broken), and built-ins cannot be shadowed.
         var refusals: [Int: String] = [:]
@@ -39,7 +41,7 @@ public struct PluginInventory: Sendable {
         DispatchQueue.concurrentPerform(iterations: candidates.count) { index in
             guard !refused.contains(index) else { return }
             let candidate = candidates[index]
-            handshakes.set(index, Result { () throws(PluginError) in try ExternalPlugin.load(path: candidate.path, name: candidate.name, timeouts: timeouts) })
+            handshakes.set(index, Result { () throws(PluginError) in try ExternalPlugin.load(path: candidate.path, name: candidate.name, timeouts: timeouts, restartPolicy: restartPolicy, logger: logger) })
         }
         var inventory = PluginInventory()
         for (index, candidate) in candidates.enumerated() {
@@ -49,7 +51,8 @@ public struct PluginInventory: Sendable {
                 try registry.register(plugin.adapter)
                 inventory.loaded[candidate.name] = plugin
             } catch {
-                let reason = (error as? PluginError)?.reasonText ?? (error as? PluginLoadRefusal)?.reason ?? String(describing: error)
+                // With the end of its stderr: a plugin that fails its handshake often says why there.
+                let reason = (error as? PluginError)?.explanation ?? (error as? PluginLoadRefusal)?.reason ?? String(describing: error)
                 inventory.broken.append(BrokenPlugin(name: candidate.name, path: candidate.path, reason: reason))
             }
         }

@@ -8,32 +8,20 @@ import Foundation
 
 extension StagingStore {
     /// Writes a snapshot disk to `path` as a sparse raw image: only listed blocks are written.
+    /// An existing file at `path` is replaced only when the whole image is written (see
+    /// `OutputFile`): an export that fails leaves it as it was.
     public func exportRaw(snapshotID: String, diskIndex: Int, to path: String) throws {
         let manifest = try manifest(snapshotID: snapshotID, diskIndex: diskIndex)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StagingStoreError.io(path: path, operation: "create", message: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        guard ftruncate(fd, off_t(manifest.sizeBytes)) == 0 else {
-            throw StagingStoreError.io(path: path, operation: "truncate", message: String(cString: strerror(errno)))
-        }
+        let output = try OutputFile(creating: path)
+        try output.setLength(manifest.sizeBytes)
         var chunk = [UInt8](repeating: 0, count: Self.blockSize)
         for index in manifest.sortedIndexes {
             let offset = index * UInt64(Self.blockSize)
             let count = Int(min(UInt64(Self.blockSize), manifest.sizeBytes - offset))
             try chunk.withUnsafeMutableBytes { try readChunk(manifest.blocks[index]!, into: $0) }
-            try chunk.withUnsafeBytes { bytes in
-                var done = 0
-                while done < count {
-                    let n = pwrite(fd, bytes.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw StagingStoreError.io(path: path, operation: "write", message: String(cString: strerror(errno)))
-                    }
-                    done += n
-                }
-            }
+            try chunk.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
         }
-        guard fsync(fd) == 0 else { throw StagingStoreError.io(path: path, operation: "fsync", message: String(cString: strerror(errno))) }
+        try output.close()
     }
 
     /// Re-reads and re-hashes every chunk a snapshot refers to.

@@ -76,18 +76,19 @@ struct ExternalSourceAdapterTests {
         #expect(overlapped, "no two reads of different processes ran at the same time")
     }
 
-    @Test func aPluginThatCrashesIsNamedWithItsExitStatusAndLastWords() async throws {
+    @Test func aPluginThatKeepsCrashingIsNamedWithItsExitStatusAndLastWords() async throws {
         let (adapter, configuration, disk) = try await source(.crashOnRead)
         let reader = try adapter.openDisk(disk, configuration: configuration)
         let error = try #require(throws: PluginError.self) { try reader.read(at: 0, count: 4096) }
         #expect(error.plugin == "fixture")
         #expect(error.method == "source.read")
-        #expect(error.reason == .exited(status: "exit status 3"))
+        #expect(error.reason == .gaveUp(restarts: 3, window: 600, last: "exited (exit status 3) during source.read"))
         #expect(error.description.contains("segmentation fault (simulated)"))
         #expect(error.description.contains(adapter.plugin.path))
-        // Ferry does not talk to it again.
+        #expect(adapter.plugin.stoppedReason?.reason == error.reason)
+        // Ferry does not talk to it again, and says the same each time.
         let again = try #require(throws: PluginError.self) { try reader.read(at: 0, count: 4096) }
-        guard case .stopped = again.reason else { Issue.record("expected stopped, got \(again)"); return }
+        #expect(again.reason == error.reason)
     }
 
     @Test func aPluginThatHangsTimesOutAndIsStopped() async throws {
@@ -99,6 +100,9 @@ struct ExternalSourceAdapterTests {
         #expect(Date().timeIntervalSince(start) < 10)
         #expect(error.reason == .timedOut(seconds: 1))
         #expect(error.description.contains("gave no answer during source.discover within 1 s"))
+        // The hung process is replaced, not trusted less: the next call gets a new one.
+        #expect(adapter.plugin.restartCount == 1)
+        #expect(adapter.plugin.stoppedReason == nil)
     }
 
     @Test(arguments: [
@@ -143,6 +147,36 @@ struct ExternalSourceAdapterTests {
             usleep(50_000)
         } while Date() < deadline
         #expect(state == "gone" || state == "Z", "the plugin's helper \(helper) is still running (state \(state))")
+    }
+
+    @Test func aPluginThatCrashesTakesTheProcessesItStartedWithIt() async throws {
+        // The helper keeps the plugin's stdout open: Ferry must see the crash anyway.
+        let (adapter, configuration, disk) = try await FixturePlugin.load(.helperThenCrash, in: directory, image: image, timeouts: PluginTimeouts(describe: 5, call: 20))
+        let reader = try adapter.openDisk(disk, configuration: configuration)
+        let start = Date()
+        _ = try? reader.read(at: 0, count: 4096)
+        #expect(Date().timeIntervalSince(start) < 10, "the crash was noticed only at the call's deadline")
+        let helper = try #require(pid_t(try String(contentsOfFile: image + ".helper", encoding: .utf8)))
+        let (gone, state) = FixturePlugin.isGone(helper)
+        #expect(gone, "the crashed plugin's helper \(helper) is still running (state \(state))")
+    }
+
+    @Test func aPluginThatExitsNormallyTakesTheProcessesItStartedWithIt() async throws {
+        let (adapter, _, _) = try await FixturePlugin.load(.helperThenExit, in: directory, image: image, timeouts: timeouts)
+        let helper = try #require(pid_t(try String(contentsOfFile: image + ".helper", encoding: .utf8)))
+        adapter.plugin.shutdown()
+        let (gone, state) = FixturePlugin.isGone(helper)
+        #expect(gone, "the plugin's helper \(helper) outlived it (state \(state))")
+    }
+
+    @Test func aBrokenPluginsReasonEndsWithWhatItWroteOnStderr() throws {
+        let folder = directory.appendingPathComponent("broken-stderr")
+        try FixturePlugin.write(.exitsAtStart, name: "fixture", in: folder)
+        var registry = AdapterRegistry()
+        let inventory = PluginInventory.load(PluginSearchPath(directories: [folder]).candidates(), into: &registry, timeouts: timeouts)
+        let broken = try #require(inventory.broken.first)
+        #expect(broken.reason.contains("exited (exit status 2) during describe"), "\(broken.reason)")
+        #expect(broken.reason.contains("cannot start: missing configuration"), "\(broken.reason)")
     }
 
     @Test func afterShutdownNoCallStarts() async throws {

@@ -171,4 +171,50 @@ struct ExternalTargetAdapterTests {
         await #expect(throws: AdapterError.self) { try await toynet.describeInstances() }
         inventory.loaded.values.forEach { $0.shutdown() }
     }
+
+    /// A disk that runs `hook` once, before its `at`-th read.
+    final class HookedDisk: BlockReader, @unchecked Sendable {
+        let inner: any BlockReader
+        let at: Int
+        let hook: () -> Void
+        private var reads = 0
+        init(_ inner: any BlockReader, at: Int, hook: @escaping () -> Void) {
+            self.inner = inner
+            self.at = at
+            self.hook = hook
+        }
+        var size: UInt64 { inner.size }
+        func allocatedRanges() throws -> [ByteRange] { try inner.allocatedRanges() }
+        func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+            reads += 1
+            if reads == at { hook() }
+            try inner.read(into: buffer, at: offset)
+        }
+    }
+
+    @Test func anImportWhoseProcessWasStartedAgainMeanwhileIsAbandoned() async throws {
+        let directory = try FixturePlugin.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("ferry-adapter-toycloud").path
+        try Self.script.replacingOccurrences(of: "@STORE@", with: directory.path).write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        let plugin = try ExternalPlugin.load(path: path, name: "toycloud", timeouts: PluginTimeouts(describe: 5, call: 5, targetCall: 5))
+        defer { plugin.shutdown() }
+        let image = directory.appendingPathComponent("disk.raw").path
+        try FixturePlugin.writeImage(image, size: 12 << 20, regions: [ByteRange(offset: 0, length: 12 << 20)])
+        // Between two steps of the import, another call kills the plugin's one process (a
+        // write to an import it does not know ends it with a Python traceback), and the
+        // pool starts a new one, which knows nothing of the import under way.
+        let source = HookedDisk(try FileRegionReader(path: image), at: 2) {
+            struct Write: Encodable { var importID = "imp-404"; var offset = 0; var length = 0 }
+            _ = try? plugin.withConnection { try $0.call("volumeImport.write", Write(), as: PluginEmpty.self) }
+        }
+        let error = try await #require(throws: PluginError.self) {
+            try await ExternalTargetAdapter(plugin: plugin).importVolume(VolumeImportRequest(name: "disk", source: source, tags: [:]), progress: nil)
+        }
+        #expect(plugin.restartCount == 1)
+        #expect(error.description.contains("this import is abandoned"), "\(error)")
+        // The plugin itself is still in use, in its new process.
+        #expect(try await ExternalTargetAdapter(plugin: plugin).describeNetworks().vpcs.isEmpty)
+    }
 }

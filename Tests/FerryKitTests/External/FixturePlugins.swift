@@ -42,6 +42,21 @@ enum FixturePlugin {
         case reportsSignals = "reports-signals"
         /// Allows three processes at once, and notes its pid next to the image at each read.
         case parallel
+        /// Crashes like `crashOnRead` at a process's third read, once: a file next to the
+        /// image (`.crashed`) remembers that it did, across processes.
+        case crashOnce = "crash-once"
+        /// Starts `sleep 1000` (its pid next to the image, `.helper`) at its first read and
+        /// crashes, leaving the helper holding its stdout; reads normally after that.
+        case helperThenCrash = "helper-then-crash"
+        /// Starts `sleep 1000` (its pid next to the image, `.helper`) at discovery, answers
+        /// everything, and exits normally when asked to.
+        case helperThenExit = "helper-then-exit"
+        /// Claims change tracking; the stamp is the image's size and modification time.
+        case stamped
+        /// Claims change tracking; the stamp is the time of the call, so it never holds still.
+        case restlessStamp = "restless-stamp"
+        /// Claims change tracking; the stamp never changes, whatever is written.
+        case frozenStamp = "frozen-stamp"
     }
 
     /// Writes `ferry-adapter-<name>` into `directory` and returns its path.
@@ -53,6 +68,33 @@ enum FixturePlugin {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         return path
+    }
+
+    /// Writes `behaviour` as plugin `name` into a folder of `directory`, loads it, and
+    /// discovers the raw image at `image` through it.
+    static func load(_ behaviour: Behaviour, name: String = "fixture", in directory: URL, image: String,
+                     timeouts: PluginTimeouts) async throws -> (ExternalSourceAdapter, AdapterConfiguration, DiskFacts) {
+        let path = try write(behaviour, name: name, in: directory.appendingPathComponent(behaviour.rawValue))
+        let adapter = ExternalSourceAdapter(plugin: try ExternalPlugin.load(path: path, name: name, timeouts: timeouts))
+        let configuration = try AdapterConfiguration(["path": image], for: adapter.descriptor)
+        guard let disk = try await adapter.discoverMachines(configuration: configuration).first?.disks.first else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: image])
+        }
+        return (adapter, configuration, disk)
+    }
+
+    /// Whether process `pid` is gone (or a zombie waiting for a parent that reaps: this
+    /// container's pid 1 may not), waiting up to 5 s for it to go.
+    static func isGone(_ pid: pid_t) -> (gone: Bool, state: String) {
+        let deadline = Date().addingTimeInterval(5)
+        var state = "?"
+        repeat {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            state = stat.split(separator: ")").last?.split(separator: " ").first.map(String.init) ?? "gone"
+            if state == "gone" || state == "Z" { return (true, state) }
+            usleep(50_000)
+        } while Date() < deadline
+        return (false, state)
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -109,6 +151,18 @@ enum FixturePlugin {
     def error(i, code, message):
         send({"jsonrpc": "2.0", "id": i, "error": {"code": code, "message": message}})
 
+    reads = 0
+    STAMPED = BEHAVIOUR in ("stamped", "restless-stamp", "frozen-stamp")
+
+    def start_helper(path):
+        import subprocess
+        helper = subprocess.Popen(["sleep", "1000"])
+        with open(path + ".helper", "w") as f: f.write(str(helper.pid))
+
+    def crash(offset):
+        sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
+        out.write(b"Content-Length: 40\r\n\r\n{\"jsonrpc\""); out.flush(); os._exit(3)
+
     if BEHAVIOUR == "exits-at-start":
         sys.stderr.write("cannot start: missing configuration\n"); sys.exit(2)
 
@@ -126,7 +180,7 @@ enum FixturePlugin {
                 "name": "someone-else" if BEHAVIOUR == "wrong-name" else NAME,
                 "kind": "source", "version": "0.0.1", "summary": "test plugin (%s)" % BEHAVIOUR,
                 "parallelProcesses": 3 if BEHAVIOUR == "parallel" else 1,
-                "capabilities": ["discovery", "block-read"],
+                "capabilities": ["discovery", "block-read"] + (["change-tracking"] if STAMPED else []),
                 "options": [{"name": "path", "type": "path", "required": True, "help": "a raw image"}]}})
         elif m == "source.discover":
             if BEHAVIOUR == "hang-on-discover":
@@ -147,6 +201,8 @@ enum FixturePlugin {
                 continue
             if not os.path.isfile(path):
                 error(i, -32004, "no such image: %s" % path); continue
+            if BEHAVIOUR == "helper-then-exit":
+                start_helper(path)
             size = os.path.getsize(path)
             send({"jsonrpc": "2.0", "id": i, "result": {"machines": [{
                 "hostname": os.path.basename(path).split(".")[0], "operatingSystem": {"family": "unknown", "name": "", "version": ""},
@@ -174,9 +230,17 @@ enum FixturePlugin {
             if BEHAVIOUR == "parallel":
                 start = time.time(); time.sleep(0.02)
                 with open(handles[p["handle"]][2] + ".pids", "a") as f: f.write("%d %f %f\n" % (os.getpid(), start, time.time()))
+            reads += 1
+            locator = handles[p["handle"]][2]
             if BEHAVIOUR == "crash-on-read":
-                sys.stderr.write("reading sector %d: segmentation fault (simulated)\n" % (offset // 512)); sys.stderr.flush()
-                out.write(b"Content-Length: 40\r\n\r\n{\"jsonrpc\""); out.flush(); os._exit(3)
+                with open(locator + ".crashes", "a") as f: f.write("%d\n" % os.getpid())
+                crash(offset)
+            if BEHAVIOUR == "crash-once" and reads == 3 and not os.path.exists(locator + ".crashed"):
+                open(locator + ".crashed", "w").close()
+                crash(offset)
+            if BEHAVIOUR == "helper-then-crash" and not os.path.exists(locator + ".helper"):
+                start_helper(locator)
+                crash(offset)
             if BEHAVIOUR == "short-read":
                 send({"jsonrpc": "2.0", "id": i, "result": {"length": length - 1}}, data[:-1]); continue
             if BEHAVIOUR == "wrong-length-field":
@@ -184,6 +248,12 @@ enum FixturePlugin {
             if BEHAVIOUR == "nondeterministic":
                 data = os.urandom(length)
             send({"jsonrpc": "2.0", "id": i, "result": {"length": length}}, data)
+        elif m == "source.changeStamp" and STAMPED:
+            st = os.stat(p["disk"]["locator"])
+            if BEHAVIOUR == "restless-stamp": stamp = str(time.time_ns())
+            elif BEHAVIOUR == "frozen-stamp": stamp = "always the same"
+            else: stamp = "%d-%d" % (st.st_size, st.st_mtime_ns)
+            send({"jsonrpc": "2.0", "id": i, "result": {"stamp": stamp}})
         elif m == "source.closeDisk":
             fd = handles.pop(p["handle"])[0]; os.close(fd)
             send({"jsonrpc": "2.0", "id": i, "result": {}})

@@ -126,6 +126,11 @@ final class PluginConnection: @unchecked Sendable {
         let error = PluginError(plugin: plugin, path: path, method: method, reason: reason, stderrTail: process.stderrTail())
         failureReason = error
         self.process = nil
+        // A stopped conversation may be kept a long time (a reader keeps each process's
+        // handle); its buffer is of no more use.
+        buffer = []
+        bufferStart = 0
+        bufferEnd = 0
         return error
     }
 
@@ -168,7 +173,7 @@ final class PluginConnection: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EPIPE { throw .brokenPipe }
             if n < 0 && errno != EAGAIN { throw .io(PluginProcess.errnoText("write")) }
-            try wait(for: Int16(POLLOUT), on: process.input, deadline: deadline)
+            try wait(for: Int16(POLLOUT), on: process.input, of: process, deadline: deadline)
         }
     }
 
@@ -293,19 +298,27 @@ final class PluginConnection: @unchecked Sendable {
             if n == 0 { throw .endOfOutput }
             if errno == EINTR { continue }
             guard errno == EAGAIN else { throw .io(PluginProcess.errnoText("read")) }
-            try wait(for: Int16(POLLIN), on: process.output, deadline: deadline)
+            try wait(for: Int16(POLLIN), on: process.output, of: process, deadline: deadline)
         }
     }
 
-    private func wait(for events: Int16, on fd: Int32, deadline: Deadline) throws(ConnectionFailure) {
+    /// Waits for `fd` to be ready, until the deadline or the process's end. The end of its
+    /// stdout is not enough to tell a crash: a helper the plugin started may hold the pipe
+    /// open, and the call would then fail only at its deadline, as a hang.
+    private func wait(for events: Int16, on fd: Int32, of process: PluginProcess, deadline: Deadline) throws(ConnectionFailure) {
         while true {
             let remaining = deadline.remainingMilliseconds
             guard remaining > 0 else { throw .timedOut }
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let n = poll(&entry, 1, Int32(min(remaining, Int(Int32.max))))
+            let n = poll(&entry, 1, Int32(min(remaining, 100)))
             if n > 0 { return }
-            if n == 0 { throw .timedOut }
-            if errno != EINTR { throw .io(PluginProcess.errnoText("poll")) }
+            if n < 0 && errno != EINTR { throw .io(PluginProcess.errnoText("poll")) }
+            if n == 0 && process.exitedStatus() != nil {
+                // It may have written its last bytes just before it ended.
+                var last = pollfd(fd: fd, events: events, revents: 0)
+                if poll(&last, 1, 0) > 0 { return }
+                throw events == Int16(POLLOUT) ? .brokenPipe : .endOfOutput
+            }
         }
     }
 

@@ -2,6 +2,10 @@ import Foundation
 
 /// Why a call to an external adapter failed. It always names the plugin and its path, and
 /// for a plugin that died or hung, what it last wrote on stderr.
+///
+/// A `PluginError` is about the adapter's process and answers, never about the network
+/// between Ferry and a replication server: a caller that retries connections (the agent)
+/// must not retry it as one. `.gaveUp` is the end of a plugin that kept crashing.
 public struct PluginError: Error, CustomStringConvertible, ResourceNotFoundError {
     public enum Reason: Sendable, Equatable {
         /// The executable could not be started.
@@ -18,6 +22,9 @@ public struct PluginError: Error, CustomStringConvertible, ResourceNotFoundError
         case remote(code: Int, message: String)
         /// An earlier failure made Ferry stop talking to it.
         case stopped(after: String)
+        /// Its process kept failing (crashing or hanging): after `restarts` restarts within
+        /// `window` seconds it failed again, `last` says how, and Ferry does not start it again.
+        case gaveUp(restarts: Int, window: Double, last: String)
     }
 
     public var plugin: String
@@ -44,6 +51,12 @@ public struct PluginError: Error, CustomStringConvertible, ResourceNotFoundError
 
     public var isResourceNotFound: Bool { remoteCode == PluginErrorCode.notFound }
 
+    /// Whether the process ended by itself (a crash, an exit) while Ferry waited for it.
+    var isExit: Bool {
+        if case .exited = reason { return true }
+        return false
+    }
+
     /// The reason alone, without the plugin's name (for `ferry adapters`' broken list).
     public var reasonText: String {
         let during = method.map { " during \($0)" } ?? ""
@@ -55,14 +68,22 @@ public struct PluginError: Error, CustomStringConvertible, ResourceNotFoundError
         case .inconsistent(let what): return "gave an answer\(during) that contradicts its own claims: \(what)"
         case .remote(let code, let message): return "\(message) (\(PluginErrorCode.name(code))\(during))"
         case .stopped(let previous): return "is no longer used after an earlier failure: \(previous)"
+        case .gaveUp(let restarts, let window, let last):
+            return "failed again after \(restarts) restart\(restarts == 1 ? "" : "s") within \(PluginRestartPolicy.duration(window)), so Ferry gave up on it: it \(last)"
         }
     }
 
-    public var description: String {
-        var text = "adapter '\(plugin)' (\(path)) \(reasonText)"
+    /// The reason and the end of the plugin's stderr, without the plugin's name (for the
+    /// broken plugins of `ferry adapters`).
+    public var explanation: String {
+        var text = reasonText
         let tail = stderrTail.trimmingCharacters(in: .whitespacesAndNewlines)
         if !tail.isEmpty { text += "\n  its stderr ended with:\n" + tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(12).map { "    \($0)" }.joined(separator: "\n") }
         return text
+    }
+
+    public var description: String {
+        "adapter '\(plugin)' (\(path)) \(explanation)"
     }
 
     private static func seconds(_ value: Double) -> String {

@@ -106,11 +106,16 @@ final class PluginProcess: @unchecked Sendable {
         if input >= 0 { close(input); input = -1 }
     }
 
-    /// How the process ended, when it has ended (reaping it).
+    /// How the process ended, when it has ended (reaping it). What it started goes with it:
+    /// its process group is killed first, while the unreaped process still holds the
+    /// group's id (after reaping, that number could name someone else's group).
     func exitedStatus() -> String? {
         if let exitStatus, reaped { return exitStatus }
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else { return nil }
+        kill(-pid, SIGKILL)
         var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         reaped = true
         LivePluginProcesses.remove(pid)
         if exitStatus == nil { exitStatus = Self.describe(status: status) }
