@@ -71,24 +71,9 @@ struct AgentRunCommand: AsyncParsableCommand {
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
         ))
         let printer = AgentProgressPrinter(json: global.output == .json)
-        // A plugin Ferry gave up on (or no longer trusts) fails every pass from now on:
-        // that is the source failing, not the connection, so stop with its error instead
-        // of reconnecting.
-        let disks = identified.disks
-        let sourceFailure: @Sendable () -> PluginError? = { disks.lazy.compactMap { ($0.reader as? ExternalBlockReader)?.plugin.stoppedReason }.first }
-        do {
-            try await agent.run { event in
-                if case .reconnecting = event, sourceFailure() != nil {
-                    // Said from the agent's own task, before its pause: cancelling it ends
-                    // the run there.
-                    withUnsafeCurrentTask { $0?.cancel() }
-                    return
-                }
-                printer.show(event)
-            }
-        } catch {
-            throw sourceFailure() ?? error
-        }
+        // Only a lost connection is retried; a failing source (a plugin Ferry gave up on,
+        // a disk that cannot be read) ends the run with its own error.
+        try await agent.run { printer.show($0) }
     }
 }
 

@@ -181,6 +181,27 @@ struct ReplicationCommandsTests {
         #expect(try Self.sameBytes(image, exportedNew))
     }
 
+    /// Two servers on one workspace corrupted a snapshot; the second is now refused in one
+    /// line naming the first, and a server killed with -9 leaves nothing that blocks the next.
+    @Test func aSecondServerIsRefusedAndAKilledOnesLockIsTakenOver() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        try project.startServer()
+        let holder = try #require(project.server?.processIdentifier)
+        let second = try project.ferry(["replication-server", "--listen", "127.0.0.1:0"])
+        #expect(second.status == 1)
+        let lines = second.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("process \(holder)") && second.stderr.contains("kill \(holder)"), "\(second.stderr)")
+
+        project.killServer()
+        try project.startServer()
+        #expect(project.server?.processIdentifier != holder)
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        try Self.makeImage(image, size: UInt64(Self.mib), regions: [(0, 4096)], seed: 6)
+        #expect(try project.replicate(image)["blocksSent"] as? Int == 1)
+    }
+
     @Test func theTokenIsShownWithTheInstallCommandAndRotationLocksOutTheOldOne() throws {
         let project = try Project()
         defer { project.cleanUp() }

@@ -74,6 +74,9 @@ public final class ReplicationAgent: Sendable {
     /// where the last one stopped. Anything else (a refusal, a wrong token, a failing source)
     /// ends the run with its own error, not as a network problem.
     public func run(onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws {
+        if let disk = configuration.disks.first(where: { $0.facts.sizeBytes > ReplicationProtocol.maximumDiskSize || $0.reader.size > ReplicationProtocol.maximumDiskSize }) {
+            throw BlockReaderError.corrupt(disk: disk.facts.name, reason: "its size of \(max(disk.facts.sizeBytes, disk.reader.size)) bytes is more than the \(ReplicationProtocol.maximumDiskSize >> 40) TiB a replicated disk may have")
+        }
         var backoff: Duration = .seconds(1)
         var attempt = 0
         while true {

@@ -194,7 +194,7 @@ final class ReplicationSession: Sendable {
         guard let size = state.withLock({ $0.diskSizes[Int(disk)] }) else {
             throw ReplicationProtocolError.malformed("block for disk \(disk), which the agent did not register")
         }
-        guard index < (size + UInt64(ReplicationProtocol.blockSize) - 1) / UInt64(ReplicationProtocol.blockSize) else {
+        guard index < DiskSize.blocks(size, of: UInt64(ReplicationProtocol.blockSize)) else {
             throw ReplicationProtocolError.malformed("block \(index) is past the end of disk \(disk) (\(size) bytes)")
         }
     }
@@ -301,6 +301,6 @@ final class ReplicationSession: Sendable {
         }
         guard current, let id else { return }
         // An agent that leaves right after a commit stopped replicating; any other end is a lost agent.
-        try? workspace.sourceServers.recordIfAllowed(clean ? .stop : .disconnect, for: id)
+        _ = try? workspace.sourceServers.recordIfAllowed(clean ? .stop : .disconnect, for: id)
     }
 }

@@ -150,7 +150,7 @@ public final class StagingStore: Sendable {
                         """,
                     arguments: [sourceServerID, index, disk.name, Int64(disk.sizeBytes)]
                 )
-                let blocks = (disk.sizeBytes + UInt64(Self.blockSize) - 1) / UInt64(Self.blockSize)
+                let blocks = DiskSize.blocks(disk.sizeBytes, of: UInt64(Self.blockSize))
                 try db.execute(
                     sql: "DELETE FROM replicaBlock WHERE sourceServerID = ? AND diskIndex = ? AND blockIndex >= ?",
                     arguments: [sourceServerID, index, Int64(blocks)]

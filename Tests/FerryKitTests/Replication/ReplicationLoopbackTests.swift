@@ -119,7 +119,8 @@ struct ReplicationLoopbackTests {
         let started = ContinuousClock.now
         let reply = try rawExchange(port: fixture.port, send: [])
         #expect(!reply.isEmpty)
-        #expect(started.duration(to: .now) < .seconds(5))
+        // Well under the default 10 s timeout, with room for a loaded machine.
+        #expect(started.duration(to: .now) < .seconds(9))
     }
 
     @Test func aBlockWhoseHashDoesNotMatchIsRefusedAndNeverStored() async throws {
