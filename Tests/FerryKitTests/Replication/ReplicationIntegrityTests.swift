@@ -35,9 +35,7 @@ struct ReplicationIntegrityTests {
         let store = try StagingStore(workspace: fixture.workspace)
         #expect(try !store.hasChunk(ChunkHash(hashing: forgery)), "the forged block was stored")
         #expect(fixture.server.statistics.framesRejected == 1)
-        let exported = fixture.directory.appendingPathComponent("export.raw").path
-        try store.exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+        #expect(try fixture.exported(summary.snapshotID) == Data(try disk.contents()))
     }
 
     /// A byte of a block's index flipped on the wire. Before, the server stored the block at
@@ -74,9 +72,7 @@ struct ReplicationIntegrityTests {
         try await waitUntil(.seconds(20)) { commits.all.count >= 1 }
         #expect(reconnects.withLock { $0 } == 1)
         let summary = try #require(commits.all.first)
-        let exported = fixture.directory.appendingPathComponent("export.raw").path
-        try StagingStore(workspace: fixture.workspace).exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+        #expect(try fixture.exported(summary.snapshotID) == Data(try disk.contents()))
     }
 
     /// The connection drops part-way through a one-shot pass. Before, the agent gave up with
@@ -98,9 +94,7 @@ struct ReplicationIntegrityTests {
         // worth may not have been acknowledged, and only those are sent again.
         #expect(summary.blocksSent < 32, "the resumed pass sent \(summary.blocksSent) blocks")
         #expect(fixture.server.statistics.blocksReceived <= 32 + 16)
-        let exported = fixture.directory.appendingPathComponent("export.raw").path
-        try StagingStore(workspace: fixture.workspace).exportRaw(snapshotID: summary.snapshotID, diskIndex: 0, to: exported)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(try disk.contents()))
+        #expect(try fixture.exported(summary.snapshotID) == Data(try disk.contents()))
     }
 
     /// No server: the agent's error names the server, the attempts, and what to check, not

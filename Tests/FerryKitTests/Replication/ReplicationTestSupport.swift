@@ -99,6 +99,14 @@ final class ReplicationFixture: @unchecked Sendable {
         return summaries.all
     }
 
+    /// Disk `diskIndex` of a snapshot, exported to a raw file and read back.
+    func exported(_ snapshotID: String, diskIndex: Int = 0) throws -> Data {
+        let file = directory.appendingPathComponent("export-\(UUID().uuidString).raw").path
+        try StagingStore(workspace: workspace).exportRaw(snapshotID: snapshotID, diskIndex: diskIndex, to: file)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        return try Data(contentsOf: URL(fileURLWithPath: file))
+    }
+
     /// Stops the server and waits until it has let go of the workspace.
     func stopServer() async {
         task.cancel()
