@@ -33,7 +33,7 @@ final class AgentProgressPrinter: Sendable {
             }
             Output.flush()
         case .reconnecting(let delay, let reason):
-            line("Connection lost (\(reason)); reconnecting in \(delay)")
+            line("No connection to the replication server (\(reason)); trying again in \(delay)")
         }
     }
 

@@ -31,16 +31,19 @@ public struct AgentNetworkFailure: Error, CustomStringConvertible {
         switch error {
         case let error as ReplicationProtocolError:
             switch error {
-            case .connectionClosed: return "the connection was closed by the replication server"
+            case .connectionClosed: return error.description
             case .integrity(let what): return "a frame was damaged on the way (\(what))"
             case .serverFailed(let why): return "the replication server failed: \(why)"
             default: return nil
             }
         case let error as IOError:
-            return "\(String(cString: strerror(error.errnoCode))) (\(server))"
+            return String(cString: strerror(error.errnoCode))
         case let error as NIOConnectionError:
-            let causes = error.connectionErrors.map { "\($0.target): \(Self.reason(for: $0.error, server: server) ?? "\($0.error)")" }
-            return causes.isEmpty ? "\(server) cannot be resolved" : "cannot connect to " + causes.joined(separator: "; ")
+            let causes = error.connectionErrors.map { attempt in
+                let address = attempt.target.ipAddress.map { "\($0):\(attempt.target.port ?? 0)" } ?? "\(attempt.target)"
+                return "\(address): " + (Self.reason(for: attempt.error, server: address) ?? "\(attempt.error)")
+            }
+            return causes.isEmpty ? "\(server) cannot be resolved to an address" : "cannot connect to " + causes.joined(separator: "; ")
         case let error as ChannelError:
             switch error {
             case .connectTimeout(let timeout): return "\(server) did not answer within \(timeout.nanoseconds / 1_000_000_000) s"

@@ -36,6 +36,10 @@ public final class ReplicationAgent: Sendable {
         public var window: Int
         /// Connections a one-shot run tries before it gives up (a continuous one never does).
         public var attempts: Int
+        /// How long the server may take to speak first (its challenge), and to answer anything
+        /// afterwards; past that the connection counts as lost.
+        public var handshakeTimeout: Duration = .seconds(15)
+        public var answerTimeout: Duration = .seconds(60)
 
         public init(host: String, port: Int, token: Secret, identity: String, facts: MachineFacts, disks: [Disk],
                     continuous: Bool = false, interval: Duration = .seconds(10), throttleBytesPerSecond: Int? = nil,
@@ -120,7 +124,8 @@ public final class ReplicationAgent: Sendable {
                 channel.eventLoop.makeCompletedFuture { try ReplicationChannel.configure(channel, role: .agent, seal: seal) }
             }
         try await channel.executeThenClose { inbound, outbound in
-            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal)
+            var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal, channel: channel.channel,
+                                             answerTimeout: TimeAmount(configuration.answerTimeout), handshakeTimeout: TimeAmount(configuration.handshakeTimeout))
             try await connection.handshake(token: configuration.token)
             let facts = try JSONColumn.encode(configuration.facts)
             try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(facts.utf8)))
@@ -183,9 +188,34 @@ struct AgentConnection {
     var frames: NIOAsyncChannelInboundStream<ReplicationFrame>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>
     let seal: ReplicationFrameSeal
+    /// The channel, closed when an answer is overdue; nil for tests that drive frames by hand.
+    var channel: (any Channel)?
+    /// How long the agent waits for any answer it expects: a peer that accepts the
+    /// connection and then says nothing (a wrong service, a half-open firewall, a hung
+    /// server) must not hold the agent forever.
+    var answerTimeout: TimeAmount = .seconds(60)
+    var handshakeTimeout: TimeAmount = .seconds(15)
 
+    /// The next frame from the server, within `answerTimeout`.
     mutating func next() async throws -> ReplicationFrame {
-        guard let frame = try await frames.next() else {
+        let overdue = ConnectedFlag()
+        let deadline = channel.map { channel in
+            channel.eventLoop.scheduleTask(in: answerTimeout) {
+                overdue.set()
+                channel.close(promise: nil)
+            }
+        }
+        defer { deadline?.cancel() }
+        let received: ReplicationFrame?
+        do {
+            received = try await frames.next()
+        } catch where overdue.isSet {
+            received = nil
+        }
+        guard let frame = received else {
+            if overdue.isSet {
+                throw ReplicationProtocolError.connectionClosed("by this agent: the replication server did not answer within \(Double(answerTimeout.nanoseconds) / 1e9) s")
+            }
             throw ReplicationProtocolError.connectionClosed("by the replication server")
         }
         if case .refused(let reason) = frame { throw ReplicationProtocolError.refused(reason) }
@@ -198,8 +228,24 @@ struct AgentConnection {
     }
 
     mutating func handshake(token: Secret) async throws {
-        guard case .challenge(let version, let serverNonce) = try await next() else {
-            throw ReplicationProtocolError.unexpectedFrame(expected: "challenge", got: "another frame")
+        // A server speaks first, at once: a peer that says nothing for 15 s, or says
+        // something that is not a challenge, is not a Ferry replication server.
+        let patience = answerTimeout
+        answerTimeout = handshakeTimeout
+        defer { answerTimeout = patience }
+        let first: ReplicationFrame
+        do {
+            first = try await next()
+        } catch let error as ReplicationProtocolError {
+            switch error {
+            case .malformed, .frameTooLarge, .unknownFrameType:
+                throw ReplicationProtocolError.notAReplicationServer("its first bytes are not a replication frame (\(error))")
+            default:
+                throw error
+            }
+        }
+        guard case .challenge(let version, let serverNonce) = first else {
+            throw ReplicationProtocolError.notAReplicationServer("it began with a \(first.name) frame, not a challenge")
         }
         guard version == ReplicationProtocol.version else {
             throw ReplicationProtocolError.versionMismatch(ours: ReplicationProtocol.version, theirs: version)

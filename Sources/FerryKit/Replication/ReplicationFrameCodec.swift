@@ -114,6 +114,8 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
     /// The server could not do what a frame asked (it could not store a block, say); the
     /// connection closes after it, and the agent may try again later.
     case serverFailed(String)
+    /// The peer the agent connected to does not speak this protocol.
+    case notAReplicationServer(String)
 
     public var description: String {
         switch self {
@@ -127,6 +129,7 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
         case .connectionClosed(let when): return "the connection closed \(when)"
         case .integrity(let what): return "replication frame integrity: \(what)"
         case .serverFailed(let why): return "the replication server failed: \(why)"
+        case .notAReplicationServer(let why): return "the peer is not a Ferry replication server: \(why); check the address and port given to --server"
         }
     }
 }

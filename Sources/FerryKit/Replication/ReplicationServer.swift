@@ -58,14 +58,19 @@ public final class ReplicationServer: Sendable {
                                      purpose: "replication server on \(configuration.host):\(configuration.port)")
         defer { withExtendedLifetime(lock) {} }
         try markInterruptedReplicationsDisconnected()
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { child in
-                child.eventLoop.makeCompletedFuture {
-                    let seal = ReplicationFrameSeal()
-                    return (try ReplicationChannel.configure(child, role: .server, seal: seal), seal)
+        let listener: NIOAsyncChannel<(NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal), Never>
+        do {
+            listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        let seal = ReplicationFrameSeal()
+                        return (try ReplicationChannel.configure(child, role: .server, seal: seal), seal)
+                    }
                 }
-            }
+        } catch {
+            throw ReplicationServerError.cannotListen(address: "\(configuration.host):\(configuration.port)", reason: AgentNetworkFailure.reason(for: error, server: configuration.host) ?? "\(error)")
+        }
         let port = listener.channel.localAddress?.port ?? configuration.port
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)"])
         onListening(port)

@@ -111,7 +111,7 @@ final class ReplicationSession: Sendable {
         let token = try server.tokens.read()
         let expected = ReplicationAuthentication.agentProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)
         guard agentNonce.count == ReplicationProtocol.nonceLength, ReplicationAuthentication.verify(proof, equals: expected) else {
-            try await refuse("authentication failed: the agent does not hold this project's token", outbound: outbound)
+            try await refuse("authentication failed: the agent does not hold this project's token (`ferry agent token` on the workbench shows the current one; it may have been rotated)", outbound: outbound)
             throw ReplicationProtocolError.authenticationFailed("wrong token from \(peer)")
         }
         state.withLock { $0.authenticated = true }
@@ -170,6 +170,7 @@ final class ReplicationSession: Sendable {
         }
         try workspace.sourceServers.update(id) { $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes } }
 
+        server.logger.info("agent registered", metadata: ["sourceServer": "\(id)", "hostname": "\(facts.hostname)", "peer": "\(peer)", "disks": "\(facts.disks.count)"])
         try await outbound.write(.registered(sourceServerID: id))
         for disk in facts.disks.indices {
             let held = try store.replicaBlocks(sourceServerID: id, diskIndex: disk).sorted { $0.key < $1.key }
@@ -286,6 +287,7 @@ final class ReplicationSession: Sendable {
             $0.passStartedAt = .now
             $0.endedCleanly = true
         }
+        server.logger.info("pass committed", metadata: ["sourceServer": "\(id)", "pass": "\(pass)", "snapshot": "\(snapshot.id)"])
         try await outbound.write(.committed(pass: pass, snapshotID: snapshot.id))
     }
 

@@ -192,3 +192,75 @@ struct SilentRunEvents: RecipeRunEvents {
     func didFinish(step: RecipeStep, run: RecipeRun, diagram: URL?) {}
     func destroyed(_ record: RecipeResourceRecord) {}
 }
+
+/// Peers that are not a replication server, and addresses a server cannot take.
+@Suite("Replication peers and addresses", .serialized)
+struct ReplicationPeerTests {
+    /// A peer that accepts and says nothing held the agent forever, whatever --attempts said.
+    @Test func aSilentPeerIsGivenUpOn() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: 1 << 20, regions: [(0, 4096)], seed: 41)
+        let silent = try ListeningSocket(greeting: nil)
+        defer { silent.close() }
+        var configuration = try fixture.agent(disks: [disk], port: silent.port, attempts: 1).configuration
+        configuration.handshakeTimeout = .milliseconds(500)
+        let error = await #expect(throws: AgentNetworkFailure.self) { try await ReplicationAgent(configuration: configuration).run() }
+        #expect(error?.reason.contains("did not answer within 0.5 s") == true, "\(error.map { "\($0)" } ?? "")")
+    }
+
+    /// An SSH server on the port: before, "replication frame of 1397966893 bytes exceeds the limit".
+    @Test func aPeerThatIsNotAReplicationServerIsNamedSo() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: 1 << 20, regions: [(0, 4096)], seed: 42)
+        let ssh = try ListeningSocket(greeting: Array("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n".utf8))
+        defer { ssh.close() }
+        let error = await #expect(throws: ReplicationProtocolError.self) { try await fixture.replicate(try fixture.agent(disks: [disk], port: ssh.port, attempts: 1)) }
+        #expect(error?.description.contains("not a Ferry replication server") == true, "\(error.map { "\($0)" } ?? "")")
+    }
+
+    /// Before: "bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)".
+    @Test func aPortInUseIsExplained() async throws {
+        let fixture = try await ReplicationFixture()
+        let taken = try ListeningSocket(greeting: nil)
+        defer { taken.close() }
+        await fixture.stopServer()
+        defer { fixture.stop() }
+        let server = try ReplicationServer(workspace: fixture.workspace, configuration: .init(host: "127.0.0.1", port: taken.port))
+        let error = await #expect(throws: ReplicationServerError.self) { try await server.run() }
+        #expect(error?.description == "the replication server cannot listen on 127.0.0.1:\(taken.port): Address already in use; another process may listen there (a replication server of another workspace?), or the address is not one of this machine's: choose another with --listen HOST:PORT")
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts connections and sends `greeting` (or nothing),
+/// then keeps them open without a word: what a wrong service or a hung peer looks like.
+final class ListeningSocket: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+
+    init(greeting: [UInt8]?) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 8) == 0 else { throw ReplicationProtocolError.connectionClosed("cannot listen") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }
+                if let greeting { _ = greeting.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            }
+        }.start()
+    }
+
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+    }
+}
