@@ -1,5 +1,5 @@
 import Foundation
-import FerryKit
+import FerryCore
 
 // EC2's XML answers mapped by hand onto FerryKit's value types.
 enum EC2Mapping {

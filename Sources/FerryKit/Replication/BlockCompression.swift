@@ -1,3 +1,4 @@
+import FerryCore
 import CZlib
 
 /// zlib for blocks on the wire (`--compress`). Level 1: replication is usually limited by

@@ -1,3 +1,4 @@
+import FerryCore
 /// The Swift scaffold's files.
 extension AdapterScaffoldTemplates {
     /// Package.swift of the Swift scaffold: no dependencies, so it builds offline.
