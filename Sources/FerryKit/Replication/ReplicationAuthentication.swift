@@ -1,5 +1,5 @@
-import FerryCore
 import Crypto
+import FerryCore
 import Foundation
 
 /// The HMAC challenge-response of the handshake. The token never crosses the wire: each side

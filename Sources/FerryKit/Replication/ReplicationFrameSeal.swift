@@ -1,5 +1,5 @@
-import FerryCore
 import Crypto
+import FerryCore
 import Foundation
 import Synchronization
 

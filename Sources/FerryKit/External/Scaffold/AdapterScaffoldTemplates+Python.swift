@@ -1,4 +1,3 @@
-import FerryCore
 /// The scaffold's files, with `__NAME__` where the adapter's name goes. Each template is the
 /// file's exact text: raw strings, so backslashes and `\(...)` stay as they are.
 enum AdapterScaffoldTemplates {

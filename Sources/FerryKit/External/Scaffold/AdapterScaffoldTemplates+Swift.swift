@@ -1,4 +1,3 @@
-import FerryCore
 /// The Swift scaffold's files.
 extension AdapterScaffoldTemplates {
     /// Package.swift of the Swift scaffold: no dependencies, so it builds offline.
