@@ -1,13 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Ferry: a migration workbench. FerryKit is the core; each adapter is its own target under
-// Plugins/ and depends on FerryKit only; the `ferry` executable wires the built-ins together.
+// Ferry: a migration workbench. FerryCore is what every adapter depends on (the model, the
+// lifecycle, the capability protocols, BlockReader); FerryKit is the engine built on it; each
+// adapter is its own target under Plugins/ and depends on FerryCore only; the `ferry`
+// executable wires the built-ins together. See docs/architecture.md.
 let package = Package(
     name: "Ferry",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
+        .library(name: "FerryCore", targets: ["FerryCore"]),
         .library(name: "FerryKit", targets: ["FerryKit"]),
     ],
     dependencies: [
@@ -23,9 +26,13 @@ let package = Package(
     targets: [
         // The system zlib, for deflate-compressed VMDK grains.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Foundation and Crypto only: an adapter that depends on it pulls in no database,
+        // no networking stack, no YAML.
+        .target(name: "FerryCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "FerryKit",
             dependencies: [
+                "FerryCore",
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -35,28 +42,33 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .target(name: "PhysicalSource", dependencies: ["FerryKit"], path: "Plugins/PhysicalSource"),
-        .target(name: "VMwareSource", dependencies: ["FerryKit", "CZlib"], path: "Plugins/VMwareSource"),
+        .target(name: "PhysicalSource", dependencies: ["FerryCore"], path: "Plugins/PhysicalSource"),
+        .target(name: "VMwareSource", dependencies: ["FerryCore", "CZlib"], path: "Plugins/VMwareSource"),
         .target(
             name: "AWSTarget",
-            dependencies: ["FerryKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["FerryCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/AWSTarget"
         ),
-        .target(name: "SandboxTarget", dependencies: ["FerryKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")], path: "Plugins/SandboxTarget", exclude: ["README.md"]),
+        // GRDB for the sandbox's own database (sandbox/sandbox.sqlite), not the workspace's.
+        .target(name: "SandboxTarget", dependencies: ["FerryCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")], path: "Plugins/SandboxTarget", exclude: ["README.md"]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryKit", "PhysicalSource", "VMwareSource", "AWSTarget", "SandboxTarget",
+                "FerryCore", "FerryKit", "PhysicalSource", "VMwareSource", "AWSTarget", "SandboxTarget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "PhysicalSourceTests", dependencies: ["PhysicalSource", "FerryKit"]),
-        .testTarget(name: "VMwareSourceTests", dependencies: ["VMwareSource", "FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "AWSTargetTests", dependencies: ["AWSTarget", "FerryKit"]),
-        .testTarget(name: "SandboxTargetTests", dependencies: ["SandboxTarget", "FerryKit"]),
+        // Stub adapters and an in-memory disk, shared by the core's and the engine's tests.
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/FerryTestSupport"),
+        .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryCore", "FerryTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+        // Adapter tests use the engine's readers and workspace only as the CLI would hand them in.
+        .testTarget(name: "PhysicalSourceTests", dependencies: ["PhysicalSource", "FerryCore", "FerryKit"]),
+        .testTarget(name: "VMwareSourceTests", dependencies: ["VMwareSource", "FerryCore", "FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "AWSTargetTests", dependencies: ["AWSTarget", "FerryCore", "FerryKit"]),
+        .testTarget(name: "SandboxTargetTests", dependencies: ["SandboxTarget", "FerryCore", "FerryKit", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `ferry` executable as a user would.
-        .testTarget(name: "FerryCLITests", dependencies: ["ferry", "FerryKit"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["ferry", "FerryCore", "FerryKit"]),
     ]
 )

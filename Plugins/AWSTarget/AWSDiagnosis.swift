@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// What `ferry doctor` reports: each check with what was found or what is wrong.
 public struct AWSDiagnosis: Codable, Sendable {

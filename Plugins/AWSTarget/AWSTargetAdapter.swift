@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Clouds that speak the AWS wire protocols: EC2 Query API, EBS direct APIs, IAM, STS.

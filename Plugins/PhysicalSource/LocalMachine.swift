@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

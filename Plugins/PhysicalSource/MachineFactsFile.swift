@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Facts about a machine given in a JSON file, for a raw image that cannot tell them itself

@@ -1,10 +1,16 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Physical machines and raw disks: the machine Ferry runs on, raw image files and block
 /// devices, all read-only.
 public struct PhysicalSourceAdapter: SourceAdapter {
-    public init() {}
+    /// Reads image formats (qcow2) and partition tables: the engine's parsers, handed in so
+    /// that this adapter depends on the core alone.
+    public let diskImages: any DiskImageReading
+
+    public init(diskImages: any DiskImageReading) {
+        self.diskImages = diskImages
+    }
 
     public let descriptor = AdapterDescriptor(
         name: "physical",
@@ -26,7 +32,7 @@ public struct PhysicalSourceAdapter: SourceAdapter {
         if configuration.boolean("local") == true {
             facts = LocalMachine(includeAllDevices: configuration.boolean("include-all-devices") == true).facts()
         } else if let path = configuration["disk"] {
-            facts = try Self.imageFacts(path: path)
+            facts = try imageFacts(path: path)
         } else {
             throw AdapterError.missingOption(adapter: descriptor.name, option: "disk", help: "a raw disk image or block device (or local=true for this machine)")
         }
@@ -40,26 +46,26 @@ public struct PhysicalSourceAdapter: SourceAdapter {
     /// A raw image or device; a qcow2 file (a KVM host's disk, a sandbox instance's) is read
     /// through its clusters.
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
-        if QCOW2Reader.isQCOW2(path: disk.locator) { return try QCOW2Reader(path: disk.locator) }
+        if let image = try diskImages.openImage(at: disk.locator) { return image.reader }
         return try RawDiskReader(path: disk.locator)
     }
 
     /// What a raw image tells about its machine: its one disk with the size and partition
     /// table, the boot mode the partition table implies, and the OS family its file
     /// systems suggest.
-    public static func imageFacts(path: String) throws -> MachineFacts {
-        let isQCOW2 = QCOW2Reader.isQCOW2(path: path)
-        let reader: any BlockReader = isQCOW2 ? try QCOW2Reader(path: path) : try RawDiskReader(path: path)
+    public func imageFacts(path: String) throws -> MachineFacts {
+        let image = try diskImages.openImage(at: path)
+        let reader: any BlockReader = try image?.reader ?? RawDiskReader(path: path)
         let url = URL(fileURLWithPath: path)
-        let inspection = try DiskInspection.inspect(reader, format: isQCOW2 ? "qcow2" : "raw", disk: path)
-        var model = isQCOW2 ? "qcow2 image" : "raw image"
+        let layout = try diskImages.layout(of: reader, disk: path)
+        var model = image.map { "\($0.format) image" } ?? "raw image"
         var bootMode: BootMode?
-        if let scheme = inspection.partitionTable {
-            model += ", \(scheme.rawValue.uppercased()) with \(inspection.partitions.count) partition\(inspection.partitions.count == 1 ? "" : "s")"
-            let hasESP = inspection.partitions.contains { $0.typeName == "EFI System" }
-            bootMode = hasESP ? .uefi : (scheme == .mbr ? .legacyBIOS : nil)
+        if let scheme = layout.partitionScheme {
+            model += ", \(scheme.uppercased()) with \(layout.partitions.count) partition\(layout.partitions.count == 1 ? "" : "s")"
+            let hasESP = layout.partitions.contains { $0.typeName == "EFI System" }
+            bootMode = hasESP ? .uefi : (scheme == "mbr" ? .legacyBIOS : nil)
         }
-        let fileSystems = inspection.partitions.compactMap(\.fileSystem?.type) + [inspection.fileSystem?.type].compactMap { $0 }
+        let fileSystems = layout.fileSystemTypes
         let family = fileSystems.contains("ntfs") ? "windows"
             : fileSystems.contains(where: { ["ext2", "ext3", "ext4", "xfs", "swap"].contains($0) }) ? "linux" : "unknown"
         return MachineFacts(

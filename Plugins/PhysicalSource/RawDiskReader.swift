@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FerryKit
+import FerryCore
 
 // Glibc hides these behind _GNU_SOURCE; their values are fixed by the Linux ABI.
 private let seekData: Int32 = 3

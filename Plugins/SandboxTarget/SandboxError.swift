@@ -1,5 +1,5 @@
 import Foundation
-import FerryKit
+import FerryCore
 
 /// What the sandbox cloud refuses or fails at, with what is needed to act on it. Names follow
 /// the error codes of the cloud it imitates where there is one (`DependencyViolation`, …).
@@ -34,6 +34,7 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidState(instanceID: String, state: InstanceState, action: String)
     case portNotForwarded(instanceID: String, port: Int, forwarded: [Int])
     case baseImage(String)
+    case unreadableInstanceDisk(instanceID: String, path: String)
 
     public var description: String {
         switch self {
@@ -98,6 +99,8 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
             return "port \(port) of \(id) is not opened by its security groups (forwarded ports: \(list))"
         case .baseImage(let reason):
             return "building the base image failed: \(reason)"
+        case .unreadableInstanceDisk(let id, let path):
+            return "the disk of \(id), \(path), is not a qcow2 image; terminate the instance and launch it again"
         }
     }
 

@@ -1,14 +1,19 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// The embedded default target: a local cloud whose state lives in the workspace and whose
-/// instances boot under QEMU. The workspace is opened on first use, so that listing adapters
-/// works without one.
+/// instances boot under QEMU. The sandbox is opened on first use, so that listing adapters
+/// works without a workspace, and then kept: every call of one adapter shares one database.
 public struct SandboxTargetAdapter: Adapter {
-    public let workspaceRoot: URL
+    public let workspace: any AdapterWorkspace
+    private let opened: OpenedSandbox
 
-    public init(workspaceRoot: URL) {
-        self.workspaceRoot = workspaceRoot
+    /// - Parameters:
+    ///   - workspace: where the sandbox keeps its database and files (its own folder).
+    ///   - diskImages: reads the qcow2 disks of instances (the engine's reader).
+    public init(workspace: any AdapterWorkspace, diskImages: any DiskImageReading) {
+        self.workspace = workspace
+        self.opened = OpenedSandbox(workspace: workspace, diskImages: diskImages)
     }
 
     public let descriptor = AdapterDescriptor(
@@ -21,8 +26,34 @@ public struct SandboxTargetAdapter: Adapter {
         availability: .available
     )
 
-    /// The sandbox of the workspace; throws "create one with `ferry init`" when there is none.
+    /// The sandbox of the workspace, opened on the first call; throws "create one with
+    /// `ferry init`" when there is no workspace.
     public func cloud() throws -> SandboxCloud {
-        try SandboxCloud(workspace: Workspace.open(at: workspaceRoot))
+        try opened.cloud()
+    }
+}
+
+/// The sandbox an adapter opened, shared by its copies (the adapter is a value, passed around
+/// in registries): opened once, on first use, and not at all when there is no workspace yet.
+private final class OpenedSandbox: @unchecked Sendable {
+    private let workspace: any AdapterWorkspace
+    private let diskImages: any DiskImageReading
+    // Guards `opened`; an NSLock rather than a Mutex so that the target keeps macOS 14.
+    private let lock = NSLock()
+    private var opened: SandboxCloud?
+
+    init(workspace: any AdapterWorkspace, diskImages: any DiskImageReading) {
+        self.workspace = workspace
+        self.diskImages = diskImages
+    }
+
+    func cloud() throws -> SandboxCloud {
+        try lock.withLock {
+            if let opened { return opened }
+            // A failure is not kept: a workspace created later (`ferry init`) is then found.
+            let cloud = try SandboxCloud(directory: workspace.directory(forAdapter: "sandbox"), diskImages: diskImages)
+            opened = cloud
+            return cloud
+        }
     }
 }

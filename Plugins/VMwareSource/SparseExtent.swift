@@ -1,5 +1,5 @@
 import CZlib
-import FerryKit
+import FerryCore
 import Foundation
 
 /// The data of one hosted sparse extent: a grain directory pointing to grain tables

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// The 512-byte header of a hosted sparse extent ("KDMV"): monolithicSparse,
 /// twoGbMaxExtentSparse and streamOptimized files all start with one.

@@ -1,5 +1,5 @@
 import CZlib
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Writes a disk as a streamOptimized VMDK, the subformat other hypervisors import (OVF

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// The members of a tar archive (an .ova), found by reading its headers in place: nothing
 /// is unpacked, a member is read as a region of the archive.

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// The text descriptor of a VMDK: standalone (`disk.vmdk` beside `disk-flat.vmdk`) or

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// A VMDK opened as a disk: its descriptor, its extents laid end to end, and its parent

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// A .vmx file: a VMware virtual machine's configuration, `key = "value"` lines.

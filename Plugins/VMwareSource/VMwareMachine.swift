@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Finds VMware machines and their disks in files: a .vmx, a lone .vmdk, an .ovf with its

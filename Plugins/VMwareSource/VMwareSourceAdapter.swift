@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// VMware virtual machines from their files: .vmx, .vmdk and .ovf/.ova.
 public struct VMwareSourceAdapter: SourceAdapter {

@@ -1,5 +1,6 @@
 import AWSTarget
 import ArgumentParser
+import FerryCore
 import FerryKit
 import Foundation
 import PhysicalSource

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryCore
 import FerryKit
 import Foundation
 import PhysicalSource
@@ -81,7 +82,7 @@ struct AgentRunCommand: AsyncParsableCommand {
 /// through the physical source adapter.
 enum AgentDisks {
     static func identify(paths: [String], hostname: String?) async throws -> (facts: MachineFacts, disks: [ReplicationAgent.Disk]) {
-        let physical = PhysicalSourceAdapter()
+        let physical = PhysicalSourceAdapter(diskImages: DiskImageReaders())
         let configuration = try AdapterConfiguration(["local": "true"], for: physical.descriptor)
         guard var facts = try await physical.discoverMachines(configuration: configuration).first else {
             throw ValidationError("the physical source adapter found no machine here")

@@ -1,3 +1,4 @@
+import FerryCore
 import FerryKit
 
 /// A command named a plugin that was found but failed to load.

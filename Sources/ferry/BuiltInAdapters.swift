@@ -1,4 +1,5 @@
 import AWSTarget
+import FerryCore
 import FerryKit
 import PhysicalSource
 import SandboxTarget
@@ -11,10 +12,18 @@ enum BuiltInAdapters {
     ///   exist yet (listing adapters works without one).
     static func registry(workspaceRoot: URL) throws -> AdapterRegistry {
         var registry = AdapterRegistry()
-        try registry.register(PhysicalSourceAdapter())
+        // The engine's image readers and the workspace's folders are handed in here, so that
+        // the adapters depend on FerryCore alone.
+        try registry.register(PhysicalSourceAdapter(diskImages: DiskImageReaders()))
         try registry.register(VMwareSourceAdapter())
         try registry.register(AWSTargetAdapter())
-        try registry.register(SandboxTargetAdapter(workspaceRoot: workspaceRoot))
+        try registry.register(sandbox(workspaceRoot: workspaceRoot))
         return registry
+    }
+
+    /// The sandbox of the workspace at `workspaceRoot`, for the `ferry sandbox` commands and
+    /// the workshop, which use it directly.
+    static func sandbox(workspaceRoot: URL) -> SandboxTargetAdapter {
+        SandboxTargetAdapter(workspace: WorkspaceFolder(root: workspaceRoot), diskImages: DiskImageReaders())
     }
 }

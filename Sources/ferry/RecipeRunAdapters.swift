@@ -1,3 +1,4 @@
+import FerryCore
 import FerryKit
 
 /// Which adapters a command on an existing run needs, so that only their plugins start.

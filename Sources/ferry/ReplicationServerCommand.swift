@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FerryCore
 import FerryKit
 import Foundation
 #if canImport(Glibc)

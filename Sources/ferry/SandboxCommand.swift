@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryCore
 import FerryKit
 import SandboxTarget
 
@@ -17,7 +18,7 @@ struct SandboxCommand: ParsableCommand {
 extension GlobalOptions {
     /// The sandbox of the workspace (an error that says `ferry init` when there is none).
     func openSandbox() throws -> SandboxCloud {
-        try SandboxTargetAdapter(workspaceRoot: workspaceURL).cloud()
+        try BuiltInAdapters.sandbox(workspaceRoot: workspaceURL).cloud()
     }
 }
 

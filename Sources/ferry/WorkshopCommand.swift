@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryCore
 import FerryKit
 import Foundation
 import SandboxTarget
@@ -33,7 +34,8 @@ struct WorkshopCommand: AsyncParsableCommand {
             print("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
             _ = try await runner.destroy(previous.id)
         }
-        let sandbox = try SandboxTargetAdapter(workspaceRoot: workspace.root).cloud()
+        // The registry's own sandbox adapter, so that the run and this command share one database connection.
+        let sandbox = try ((registry.adapter(named: "sandbox") as? SandboxTargetAdapter) ?? BuiltInAdapters.sandbox(workspaceRoot: workspace.root)).cloud()
         let baseImage = recipe.parameter("base_image")?.defaultValue?.string ?? SandboxCloud.baseImageName
         if try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
             print("Building the sandbox base image (first use) from this machine's Debian packages…")

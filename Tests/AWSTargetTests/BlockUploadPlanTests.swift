@@ -1,5 +1,6 @@
 import Testing
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 /// Which blocks an import looks at, decided from allocation, changes and the parent.

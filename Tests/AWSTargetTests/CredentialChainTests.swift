@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 /// Credentials, region and endpoints are found where AWS's own tools find them.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 /// Answers shaped as the AWS API references show them, for what moto does differently

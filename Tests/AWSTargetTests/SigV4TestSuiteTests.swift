@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 /// Cases of the AWS Signature Version 4 test suite (aws-sig-v4-test-suite, 2015-08-30):

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 extension MotoSuite {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FerryCore
 @testable import FerryKit
 
 @Suite("Adapter scaffold")

@@ -1,4 +1,6 @@
+import FerryCore
 import FerryKit
+import FerryTestSupport
 import Foundation
 import GRDB
 import Testing

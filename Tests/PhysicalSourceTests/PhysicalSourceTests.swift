@@ -1,3 +1,4 @@
+import FerryCore
 import FerryKit
 import Foundation
 import Testing
@@ -76,7 +77,7 @@ final class Scratch {
     @Test func anImageStampChangesWhenTheImageIsWritten() throws {
         let scratch = try Scratch()
         let image = try scratch.sparseImage("disk.img", size: 1 << 20, dataAt: [0])
-        let adapter = PhysicalSourceAdapter()
+        let adapter = PhysicalSourceAdapter(diskImages: DiskImageReaders())
         let configuration = try AdapterConfiguration(["disk": image], for: adapter.descriptor)
         let disk = DiskFacts(name: "disk.img", sizeBytes: 1 << 20, locator: image)
         let before = try adapter.changeStamp(of: disk, configuration: configuration)
@@ -90,7 +91,7 @@ final class Scratch {
 
     @Test func theAdapterIsRegisteredWithChangeTracking() throws {
         var registry = AdapterRegistry()
-        try registry.register(PhysicalSourceAdapter())
+        try registry.register(PhysicalSourceAdapter(diskImages: DiskImageReaders()))
         #expect(registry.adapters(with: .changeTracking).map(\.name) == ["physical"])
     }
 }
@@ -101,7 +102,7 @@ final class Scratch {
         let image = try scratch.sparseImage("web1.img", size: 64 << 20, dataAt: [])
         let layout = "label: gpt\n,16M,U\n,,L\n"
         #expect(try scratch.run("/usr/sbin/sfdisk", ["-q", image], input: layout) == 0)
-        let facts = try PhysicalSourceAdapter.imageFacts(path: image)
+        let facts = try PhysicalSourceAdapter(diskImages: DiskImageReaders()).imageFacts(path: image)
         #expect(facts.hostname == "web1")
         #expect(facts.bootMode == .uefi)
         #expect(facts.disks == [DiskFacts(name: "web1.img", sizeBytes: 64 << 20, locator: image, model: "raw image, GPT with 2 partitions", isBoot: true)])
@@ -115,7 +116,7 @@ final class Scratch {
              "cpuCount": 4, "memoryBytes": 8589934592,
              "networkInterfaces": [{"name": "eth0", "macAddress": "52:54:00:12:34:56", "addresses": ["10.0.0.5"]}]}
             """)
-        let adapter = PhysicalSourceAdapter()
+        let adapter = PhysicalSourceAdapter(diskImages: DiskImageReaders())
         let configuration = try AdapterConfiguration(["disk": image, "facts": scratch.path("db.json")], for: adapter.descriptor)
         let facts = try #require(try await adapter.discoverMachines(configuration: configuration).first)
         #expect(facts.hostname == "db1")
@@ -135,7 +136,7 @@ final class Scratch {
     }
 
     @Test func withoutDiskOrLocalTheAdapterSaysWhatItNeeds() async throws {
-        let adapter = PhysicalSourceAdapter()
+        let adapter = PhysicalSourceAdapter(diskImages: DiskImageReaders())
         await #expect(throws: AdapterError.self) {
             try await adapter.discoverMachines(configuration: AdapterConfiguration([:], for: adapter.descriptor))
         }

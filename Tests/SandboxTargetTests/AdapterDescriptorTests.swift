@@ -1,5 +1,7 @@
+import FerryCore
 import FerryKit
 import Foundation
+import GRDB
 import SandboxTarget
 import Testing
 
@@ -7,7 +9,7 @@ struct AdapterDescriptorTests {
     @Test func theRegistryAcceptsTheDeclaredCapabilitiesWithoutAWorkspace() throws {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-no-workspace-\(UUID().uuidString)")
         var registry = AdapterRegistry()
-        try registry.register(SandboxTargetAdapter(workspaceRoot: missing))
+        try registry.register(SandboxTargetAdapter(workspace: WorkspaceFolder(root: missing), diskImages: DiskImageReaders()))
         let descriptor = try registry.adapter(named: "sandbox").descriptor
         #expect(descriptor.availability.isAvailable)
         #expect(descriptor.capabilities == [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks])
@@ -17,7 +19,7 @@ struct AdapterDescriptorTests {
 
     @Test func usingTheSandboxWithoutAWorkspaceSaysHowToCreateOne() async throws {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-no-workspace-\(UUID().uuidString)")
-        let adapter = SandboxTargetAdapter(workspaceRoot: missing)
+        let adapter = SandboxTargetAdapter(workspace: WorkspaceFolder(root: missing), diskImages: DiskImageReaders())
         await #expect {
             try await adapter.describeInstances()
         } throws: { error in
@@ -25,11 +27,35 @@ struct AdapterDescriptorTests {
         }
     }
 
-    @Test func theSandboxTablesLiveBesideTheCoreSchema() throws {
+    @Test func theSandboxKeepsItsRecordsInADatabaseOfItsOwn() async throws {
         let workspace = try TestWorkspace()
-        // Opening the workspace again runs the core migrator over a database that also has sandbox- migrations.
-        let reopened = try Workspace.open(at: workspace.root)
-        #expect(try reopened.sourceServers.list().isEmpty)
-        #expect(try SandboxTargetAdapter(workspaceRoot: workspace.root).cloud().describeNetworks().vpcs.isEmpty)
+        _ = try await workspace.adapter.createVPC(cidrBlock: "10.0.0.0/16", tags: [:])
+        #expect(FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("sandbox/sandbox.sqlite").path))
+        let core = try Workspace.open(at: workspace.root)
+        let sandboxTablesInCore = try await core.database.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sandbox%'")
+        }
+        #expect(sandboxTablesInCore.isEmpty)
+        #expect(try core.sourceServers.list().isEmpty)
+        #expect(try workspace.cloud.describeNetworks().vpcs.count == 1)
+    }
+
+    @Test func aWorkspaceMadeBeforeTheSandboxHadItsOwnDatabaseOpensWithAnEmptySandbox() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-old-workspace-\(UUID().uuidString)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // The old layout: the sandbox's migration and tables in the workspace database.
+        let old = try Workspace.create(at: root, ferryVersion: FerryVersion.current).workspace
+        try SandboxSchema.migrator.migrate(old.database)
+        try old.database.write { db in
+            try db.execute(sql: "INSERT INTO sandboxVPC (id, cidrBlock, isDefault, tags, createdAt) VALUES ('vpc-0123456789abcdef0', '10.9.0.0/16', 0, '{}', ?)", arguments: [Date()])
+        }
+        #expect(try Workspace.open(at: root).sourceServers.list().isEmpty)
+        let adapter = SandboxTargetAdapter(workspace: WorkspaceFolder(root: root), diskImages: DiskImageReaders())
+        #expect(try adapter.cloud().describeNetworks().vpcs.isEmpty)
+    }
+
+    @Test func oneAdapterOpensItsSandboxOnce() throws {
+        let workspace = try TestWorkspace()
+        #expect(try workspace.adapter.cloud().database === workspace.cloud.database)
     }
 }

@@ -1,3 +1,4 @@
+import FerryCore
 import FerryKit
 import Foundation
 import GRDB
@@ -28,7 +29,7 @@ struct IdentityTests {
     @Test func theSecretIsNotStoredInTheDatabase() async throws {
         _ = try await adapter.createUser(name: "alice", tags: [:])
         let grant = try await adapter.createAccessKey(userName: "alice")
-        let dump = try await workspace.cloud.workspace.database.read { db in
+        let dump = try await workspace.cloud.database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM sandboxAccessKey").map { $0.description }.joined()
         }
         #expect(dump.contains(grant.accessKeyID))

@@ -1,3 +1,4 @@
+import FerryCore
 import FerryKit
 import Foundation
 import SandboxTarget
@@ -14,7 +15,7 @@ final class TestWorkspace {
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-sandbox-test-\(UUID().uuidString)", isDirectory: true)
         _ = try Workspace.create(at: root, ferryVersion: FerryVersion.current)
-        adapter = SandboxTargetAdapter(workspaceRoot: root)
+        adapter = SandboxTargetAdapter(workspace: WorkspaceFolder(root: root), diskImages: DiskImageReaders())
         cloud = try adapter.cloud()
     }
 

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// An access key with its secret (and a session token for temporary credentials). The
 /// secret parts are `Secret`s: they never print, so they cannot reach a log or an error.

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// The services Ferry talks to, with what each needs for signing and addressing.

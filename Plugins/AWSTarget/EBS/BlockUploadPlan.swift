@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 /// Which 512 KiB blocks an import must look at, decided before anything is read.
 ///

@@ -1,4 +1,5 @@
 import Crypto
+import FerryCore
 import Foundation
 
 // The EBS direct APIs (REST with JSON), mapped by hand.
@@ -9,7 +10,7 @@ struct EBSClient: Sendable {
     var http: AWSHTTPClient
 
     /// The block size of every EBS snapshot: 512 KiB.
-    static let blockSize = 512 * 1024
+    static let blockSize = BlockSize.bytes
 
     struct StartedSnapshot: Sendable {
         var id: String

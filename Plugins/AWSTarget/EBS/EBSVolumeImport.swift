@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 // VolumeImportCapability over the EBS direct APIs: each import becomes an EBS snapshot.
 extension AWSTargetAdapter: VolumeImportCapability {

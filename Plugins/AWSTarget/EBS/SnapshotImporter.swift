@@ -1,5 +1,5 @@
 import Crypto
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Turns a staging disk into an EBS snapshot through the EBS direct APIs: StartSnapshot

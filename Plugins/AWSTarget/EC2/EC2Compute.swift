@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 // ComputeCapability over EC2: RunInstances from launch settings, then waiting for the

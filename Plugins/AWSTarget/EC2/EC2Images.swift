@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 // ImageCapability over EC2: an image is registered from imported snapshots with block
 // device mappings (the root first), hardware virtualisation, ENA and the boot mode.

@@ -1,7 +1,7 @@
 import Foundation
-import FerryKit
+import FerryCore
 
-// EC2's XML answers mapped by hand onto FerryKit's value types.
+// EC2's XML answers mapped by hand onto FerryCore's value types.
 enum EC2Mapping {
     static func vpc(_ x: XMLTree) -> VPC {
         VPC(id: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "", tags: x.ec2Tags)

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 // NetworkingCapability over EC2: VPCs, subnets, internet gateways, route tables, security
 // groups. Created resources carry their tags from the start (TagSpecification).

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 /// An error answer from a service, decoded from EC2's XML, IAM's and STS's XML or the EBS
 /// JSON: the code, the message and the request id to quote to support.
 public struct AWSError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// IAM over the Query protocol (API version 2010-05-08); a global service signed for us-east-1.

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 
 // IdentityCapability over IAM.
 extension AWSTargetAdapter: IdentityCapability {

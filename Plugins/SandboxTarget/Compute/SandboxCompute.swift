@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 import GRDB
 #if canImport(Glibc)
@@ -290,7 +290,12 @@ extension SandboxCloud {
             }
             return count
         }
-        try? FileManager.default.removeItem(at: directory)
+        // Every file but the open database, which now holds no record.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where !Self.isDatabaseFile(name) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+        try createFolders()
         return count
     }
 

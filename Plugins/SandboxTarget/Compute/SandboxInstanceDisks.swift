@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 extension SandboxCloud {
@@ -9,7 +9,10 @@ extension SandboxCloud {
             throw SandboxError.invalidState(instanceID: instanceID, state: record.instanceState, action: "read the disk of")
         }
         let path = instanceDirectory(instanceID).appendingPathComponent("disk.qcow2").path
-        let size = try QCOW2Reader(path: path).size
+        guard let disk = try diskImages.openImage(at: path) else {
+            throw SandboxError.unreadableInstanceDisk(instanceID: instanceID, path: path)
+        }
+        let size = disk.reader.size
         return [DiskFacts(name: "/dev/vda", sizeBytes: size, locator: path, model: "virtio disk of \(instanceID)", isBoot: true)]
     }
 }

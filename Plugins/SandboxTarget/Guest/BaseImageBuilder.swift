@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Builds the sandbox's Linux base image from the host's Debian packages, offline: the

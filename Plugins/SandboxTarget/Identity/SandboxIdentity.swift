@@ -1,5 +1,5 @@
 import Crypto
-import FerryKit
+import FerryCore
 import Foundation
 import GRDB
 

@@ -1,7 +1,10 @@
 import GRDB
 
-/// The sandbox cloud's tables in the workspace database. Append only: a shipped migration is
-/// never edited; identifiers carry the `sandbox-` prefix so that they never meet the core's.
+/// The sandbox cloud's tables, in the sandbox's own database (`sandbox/sandbox.sqlite`).
+/// Append only: a shipped migration is never edited.
+///
+/// Before the sandbox had its own database these tables lived in the workspace's; such a
+/// workspace keeps them there, unused, and its sandbox starts empty in the new file.
 public enum SandboxSchema {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -1,4 +1,4 @@
-import FerryKit
+import FerryCore
 import Foundation
 
 /// Everything in the sandbox of a workspace, for `ferry sandbox status`.

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// The same checks for every adapter, built in or external (`ferry adapter test NAME`):

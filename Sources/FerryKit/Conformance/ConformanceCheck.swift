@@ -1,3 +1,4 @@
+import FerryCore
 /// One check of the conformance kit, with its outcome and why.
 public struct ConformanceCheck: Codable, Hashable, Sendable {
     public enum Outcome: String, Codable, Hashable, Sendable {

@@ -1,3 +1,4 @@
+import FerryCore
 /// Little- and big-endian field access for on-disk structures read into byte arrays.
 /// Every accessor is bounds-checked and returns 0 (or an empty value) past the end, so a
 /// parser fed a short or damaged buffer never traps.

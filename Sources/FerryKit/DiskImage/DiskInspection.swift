@@ -1,3 +1,4 @@
+import FerryCore
 /// What `ferry disk inspect` reports about a disk: its size, how much of it holds data, its
 /// partitions and their file systems.
 public struct DiskInspection: Codable, Hashable, Sendable {

@@ -1,3 +1,4 @@
+import FerryCore
 /// A file system recognised from its superblock.
 public struct FileSystemInfo: Codable, Hashable, Sendable {
     /// "ext2", "ext3", "ext4", "xfs", "vfat", "ntfs" or "swap", as blkid names them.

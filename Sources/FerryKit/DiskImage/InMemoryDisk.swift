@@ -1,3 +1,4 @@
+import FerryCore
 /// A disk held in memory: small images, parsers' inputs in tests, and the bytes of a
 /// descriptor or a table already read from a larger file.
 public struct InMemoryDisk: BlockReader {

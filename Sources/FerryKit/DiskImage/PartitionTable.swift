@@ -1,3 +1,4 @@
+import FerryCore
 /// The partition table of a disk (MBR or GPT), read from any `BlockReader`.
 public struct PartitionTable: Codable, Hashable, Sendable {
     public var scheme: PartitionScheme

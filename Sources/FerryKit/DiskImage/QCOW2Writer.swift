@@ -1,3 +1,4 @@
+import FerryCore
 /// Writes a disk as a qcow2 (version 3) image.
 ///
 /// Written by hand: no Swift package writes qcow2. The layout follows qemu's

@@ -1,3 +1,4 @@
+import FerryCore
 /// Writes a disk as a raw image that is sparse: blocks of zeros are left as holes.
 public struct SparseRawWriter: DiskImageWriter {
     public let format = "raw"

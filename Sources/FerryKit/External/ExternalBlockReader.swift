@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// A disk read through a plugin. Reads are split into pieces of at most 4 MiB, each

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// A source adapter that lives in a plugin process: every call becomes a `source.*` request

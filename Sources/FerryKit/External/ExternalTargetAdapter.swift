@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// A target adapter that lives in a plugin process. It conforms to every target capability

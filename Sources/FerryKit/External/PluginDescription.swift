@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// What a plugin says about itself in answer to `describe`, checked and turned into the

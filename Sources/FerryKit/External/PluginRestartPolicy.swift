@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// When Ferry starts a plugin's process again after it failed. A process that crashed or

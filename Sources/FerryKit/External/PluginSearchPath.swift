@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Where Ferry looks for `ferry-adapter-NAME` executables, in order: the directories of

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// The architecture as it stands after a step, drawn as SVG from what the run recorded:

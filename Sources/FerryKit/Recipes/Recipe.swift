@@ -1,3 +1,4 @@
+import FerryCore
 /// A guided, resumable run: parameters, then steps, each an action with inputs and checks.
 public struct Recipe: Sendable {
     public var name: String

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Something a recipe step does, written against target capabilities — never against one

@@ -1,3 +1,4 @@
+import FerryCore
 extension Recipe {
     /// The adapters a run of this recipe uses, so that a command starts only those plugins:
     /// the source and target environments, and every step input named `adapter` (an action

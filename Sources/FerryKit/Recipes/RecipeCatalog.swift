@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Where recipes are found: a path given directly, or NAME.yaml in the recipe folders

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// What an action may use while it runs: the environment its step acts on (through

@@ -1,3 +1,4 @@
+import FerryCore
 /// One thing wrong with a recipe, with where it is.
 public struct RecipeProblem: Hashable, Sendable, CustomStringConvertible {
     public var location: RecipeLocation

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Runs recipes: plan, run (guided or unattended), resume from the failed or interrupted

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Times in recipe outputs: ISO 8601 with fractions of a second, since steps compare them

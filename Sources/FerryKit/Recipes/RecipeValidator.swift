@@ -1,3 +1,4 @@
+import FerryCore
 /// Checks a loaded recipe before anything runs: known actions, inputs of the right type,
 /// references to parameters that exist and to outputs of earlier steps, parameter values.
 public struct RecipeValidator: Sendable {

@@ -1,3 +1,4 @@
+import FerryCore
 /// A value in a recipe: a parameter, an input, an output. What YAML can say, typed.
 public enum RecipeValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)

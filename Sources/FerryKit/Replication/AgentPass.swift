@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// One pass of the agent over every disk: what is sent, what is in flight, what the server

@@ -1,4 +1,5 @@
 import CZlib
+import FerryCore
 
 /// zlib for blocks on the wire (`--compress`). Level 1: replication is usually limited by
 /// the CPU before the network on fast links, so compression is off by default and cheap

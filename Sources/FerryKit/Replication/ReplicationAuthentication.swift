@@ -1,4 +1,5 @@
 import Crypto
+import FerryCore
 import Foundation
 
 /// The HMAC challenge-response of the handshake. The token never crosses the wire: each side

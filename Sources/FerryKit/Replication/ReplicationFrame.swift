@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// The messages of the replication protocol (docs/replication-protocol.md), version 2.
@@ -97,7 +98,7 @@ public enum ReplicationFrame: Hashable, Sendable {
 public enum ReplicationProtocol {
     public static let version: UInt16 = 2
     /// The EBS block size: replication, the staging store and EBS imports share it.
-    public static let blockSize = 512 * 1024
+    public static let blockSize = BlockSize.bytes
     public static let nonceLength = 32
     /// No frame may be larger: a block with its header, with room to spare.
     public static let maximumFrameLength = blockSize + 4096

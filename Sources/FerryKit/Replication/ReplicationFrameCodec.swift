@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Encodes and decodes replication frames. Plain code over byte arrays, no sockets, so it is

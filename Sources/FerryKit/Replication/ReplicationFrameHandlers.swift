@@ -1,3 +1,4 @@
+import FerryCore
 import NIOCore
 
 /// Splits the byte stream into replication frames. Until it has seen an `authenticate`

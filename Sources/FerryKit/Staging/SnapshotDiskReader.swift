@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// One disk of a committed snapshot, read through its manifest: blocks it does not list

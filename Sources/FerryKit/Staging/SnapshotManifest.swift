@@ -1,3 +1,4 @@
+import FerryCore
 /// Which chunk holds each block of one disk at one point in time. Blocks not listed read as
 /// zeros. Stored as a compact blob: entries of (index: UInt64 BE, sha256: 32 bytes), sorted.
 public struct SnapshotManifest: Hashable, Sendable {

@@ -1,3 +1,4 @@
+import FerryCore
 public enum StagingStoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case snapshotNotFound(String)
     case diskNotFound(snapshot: String, disk: Int, disks: [Int])

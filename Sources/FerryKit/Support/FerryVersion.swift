@@ -1,3 +1,4 @@
+import FerryCore
 public enum FerryVersion {
     public static let current = "0.1.0"
 }

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// JSON text for the columns that hold nested values. Stable key order keeps the database

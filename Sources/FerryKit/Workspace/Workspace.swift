@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 import GRDB
 
@@ -27,10 +28,14 @@ public final class Workspace: Sendable {
         return URL(fileURLWithPath: chosen, isDirectory: true, relativeTo: base).standardizedFileURL
     }
 
+    /// Whether a workspace has been created at `root` (without opening it).
+    public static func exists(at root: URL) -> Bool {
+        FileManager.default.fileExists(atPath: root.appendingPathComponent(databaseFileName).path)
+    }
+
     /// Opens an existing workspace, bringing its database schema up to date.
     public static func open(at root: URL) throws -> Workspace {
-        let databaseURL = root.appendingPathComponent(databaseFileName)
-        guard FileManager.default.fileExists(atPath: databaseURL.path) else {
+        guard exists(at: root) else {
             throw WorkspaceError.notFound(path: root.path)
         }
         return try connect(root: root)

@@ -1,3 +1,4 @@
+import FerryCore
 public enum WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible {
     case notFound(path: String)
     case notAWorkspace(path: String, reason: String)

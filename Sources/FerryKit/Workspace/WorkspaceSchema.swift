@@ -1,3 +1,4 @@
+import FerryCore
 import GRDB
 
 /// The workspace database's schema, as a list of named migrations. Append only: a migration

@@ -6,6 +6,7 @@ import FoundationNetworking
 import Glibc
 #endif
 @testable import AWSTarget
+import FerryCore
 import FerryKit
 
 /// A real `moto_server` (pip install 'moto[server]==5.2.1') on a free port of 127.0.0.1,

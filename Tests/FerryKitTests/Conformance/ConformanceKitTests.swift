@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FerryCore
 @testable import FerryKit
 
 /// The conformance kit on plugins that stop, crash, or keep change stamps badly: each check

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import FerryCore
 @testable import FerryKit
+import FerryTestSupport
 
 /// External source adapters through the proxy: a good plugin reads exactly like the file it
 /// serves, and every kind of bad plugin gives an error that names it, quickly.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FerryCore
 @testable import FerryKit
 
 /// A target plugin through the proxy: every capability's calls round-trip, a volume arrives

@@ -1,4 +1,5 @@
 import Foundation
+import FerryCore
 @testable import FerryKit
 
 /// Plugins written for the tests: a small, correct source adapter over a raw file (option

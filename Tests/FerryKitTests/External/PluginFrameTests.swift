@@ -1,4 +1,5 @@
 import Testing
+import FerryCore
 @testable import FerryKit
 
 @Suite("plugin protocol framing")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FerryCore
 @testable import FerryKit
 
 /// A plugin process that crashes is started again, a bounded number of times, with its disks

@@ -1,3 +1,4 @@
+import FerryCore
 @testable import FerryKit
 import Foundation
 import Testing

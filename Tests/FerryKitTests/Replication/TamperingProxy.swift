@@ -1,3 +1,4 @@
+import FerryCore
 @testable import FerryKit
 import Foundation
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Why a call to an external adapter failed. It always names the plugin and its path, and

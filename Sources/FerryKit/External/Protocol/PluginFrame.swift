@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// One message of the plugin protocol on the wire: a header block (`Content-Length`, and

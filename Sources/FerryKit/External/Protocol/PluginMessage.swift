@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// The JSON-RPC 2.0 envelopes of the plugin protocol (docs/plugin-protocol.md).

@@ -1,3 +1,4 @@
+import FerryCore
 /// The protocol versions this Ferry speaks.
 public enum PluginProtocol {
     public static let currentVersion = 1

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// How long Ferry waits for a plugin's answers.

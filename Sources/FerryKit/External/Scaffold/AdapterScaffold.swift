@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Writes the files of a new external adapter: an executable `ferry-adapter-NAME` speaking the

@@ -1,3 +1,4 @@
+import FerryCore
 extension RecipeActionRegistry {
     /// The actions every recipe can use.
     public static var builtIn: RecipeActionRegistry {

@@ -1,3 +1,4 @@
+import FerryCore
 /// A security group with ingress rules written as "tcp:1500:0.0.0.0/0", "udp:53:10.0.0.0/16",
 /// "tcp:8000-8010:…", or with a source group instead of a CIDR ("tcp:80:sg-…").
 public struct CreateSecurityGroupAction: RecipeAction {

@@ -1,3 +1,4 @@
+import FerryCore
 /// A VPC with one subnet, and — when public — an internet gateway and a route table whose
 /// default route goes through it: the unit of the workshop's SourceVPC, StagingVPC, TargetVPC.
 public struct CreateVPCAction: RecipeAction {

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Finalize: the cutover is complete, so replication stops, the staging resources go (the

@@ -1,3 +1,4 @@
+import FerryCore
 /// Finds an image by name: the sandbox's base image, or an AMI a consultant names.
 public struct FindImageAction: RecipeAction {
     public init() {}

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Installs the agent "on" a source instance: `ferry agent --continuous` as a background

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// A test or cutover launch, as a job reads: take the latest consistent snapshot, import its

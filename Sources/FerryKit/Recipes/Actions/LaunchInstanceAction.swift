@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Launches an instance from an image with user data (the workshop's WordPress server),

@@ -1,3 +1,4 @@
+import FerryCore
 /// After a successful test: the test instance is terminated and the server is marked ready
 /// for cutover, as the console does.
 public struct MarkReadyForCutoverAction: RecipeAction {

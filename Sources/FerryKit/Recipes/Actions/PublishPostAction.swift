@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,3 +1,4 @@
+import FerryCore
 import Foundation
 
 /// Replicates a machine that a source adapter reads from its files (a VMware VM from its

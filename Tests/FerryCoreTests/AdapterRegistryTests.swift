@@ -1,4 +1,5 @@
-import FerryKit
+import FerryCore
+import FerryTestSupport
 import Testing
 
 @Suite("Adapter registry")

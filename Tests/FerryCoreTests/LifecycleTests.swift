@@ -1,4 +1,5 @@
-import FerryKit
+import FerryCore
+import FerryTestSupport
 import Testing
 
 @Suite("Lifecycle of a source server")

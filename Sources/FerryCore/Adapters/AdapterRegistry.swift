@@ -86,7 +86,7 @@ public struct AdapterRegistry: Sendable {
     }
 
     /// Whether `adapter` implements the protocol behind `capability`.
-    static func conforms(_ adapter: any Adapter, to capability: Capability) -> Bool {
+    public static func conforms(_ adapter: any Adapter, to capability: Capability) -> Bool {
         switch capability {
         case .discovery, .blockRead: return adapter is any SourceAdapter
         case .changeTracking: return adapter is any ChangeTrackingSource
