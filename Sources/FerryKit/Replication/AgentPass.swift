@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import NIOCore
 
 /// One pass of the agent over every disk: what is sent, what is in flight, what the server
 /// holds. It survives across passes on one connection, so a second pass sends only changes.
@@ -96,14 +97,15 @@ struct AgentPass {
     }
 
     private mutating func sendBlock(key: Key, hash: ChunkHash, retries: Int, connection: inout AgentConnection) async throws -> Int {
-        var data = buffer
+        // The one copy of the block on its way out: into the buffer the channel sends as is.
+        var data = ByteBuffer(bytes: buffer)
         var compressed = false
         if configuration.compress, let packed = buffer.withUnsafeBytes({ BlockCompression.compress($0) }), packed.count < buffer.count {
-            data = packed
+            data = ByteBuffer(bytes: packed)
             compressed = true
         }
         try await send(.block(disk: key.disk, index: key.index, sha256: hash.bytes, compressed: compressed, data: data), key: key, as: .block(hash, retries: retries), connection: &connection)
-        return data.count
+        return data.readableBytes
     }
 
     private mutating func send(_ frame: ReplicationFrame, key: Key, as flight: InFlight, connection: inout AgentConnection) async throws {

@@ -49,14 +49,14 @@ public struct AgentTokenStore: Sendable {
         // Written to a private temporary file, then renamed: never readable by others, never half-written.
         let temporary = path.deletingLastPathComponent().appendingPathComponent(".agent-token.\(getpid())")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StagingStoreError.io(path: temporary.path, operation: "create", message: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw WorkspaceError.file(path: temporary.path, operation: "create", message: String(cString: strerror(errno))) }
         let bytes = Array((token.reveal() + "\n").utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         fsync(fd)
         close(fd)
-        guard written == bytes.count else { throw StagingStoreError.io(path: temporary.path, operation: "write", message: "short write") }
+        guard written == bytes.count else { throw WorkspaceError.file(path: temporary.path, operation: "write", message: "short write") }
         guard rename(temporary.path, path.path) == 0 else {
-            throw StagingStoreError.io(path: path.path, operation: "rename", message: String(cString: strerror(errno)))
+            throw WorkspaceError.file(path: path.path, operation: "rename", message: String(cString: strerror(errno)))
         }
     }
 }

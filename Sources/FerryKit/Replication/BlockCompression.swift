@@ -19,14 +19,13 @@ public enum BlockCompression {
 
     /// Inflates `data`, which must expand to exactly `expectedLength` bytes: never more is
     /// allocated, whatever the peer sends.
-    public static func decompress(_ data: [UInt8], expectedLength: Int) throws(ReplicationProtocolError) -> [UInt8] {
+    public static func decompress(_ data: UnsafeRawBufferPointer, expectedLength: Int) throws(ReplicationProtocolError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: expectedLength)
         var length = uLongf(expectedLength)
+        guard let source = data.baseAddress else { throw .malformed("compressed block is empty") }
         let status = out.withUnsafeMutableBytes { target in
-            data.withUnsafeBytes { source in
-                uncompress(target.baseAddress!.assumingMemoryBound(to: Bytef.self), &length,
-                           source.baseAddress!.assumingMemoryBound(to: Bytef.self), uLong(data.count))
-            }
+            uncompress(target.baseAddress!.assumingMemoryBound(to: Bytef.self), &length,
+                       source.assumingMemoryBound(to: Bytef.self), uLong(data.count))
         }
         guard status == Z_OK, Int(length) == expectedLength else {
             throw .malformed("compressed block does not inflate to \(expectedLength) bytes (zlib status \(status))")

@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import NIOCore
 
 /// The messages of the replication protocol (docs/replication-protocol.md), version 2.
 /// Every frame on the wire is `length: UInt32 BE` (of what follows), `type: UInt8`, payload.
@@ -24,8 +25,10 @@ public enum ReplicationFrame: Hashable, Sendable {
     case inventory(disk: UInt32, entries: [InventoryEntry])
     /// Server → agent: the inventory is complete for every disk.
     case inventoryEnd
-    /// Agent → server: a block's content. `compressed` data is zlib-deflated.
-    case block(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: [UInt8])
+    /// Agent → server: a block's content. `compressed` data is zlib-deflated. The data is a
+    /// `ByteBuffer` so that it goes from the socket to the store, and from the agent's read
+    /// to the socket, without being copied again.
+    case block(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: ByteBuffer)
     /// Agent → server: the block now reads as zeros (it held data before).
     case trim(disk: UInt32, index: UInt64)
     /// Server → agent: the block (or trim) is stored.
@@ -50,47 +53,45 @@ public enum ReplicationFrame: Hashable, Sendable {
         }
     }
 
-    public var typeCode: UInt8 {
+    /// The frame's type: its code on the wire and its name.
+    public var type: ReplicationFrameType {
         switch self {
-        case .challenge: return 1
-        case .authenticate: return 2
-        case .welcome: return 3
-        case .refused: return 4
-        case .failed: return 5
-        case .register: return 10
-        case .registered: return 11
-        case .inventory: return 12
-        case .inventoryEnd: return 13
-        case .block: return 20
-        case .trim: return 21
-        case .ack: return 22
-        case .nack: return 23
-        case .progress: return 24
-        case .endOfPass: return 30
-        case .committed: return 31
-        case .heartbeat: return 40
+        case .challenge: return .challenge
+        case .authenticate: return .authenticate
+        case .welcome: return .welcome
+        case .refused: return .refused
+        case .failed: return .failed
+        case .register: return .register
+        case .registered: return .registered
+        case .inventory: return .inventory
+        case .inventoryEnd: return .inventoryEnd
+        case .block: return .block
+        case .trim: return .trim
+        case .ack: return .ack
+        case .nack: return .nack
+        case .progress: return .progress
+        case .endOfPass: return .endOfPass
+        case .committed: return .committed
+        case .heartbeat: return .heartbeat
         }
     }
 
+    public var name: String { type.name }
+}
+
+/// The type byte of each frame: written once, for the encoder and the decoder alike.
+public enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
+    case challenge = 1, authenticate = 2, welcome = 3, refused = 4, failed = 5
+    case register = 10, registered = 11, inventory = 12, inventoryEnd = 13
+    case block = 20, trim = 21, ack = 22, nack = 23, progress = 24
+    case endOfPass = 30, committed = 31
+    case heartbeat = 40
+
     public var name: String {
         switch self {
-        case .challenge: return "challenge"
-        case .authenticate: return "authenticate"
-        case .welcome: return "welcome"
-        case .refused: return "refused"
-        case .failed: return "failed"
-        case .register: return "register"
-        case .registered: return "registered"
-        case .inventory: return "inventory"
         case .inventoryEnd: return "inventory-end"
-        case .block: return "block"
-        case .trim: return "trim"
-        case .ack: return "ack"
-        case .nack: return "nack"
-        case .progress: return "progress"
         case .endOfPass: return "end-of-pass"
-        case .committed: return "committed"
-        case .heartbeat: return "heartbeat"
+        default: return "\(self)"
         }
     }
 }

@@ -1,103 +1,139 @@
 import FerryCore
-import Foundation
+import NIOCore
 
-/// Encodes and decodes replication frames. Plain code over byte arrays, no sockets, so it is
-/// tested on its own; the network layer only moves the bytes.
+/// Encodes and decodes replication frames on `ByteBuffer`s. Plain code, no sockets, so it is
+/// tested on its own; the channel handlers only move the buffers. A block's data is never
+/// copied by the codec: it is a slice of the received buffer, and on the way out it is
+/// written after its head as a buffer of its own (`writeHead`).
 public enum ReplicationFrameCodec {
-    public static func encode(_ frame: ReplicationFrame) -> [UInt8] {
-        var payload = ByteWriter()
+    /// Writes the whole frame (length, type, payload) at the end of `buffer`.
+    public static func write(_ frame: ReplicationFrame, into buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        let tail = writeHead(frame, into: &buffer)
+        if var tail {
+            buffer.writeBuffer(&tail)
+        }
+        buffer.setInteger(UInt32(buffer.writerIndex - start - 4), at: start)
+    }
+
+    /// Writes the frame's length (counting `extraLength` more bytes after it, a seal), type
+    /// and payload, all but a block's data, which it returns for the caller to send as it is.
+    /// - Returns: the block's data, or nil for every other frame.
+    @discardableResult
+    static func writeHead(_ frame: ReplicationFrame, into buffer: inout ByteBuffer, extraLength: Int = 0) -> ByteBuffer? {
+        let start = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))
+        buffer.writeInteger(frame.type.rawValue)
+        var tail: ByteBuffer?
         switch frame {
         case .challenge(let version, let nonce):
-            payload.u16(version); payload.bytes16(nonce)
+            buffer.writeInteger(version); buffer.writeBytes16(nonce)
         case .authenticate(let version, let nonce, let proof):
-            payload.u16(version); payload.bytes16(nonce); payload.bytes16(proof)
+            buffer.writeInteger(version); buffer.writeBytes16(nonce); buffer.writeBytes16(proof)
         case .welcome(let proof):
-            payload.bytes16(proof)
+            buffer.writeBytes16(proof)
         case .refused(let reason), .failed(let reason):
-            payload.string(reason)
+            buffer.writeString16(reason)
         case .register(let identity, let facts):
-            payload.string(identity); payload.bytes32(facts)
+            buffer.writeString16(identity); buffer.writeInteger(UInt32(facts.count)); buffer.writeBytes(facts)
         case .registered(let id):
-            payload.string(id)
+            buffer.writeString16(id)
         case .inventory(let disk, let entries):
-            payload.u32(disk); payload.u32(UInt32(entries.count))
-            for entry in entries { payload.u64(entry.index); payload.raw(entry.sha256) }
+            buffer.writeInteger(disk); buffer.writeInteger(UInt32(entries.count))
+            for entry in entries { buffer.writeInteger(entry.index); buffer.writeBytes(entry.sha256) }
         case .inventoryEnd, .heartbeat:
             break
         case .block(let disk, let index, let sha, let compressed, let data):
-            payload.u32(disk); payload.u64(index); payload.raw(sha); payload.u8(compressed ? 1 : 0); payload.bytes32(data)
+            buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeBytes(sha); buffer.writeInteger(UInt8(compressed ? 1 : 0))
+            buffer.writeInteger(UInt32(data.readableBytes))
+            tail = data
         case .trim(let disk, let index), .ack(let disk, let index):
-            payload.u32(disk); payload.u64(index)
+            buffer.writeInteger(disk); buffer.writeInteger(index)
         case .nack(let disk, let index, let reason):
-            payload.u32(disk); payload.u64(index); payload.string(reason)
+            buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeString16(reason)
         case .progress(let pass, let done, let total, let backlog):
-            payload.u64(pass); payload.u64(done); payload.u64(total); payload.u64(backlog)
+            buffer.writeInteger(pass); buffer.writeInteger(done); buffer.writeInteger(total); buffer.writeInteger(backlog)
         case .endOfPass(let pass, let time):
-            payload.u64(pass); payload.u64(time.bitPattern)
+            buffer.writeInteger(pass); buffer.writeInteger(time.bitPattern)
         case .committed(let pass, let id):
-            payload.u64(pass); payload.string(id)
+            buffer.writeInteger(pass); buffer.writeString16(id)
         }
-        var out = ByteWriter()
-        out.u32(UInt32(1 + payload.bytes.count))
-        out.u8(frame.typeCode)
-        out.raw(payload.bytes)
-        return out.bytes
+        let length = buffer.writerIndex - start - 4 + (tail?.readableBytes ?? 0) + extraLength
+        buffer.setInteger(UInt32(length), at: start)
+        return tail
     }
 
-    /// Decodes one frame from the start of `buffer`.
-    /// - Returns: the frame and how many bytes it used, or nil when more bytes are needed.
-    public static func decode(_ buffer: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
-        guard buffer.count >= 4 else { return nil }
-        let start = buffer.startIndex
-        let length = Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+    /// Decodes one frame from the front of `buffer`, consuming it.
+    /// - Returns: the frame, or nil (consuming nothing) when more bytes are needed.
+    public static func decode(_ buffer: inout ByteBuffer, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> ReplicationFrame? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length >= 1 else { throw .malformed("empty frame") }
-        guard length <= maximumLength else { throw .frameTooLarge(length: length, limit: maximumLength) }
-        guard buffer.count >= 4 + length else { return nil }
-        return (try decode(body: buffer[(start + 4)..<(start + 4 + length)]), 4 + length)
+        guard Int(length) <= maximumLength else { throw .frameTooLarge(length: Int(length), limit: maximumLength) }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        return try decode(body: buffer.readSlice(length: Int(length))!)
     }
 
     /// Decodes a frame's body: its type byte and payload, without the length before them.
-    static func decode(body: ArraySlice<UInt8>) throws(ReplicationProtocolError) -> ReplicationFrame {
-        guard let type = body.first else { throw .malformed("empty frame") }
-        var reader = ByteReader(body.dropFirst())
-        let frame = try decodePayload(type: type, &reader)
-        guard reader.isAtEnd else { throw .malformed("\(frame.name) frame has \(reader.remaining) unexpected trailing bytes") }
+    static func decode(body: ByteBuffer) throws(ReplicationProtocolError) -> ReplicationFrame {
+        var r = FrameReader(body)
+        let code = try r.u8()
+        guard let type = ReplicationFrameType(rawValue: code) else { throw .unknownFrameType(code) }
+        let frame = try decodePayload(type, &r)
+        guard r.isAtEnd else { throw .malformed("\(frame.name) frame has \(r.remaining) unexpected trailing bytes") }
         return frame
     }
 
-    private static func decodePayload(type: UInt8, _ r: inout ByteReader) throws(ReplicationProtocolError) -> ReplicationFrame {
+    private static func decodePayload(_ type: ReplicationFrameType, _ r: inout FrameReader) throws(ReplicationProtocolError) -> ReplicationFrame {
         switch type {
-        case 1: return .challenge(version: try r.u16(), serverNonce: try r.bytes16())
-        case 2: return .authenticate(version: try r.u16(), agentNonce: try r.bytes16(), proof: try r.bytes16())
-        case 3: return .welcome(serverProof: try r.bytes16())
-        case 4: return .refused(reason: try r.string())
-        case 5: return .failed(reason: try r.string())
-        case 10: return .register(agentIdentity: try r.string(), factsJSON: try r.bytes32())
-        case 11: return .registered(sourceServerID: try r.string())
-        case 12:
+        case .challenge: return .challenge(version: try r.u16(), serverNonce: try r.bytes16())
+        case .authenticate: return .authenticate(version: try r.u16(), agentNonce: try r.bytes16(), proof: try r.bytes16())
+        case .welcome: return .welcome(serverProof: try r.bytes16())
+        case .refused: return .refused(reason: try r.string())
+        case .failed: return .failed(reason: try r.string())
+        case .register: return .register(agentIdentity: try r.string(), factsJSON: try r.bytes(Int(try r.u32())))
+        case .registered: return .registered(sourceServerID: try r.string())
+        case .inventory:
             let disk = try r.u32()
             let count = Int(try r.u32())
             // Each entry takes 40 bytes: a count the frame cannot hold is a lie.
             guard count <= r.remaining / 40 else { throw .malformed("inventory claims \(count) entries in \(r.remaining) bytes") }
             var entries: [ReplicationFrame.InventoryEntry] = []
             entries.reserveCapacity(count)
-            for _ in 0..<count { entries.append(.init(index: try r.u64(), sha256: try r.raw(32))) }
+            for _ in 0..<count { entries.append(.init(index: try r.u64(), sha256: try r.bytes(32))) }
             return .inventory(disk: disk, entries: entries)
-        case 13: return .inventoryEnd
-        case 20:
-            let disk = try r.u32(), index = try r.u64(), sha = try r.raw(32)
+        case .inventoryEnd: return .inventoryEnd
+        case .block:
+            let disk = try r.u32(), index = try r.u64(), sha = try r.bytes(32)
             let flags = try r.u8()
             guard flags <= 1 else { throw .malformed("block frame has unknown flags \(flags)") }
-            return .block(disk: disk, index: index, sha256: sha, compressed: flags == 1, data: try r.bytes32())
-        case 21: return .trim(disk: try r.u32(), index: try r.u64())
-        case 22: return .ack(disk: try r.u32(), index: try r.u64())
-        case 23: return .nack(disk: try r.u32(), index: try r.u64(), reason: try r.string())
-        case 24: return .progress(pass: try r.u64(), bytesDone: try r.u64(), bytesTotal: try r.u64(), backlogBytes: try r.u64())
-        case 30: return .endOfPass(pass: try r.u64(), sourceTime: Double(bitPattern: try r.u64()))
-        case 31: return .committed(pass: try r.u64(), snapshotID: try r.string())
-        case 40: return .heartbeat
-        default: throw .unknownFrameType(type)
+            return .block(disk: disk, index: index, sha256: sha, compressed: flags == 1, data: try r.slice(Int(try r.u32())))
+        case .trim: return .trim(disk: try r.u32(), index: try r.u64())
+        case .ack: return .ack(disk: try r.u32(), index: try r.u64())
+        case .nack: return .nack(disk: try r.u32(), index: try r.u64(), reason: try r.string())
+        case .progress: return .progress(pass: try r.u64(), bytesDone: try r.u64(), bytesTotal: try r.u64(), backlogBytes: try r.u64())
+        case .endOfPass: return .endOfPass(pass: try r.u64(), sourceTime: Double(bitPattern: try r.u64()))
+        case .committed: return .committed(pass: try r.u64(), snapshotID: try r.string())
+        case .heartbeat: return .heartbeat
         }
+    }
+}
+
+extension ReplicationFrameCodec {
+    /// The frame as bytes, for tests and tools that work on arrays.
+    public static func encode(_ frame: ReplicationFrame) -> [UInt8] {
+        var buffer = ByteBuffer()
+        write(frame, into: &buffer)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// Decodes one frame from the start of `bytes`.
+    /// - Returns: the frame and how many bytes it used, or nil when more bytes are needed.
+    public static func decode(_ bytes: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
+        var buffer = ByteBuffer(bytes: bytes)
+        let before = buffer.readableBytes
+        guard let frame = try decode(&buffer, maximumLength: maximumLength) else { return nil }
+        return (frame, before - buffer.readableBytes)
     }
 }
 
@@ -135,37 +171,46 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
     }
 }
 
-/// Big-endian writing into a growing array.
-struct ByteWriter {
-    var bytes: [UInt8] = []
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff)) }
-    mutating func u32(_ v: UInt32) { for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((v >> UInt32(shift)) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(shift)) & 0xff)) } }
-    mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
-    mutating func bytes16(_ v: [UInt8]) { u16(UInt16(v.count)); raw(v) }
-    mutating func bytes32(_ v: [UInt8]) { u32(UInt32(v.count)); raw(v) }
-    mutating func string(_ s: String) { bytes16(Array(s.utf8.prefix(Int(UInt16.max)))) }
+extension ByteBuffer {
+    mutating func writeBytes16(_ bytes: [UInt8]) {
+        writeInteger(UInt16(bytes.count))
+        writeBytes(bytes)
+    }
+
+    /// A UTF-8 string of at most 65535 bytes, cut there if longer.
+    mutating func writeString16(_ text: String) {
+        writeBytes16(Array(text.utf8.prefix(Int(UInt16.max))))
+    }
 }
 
-/// Big-endian reading that never reads past its slice.
-struct ByteReader {
-    private var slice: ArraySlice<UInt8>
-    init(_ slice: ArraySlice<UInt8>) { self.slice = slice }
-    var remaining: Int { slice.count }
-    var isAtEnd: Bool { slice.isEmpty }
+/// Big-endian reading of a frame's body that never reads past it and says so in the
+/// protocol's terms.
+struct FrameReader {
+    private var buffer: ByteBuffer
+    init(_ buffer: ByteBuffer) { self.buffer = buffer }
+    var remaining: Int { buffer.readableBytes }
+    var isAtEnd: Bool { buffer.readableBytes == 0 }
 
-    mutating func raw(_ count: Int) throws(ReplicationProtocolError) -> [UInt8] {
-        guard count <= slice.count else { throw .malformed("needs \(count) bytes, \(slice.count) left") }
-        defer { slice = slice.dropFirst(count) }
-        return Array(slice.prefix(count))
+    private func short(_ count: Int) -> ReplicationProtocolError { .malformed("needs \(count) bytes, \(buffer.readableBytes) left") }
+
+    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(ReplicationProtocolError) -> T {
+        guard let value = buffer.readInteger(as: T.self) else { throw short(MemoryLayout<T>.size) }
+        return value
     }
-    mutating func u8() throws(ReplicationProtocolError) -> UInt8 { try raw(1)[0] }
-    mutating func u16() throws(ReplicationProtocolError) -> UInt16 { try raw(2).reduce(0) { $0 << 8 | UInt16($1) } }
-    mutating func u32() throws(ReplicationProtocolError) -> UInt32 { try raw(4).reduce(0) { $0 << 8 | UInt32($1) } }
-    mutating func u64() throws(ReplicationProtocolError) -> UInt64 { try raw(8).reduce(0) { $0 << 8 | UInt64($1) } }
-    mutating func bytes16() throws(ReplicationProtocolError) -> [UInt8] { try raw(Int(try u16())) }
-    mutating func bytes32() throws(ReplicationProtocolError) -> [UInt8] { try raw(Int(try u32())) }
+    mutating func u8() throws(ReplicationProtocolError) -> UInt8 { try integer(UInt8.self) }
+    mutating func u16() throws(ReplicationProtocolError) -> UInt16 { try integer(UInt16.self) }
+    mutating func u32() throws(ReplicationProtocolError) -> UInt32 { try integer(UInt32.self) }
+    mutating func u64() throws(ReplicationProtocolError) -> UInt64 { try integer(UInt64.self) }
+    mutating func bytes(_ count: Int) throws(ReplicationProtocolError) -> [UInt8] {
+        guard let bytes = buffer.readBytes(length: count) else { throw short(count) }
+        return bytes
+    }
+    /// `count` bytes as a slice of the frame's buffer: no copy.
+    mutating func slice(_ count: Int) throws(ReplicationProtocolError) -> ByteBuffer {
+        guard let slice = buffer.readSlice(length: count) else { throw short(count) }
+        return slice
+    }
+    mutating func bytes16() throws(ReplicationProtocolError) -> [UInt8] { try bytes(Int(try u16())) }
     mutating func string() throws(ReplicationProtocolError) -> String {
         let bytes = try bytes16()
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformed("string is not UTF-8") }

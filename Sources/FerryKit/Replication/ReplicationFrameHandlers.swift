@@ -1,4 +1,3 @@
-import FerryCore
 import NIOCore
 
 /// Splits the byte stream into replication frames. Until it has seen an `authenticate`
@@ -26,8 +25,8 @@ final class ReplicationFrameDecoder: ByteToMessageDecoder {
         guard Int(length) <= limit else { throw ReplicationProtocolError.frameTooLarge(length: Int(length), limit: limit) }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
-        let bytes = buffer.readBytes(length: Int(length))!
-        let frame = try ReplicationFrameCodec.decode(body: handshakeDone ? try seal.open(bytes[...]) : bytes[...])
+        let body = buffer.readSlice(length: Int(length))!
+        let frame = try ReplicationFrameCodec.decode(body: handshakeDone ? try seal.open(body) : body)
         switch (role, frame) {
         case (.server, .authenticate):
             limit = ReplicationProtocol.maximumFrameLength
@@ -47,10 +46,12 @@ final class ReplicationFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Encodes frames, sealed once the seal is active (but the `welcome` that activates it on
-/// the agent's side).
-final class ReplicationFrameEncoder: MessageToByteEncoder {
+/// Writes frames: the head (length, type, payload), then a block's data as the buffer it
+/// already is, then the seal once it is active (but on the `welcome` that activates it on
+/// the agent's side). Three writes, one flush by the caller: no copy of the block.
+final class ReplicationFrameEncoder: ChannelOutboundHandler {
     typealias OutboundIn = ReplicationFrame
+    typealias OutboundOut = ByteBuffer
 
     private let seal: ReplicationFrameSeal
 
@@ -58,10 +59,20 @@ final class ReplicationFrameEncoder: MessageToByteEncoder {
         self.seal = seal
     }
 
-    func encode(data: ReplicationFrame, out: inout ByteBuffer) throws {
-        var bytes = ReplicationFrameCodec.encode(data)
-        if case .welcome = data {} else { seal.seal(&bytes) }
-        out.writeBytes(bytes)
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        let sealed: Bool = if case .welcome = frame { false } else { seal.isActive }
+        var head = context.channel.allocator.buffer(capacity: 64)
+        let tail = ReplicationFrameCodec.writeHead(frame, into: &head, extraLength: sealed ? ReplicationFrameSeal.tagLength : 0)
+        let body = head.getSlice(at: head.readerIndex + 4, length: head.readableBytes - 4)!
+        let tag = sealed ? (tail.map { seal.nextTag(over: body, $0) } ?? seal.nextTag(over: body)) : nil
+        guard tail != nil || tag != nil else {
+            context.write(wrapOutboundOut(head), promise: promise)
+            return
+        }
+        context.write(wrapOutboundOut(head), promise: nil)
+        if let tail { context.write(wrapOutboundOut(tail), promise: tag == nil ? promise : nil) }
+        if let tag { context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: tag)), promise: promise) }
     }
 }
 
@@ -69,7 +80,7 @@ final class ReplicationFrameEncoder: MessageToByteEncoder {
 enum ReplicationChannel {
     static func configure(_ channel: any Channel, role: ReplicationFrameSeal.Role, seal: ReplicationFrameSeal) throws -> NIOAsyncChannel<ReplicationFrame, ReplicationFrame> {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(role: role, seal: seal)))
-        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ReplicationFrameEncoder(seal: seal)))
+        try channel.pipeline.syncOperations.addHandler(ReplicationFrameEncoder(seal: seal))
         return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)
     }
 }

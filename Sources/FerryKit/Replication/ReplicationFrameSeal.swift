@@ -1,6 +1,7 @@
 import Crypto
 import FerryCore
 import Foundation
+import NIOCore
 import Synchronization
 
 /// The integrity of every frame after the handshake. The handshake proves that both ends
@@ -38,29 +39,27 @@ final class ReplicationFrameSeal: Sendable {
 
     var isActive: Bool { keys.withLock { $0 != nil } }
 
-    /// Appends the tag to an encoded frame (`length | type | payload`) and fixes its length.
-    /// A frame is left as it is while the seal is not active.
-    func seal(_ frame: inout [UInt8]) {
-        guard let tag = keys.withLock({ keys -> [UInt8]? in
+    /// The tag of the next frame sent, over its body (`type | payload`, given in parts so
+    /// that a block's data need not be copied next to its head), or nil while the seal is not
+    /// active and frames go unsealed.
+    func nextTag(over parts: ByteBuffer...) -> [UInt8]? {
+        keys.withLock { keys -> [UInt8]? in
             guard keys != nil else { return nil }
             defer { keys!.sent += 1 }
-            return Self.tag(key: keys!.send, sequence: keys!.sent, body: frame[4...])
-        }) else { return }
-        let length = UInt32(frame.count - 4 + Self.tagLength)
-        frame[0] = UInt8(length >> 24); frame[1] = UInt8((length >> 16) & 0xff); frame[2] = UInt8((length >> 8) & 0xff); frame[3] = UInt8(length & 0xff)
-        frame.append(contentsOf: tag)
+            return Self.tag(key: keys!.send, sequence: keys!.sent, parts: parts)
+        }
     }
 
     /// Checks the tag at the end of a received frame's body (`type | payload | tag`) and
     /// returns the body without it.
-    func open(_ body: ArraySlice<UInt8>) throws(ReplicationProtocolError) -> ArraySlice<UInt8> {
-        guard body.count > Self.tagLength else { throw .integrity("a frame of \(body.count) bytes is too short to carry its tag") }
-        let content = body.prefix(body.count - Self.tagLength)
-        let tag = body.suffix(Self.tagLength)
+    func open(_ body: ByteBuffer) throws(ReplicationProtocolError) -> ByteBuffer {
+        guard body.readableBytes > Self.tagLength else { throw .integrity("a frame of \(body.readableBytes) bytes is too short to carry its tag") }
+        let content = body.getSlice(at: body.readerIndex, length: body.readableBytes - Self.tagLength)!
+        let tag = body.getBytes(at: body.readerIndex + content.readableBytes, length: Self.tagLength)!
         let valid = keys.withLock { keys -> Bool? in
             guard keys != nil else { return nil }
-            let expected = Self.tag(key: keys!.receive, sequence: keys!.received, body: content)
-            guard ReplicationAuthentication.verify(Array(tag), equals: expected) else { return false }
+            let expected = Self.tag(key: keys!.receive, sequence: keys!.received, parts: [content])
+            guard ReplicationAuthentication.verify(tag, equals: expected) else { return false }
             keys!.received += 1
             return true
         }
@@ -71,10 +70,10 @@ final class ReplicationFrameSeal: Sendable {
         }
     }
 
-    private static func tag(key: SymmetricKey, sequence: UInt64, body: ArraySlice<UInt8>) -> [UInt8] {
+    private static func tag(key: SymmetricKey, sequence: UInt64, parts: [ByteBuffer]) -> [UInt8] {
         var hmac = HMAC<SHA256>(key: key)
         withUnsafeBytes(of: sequence.bigEndian) { hmac.update(data: $0) }
-        body.withUnsafeBytes { hmac.update(data: $0) }
+        for part in parts { part.withUnsafeReadableBytes { hmac.update(data: $0) } }
         return Array(hmac.finalize())
     }
 }

@@ -201,31 +201,45 @@ final class ReplicationSession: Sendable {
         }
     }
 
-    private func receiveBlock(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: [UInt8], outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+    private func receiveBlock(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: ByteBuffer, outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
         let id = try registeredServer()
         try checkBlock(disk: disk, index: index)
         server.counters.withLock {
             $0.blocksReceived += 1
-            $0.blockBytesReceived += UInt64(data.count)
+            $0.blockBytesReceived += UInt64(data.readableBytes)
         }
-        let block = compressed ? try BlockCompression.decompress(data, expectedLength: ReplicationProtocol.blockSize) : data
-        guard block.count == ReplicationProtocol.blockSize, let claimed = ChunkHash(bytes: sha256), ChunkHash(hashing: block) == claimed else {
+        let inflated = compressed ? try data.withUnsafeReadableBytes { try BlockCompression.decompress($0, expectedLength: ReplicationProtocol.blockSize) } : nil
+        // The block's bytes: inflated, or the received frame's own buffer, uncopied.
+        let check = { (block: UnsafeRawBufferPointer) -> BlockOutcome in
+            guard block.count == ReplicationProtocol.blockSize else { return .refused("block is \(block.count) bytes, not \(ReplicationProtocol.blockSize)") }
+            guard let claimed = ChunkHash(bytes: sha256), ChunkHash(hashing: block) == claimed else { return .refused("SHA-256 mismatch") }
+            do {
+                return .stored(written: try self.store.storeBlock(block, hash: claimed, sourceServerID: id, diskIndex: Int(disk), blockIndex: index))
+            } catch {
+                return .storeFailed(error)
+            }
+        }
+        let outcome = if let inflated { inflated.withUnsafeBytes(check) } else { data.withUnsafeReadableBytes(check) }
+        switch outcome {
+        case .refused(let reason):
             // Never stored: the agent reads the block again and resends it.
             server.counters.withLock { $0.blocksRejected += 1 }
-            try await outbound.write(.nack(disk: disk, index: index, reason: block.count == ReplicationProtocol.blockSize ? "SHA-256 mismatch" : "block is \(block.count) bytes, not \(ReplicationProtocol.blockSize)"))
-            return
-        }
-        let written: Bool
-        do {
-            written = try block.withUnsafeBytes { try store.storeBlock($0, hash: claimed, sourceServerID: id, diskIndex: Int(disk), blockIndex: index) }
-        } catch {
+            try await outbound.write(.nack(disk: disk, index: index, reason: reason))
+        case .storeFailed(let error):
             // Tell the agent why (a full disk, say) before the connection closes: it keeps
             // what it has not had acknowledged and sends it again when it reconnects.
             try? await outbound.write(.failed(reason: "it could not store block \(index) of disk \(disk): \(error)"))
             throw error
+        case .stored(let written):
+            if written { server.counters.withLock { $0.chunksWritten += 1 } }
+            try await outbound.write(.ack(disk: disk, index: index))
         }
-        if written { server.counters.withLock { $0.chunksWritten += 1 } }
-        try await outbound.write(.ack(disk: disk, index: index))
+    }
+
+    private enum BlockOutcome {
+        case refused(String)
+        case stored(written: Bool)
+        case storeFailed(any Error)
     }
 
     private func recordProgress(done: UInt64, total: UInt64, backlog: UInt64) throws {

@@ -17,25 +17,26 @@ public struct SnapshotManifest: Hashable, Sendable {
     static let entryLength = 40
 
     func encodedBlocks() -> [UInt8] {
-        var writer = ByteWriter()
-        writer.bytes.reserveCapacity(blocks.count * Self.entryLength)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(blocks.count * Self.entryLength)
         for index in sortedIndexes {
-            writer.u64(index)
-            writer.raw(blocks[index]!.bytes)
+            withUnsafeBytes(of: index.bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: blocks[index]!.bytes)
         }
-        return writer.bytes
+        return bytes
     }
 
-    static func decodeBlocks(_ bytes: [UInt8]) throws -> [UInt64: ChunkHash] {
+    static func decodeBlocks(_ bytes: [UInt8]) throws(StagingStoreError) -> [UInt64: ChunkHash] {
         guard bytes.count % entryLength == 0 else {
-            throw StagingStoreError.corrupt("a manifest of \(bytes.count) bytes is not a whole number of entries")
+            throw .corrupt("a manifest of \(bytes.count) bytes is not a whole number of entries")
         }
-        var reader = ByteReader(bytes[...])
         var blocks: [UInt64: ChunkHash] = [:]
         blocks.reserveCapacity(bytes.count / entryLength)
-        while !reader.isAtEnd {
-            let index = try reader.u64()
-            blocks[index] = ChunkHash(bytes: try reader.raw(32))!
+        bytes.withUnsafeBytes { raw in
+            for start in stride(from: 0, to: raw.count, by: entryLength) {
+                let index = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                blocks[index] = ChunkHash(bytes: Array(raw[(start + 8)..<(start + entryLength)]))!
+            }
         }
         return blocks
     }

@@ -21,7 +21,7 @@ public final class StagingStore: Sendable {
         var unsynced: Set<Int> = []
     }
 
-    public static let blockSize = ReplicationProtocol.blockSize
+    public static let blockSize = BlockSize.bytes
     /// The `WorkspaceLock` that a process holds while it writes chunks or collects garbage.
     public static let writerLockName = "staging"
 

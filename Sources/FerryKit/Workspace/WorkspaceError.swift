@@ -4,6 +4,8 @@ public enum WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible {
     case notAWorkspace(path: String, reason: String)
     case sourceServerNotFound(id: String)
     case database(path: String, message: String)
+    /// A file of the workspace (its token, say) could not be written.
+    case file(path: String, operation: String, message: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum WorkspaceError: Error, Hashable, Sendable, CustomStringConvertible {
             return "no source server '\(id)' in this workspace (see `ferry source list`)"
         case .database(let path, let message):
             return "workspace database \(path): \(message)"
+        case .file(let path, let operation, let message):
+            return "workspace file \(path): \(operation) failed: \(message)"
         }
     }
 }

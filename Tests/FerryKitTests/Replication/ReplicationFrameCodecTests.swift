@@ -1,5 +1,6 @@
 import FerryCore
 @testable import FerryKit
+import NIOCore
 import Testing
 
 @Suite("Replication frame codec")
@@ -14,7 +15,7 @@ struct ReplicationFrameCodecTests {
         .registered(sourceServerID: "s-0123456789abcdef0"),
         .inventory(disk: 2, entries: [.init(index: 0, sha256: hash), .init(index: UInt64.max, sha256: hash)]),
         .inventoryEnd,
-        .block(disk: 1, index: 42, sha256: hash, compressed: true, data: [1, 2, 3]),
+        .block(disk: 1, index: 42, sha256: hash, compressed: true, data: ByteBuffer(bytes: [1, 2, 3])),
         .trim(disk: 0, index: 9),
         .ack(disk: 3, index: 1 << 40),
         .nack(disk: 0, index: 5, reason: "SHA-256 mismatch"),
@@ -64,10 +65,9 @@ struct ReplicationFrameCodecTests {
     }
 
     @Test func anInventoryCannotClaimMoreEntriesThanItCarries() {
-        var writer = ByteWriter()
-        writer.u32(0)
-        writer.u32(1_000_000)
-        let bytes: [UInt8] = [0, 0, 0, UInt8(1 + writer.bytes.count), 12] + writer.bytes
+        // disk 0, then a claim of 1,000,000 entries and none of them.
+        let payload: [UInt8] = [0, 0, 0, 0] + [0x00, 0x0f, 0x42, 0x40]
+        let bytes: [UInt8] = [0, 0, 0, UInt8(1 + payload.count), ReplicationFrameType.inventory.rawValue] + payload
         #expect(throws: ReplicationProtocolError.self) { try ReplicationFrameCodec.decode(bytes[...]) }
     }
 

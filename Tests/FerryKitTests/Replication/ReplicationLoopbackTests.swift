@@ -137,13 +137,13 @@ struct ReplicationLoopbackTests {
             _ = try await connection.readRegistration(diskCount: 1)
             let data = [UInt8](repeating: 7, count: Self.block)
             let wrongHash = ChunkHash(hashing: [UInt8](repeating: 8, count: Self.block))
-            try await connection.send(.block(disk: 0, index: 0, sha256: wrongHash.bytes, compressed: false, data: data))
+            try await connection.send(.block(disk: 0, index: 0, sha256: wrongHash.bytes, compressed: false, data: ByteBuffer(bytes: data)))
             guard case .nack(0, 0, let reason) = try await connection.next() else {
                 Issue.record("expected a nack")
                 return
             }
             #expect(reason.contains("SHA-256"))
-            try await connection.send(.block(disk: 0, index: 0, sha256: ChunkHash(hashing: data).bytes, compressed: false, data: data))
+            try await connection.send(.block(disk: 0, index: 0, sha256: ChunkHash(hashing: data).bytes, compressed: false, data: ByteBuffer(bytes: data)))
             #expect(try await connection.next() == .ack(disk: 0, index: 0))
         }
         let store = try StagingStore(workspace: fixture.workspace)
@@ -175,7 +175,7 @@ struct ReplicationLoopbackTests {
                 // The old connection is closed by the server.
                 await #expect(throws: ReplicationProtocolError.self) { _ = try await first.next() }
                 let data = [UInt8](repeating: 3, count: Self.block)
-                try await second.send(.block(disk: 0, index: 1, sha256: ChunkHash(hashing: data).bytes, compressed: false, data: data))
+                try await second.send(.block(disk: 0, index: 1, sha256: ChunkHash(hashing: data).bytes, compressed: false, data: ByteBuffer(bytes: data)))
                 #expect(try await second.next() == .ack(disk: 0, index: 1))
                 try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: secondID).dataReplicationState) == .initialSync }
             }
