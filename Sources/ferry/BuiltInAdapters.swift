@@ -14,11 +14,16 @@ enum BuiltInAdapters {
         var registry = AdapterRegistry()
         // The engine's image readers and the workspace's folders are handed in here, so that
         // the adapters depend on FerryCore alone.
-        try registry.register(PhysicalSourceAdapter(diskImages: DiskImageReaders()))
+        try registry.register(physical())
         try registry.register(VMwareSourceAdapter())
         try registry.register(AWSTargetAdapter())
         try registry.register(sandbox(workspaceRoot: workspaceRoot))
         return registry
+    }
+
+    /// The adapter that reads this machine's own disks and raw or qcow2 images: the agent's.
+    static func physical() -> PhysicalSourceAdapter {
+        PhysicalSourceAdapter(diskImages: DiskImageReaders())
     }
 
     /// The sandbox of the workspace at `workspaceRoot`, for the `ferry sandbox` commands and

@@ -22,10 +22,13 @@ struct ReplicationServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("disconnect-after"), help: "Seconds without a frame before the agent is disconnected.")
     var disconnectAfter: Double = 120
 
+    @Option(name: .customLong("port-file"), help: ArgumentHelp("Once listening, write the address (host:port) to this file: useful with port 0.", valueName: "path"))
+    var portFile: String?
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let endpoint = try Endpoint(parsing: listen, option: "--listen")
+        let endpoint = try ReplicationEndpoint(parsing: listen, option: "--listen")
         let workspace = try global.openWorkspace()
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let server = try ReplicationServer(workspace: workspace, configuration: .init(
@@ -34,7 +37,15 @@ struct ReplicationServerCommand: AsyncParsableCommand {
         ))
         let task = Task {
             try await server.run { port in
-                print("Replication server listening on \(endpoint.host):\(port) (workspace \(workspace.root.path))")
+                let bound = ReplicationEndpoint(host: endpoint.host, port: port)
+                if let portFile {
+                    do {
+                        try ReplicationPortFile.write(bound, to: URL(fileURLWithPath: portFile))
+                    } catch {
+                        FileHandle.standardError.write(Data("Error: cannot write the port file: \(error)\n".utf8))
+                    }
+                }
+                print("Replication server listening on \(bound) (workspace \(workspace.root.path))")
                 Output.flush()
             }
         }

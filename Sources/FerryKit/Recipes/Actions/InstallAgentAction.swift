@@ -29,13 +29,14 @@ public struct InstallAgentAction: RecipeAction {
         for disk in disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }
         let token = try AgentTokenStore(workspace: context.workspace)
         try token.createIfMissing()
-        let identity = "\(try inputs.string("hostname"))-\(instance)"
+        let identity = AgentIdentity.make(hostname: try inputs.string("hostname"), diskLocators: disks.map(\.locator))
+        let server = try ReplicationEndpoint(parsing: try inputs.string("server"), option: "the server input")
         let log = context.runDirectory.appendingPathComponent("agent-\(instance).log")
         try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
-        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, [
-            "agent", "--server", try inputs.string("server"), "--continuous", "--interval", String(try inputs.integer("interval_seconds")),
-            "--identity", identity, "--hostname", try inputs.string("hostname"), "--output", "json",
-        ] + disks.flatMap { ["--disk", $0.locator] }, environment: ["FERRY_AGENT_TOKEN": try token.read().reveal()], log: log)
+        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, ReplicationCommandLine.continuousAgent(
+            server: server, identity: identity, hostname: try inputs.string("hostname"),
+            intervalSeconds: try inputs.integer("interval_seconds"), diskPaths: disks.map(\.locator)
+        ), environment: ["FERRY_AGENT_TOKEN": try token.read().reveal()], log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
             "name": "agent on \(try inputs.string("hostname"))", "role": "agent", "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
         ]))

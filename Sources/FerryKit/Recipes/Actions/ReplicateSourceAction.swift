@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Synchronization
 
 /// Replicates a machine that a source adapter reads from its files (a VMware VM from its
 /// .vmx or .ova, a raw image): the agent runs inside Ferry, reading the disks through the
@@ -29,20 +30,14 @@ public struct ReplicateSourceAction: RecipeAction {
             options["path"] = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: try context.recipeFile).deletingLastPathComponent()).path
         }
         let configuration = try AdapterConfiguration(options, for: adapter.descriptor)
-        guard let facts = try await adapter.discoverMachines(configuration: configuration).first else {
-            throw RecipeInputError.invalid(name: "options", reason: "the \(adapter.name) adapter found no machine there")
-        }
-        let disks = try facts.disks.map { ReplicationAgent.Disk(facts: $0, reader: try adapter.openDisk($0, configuration: configuration)) }
-        for disk in facts.disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }
-        let address = try inputs.string("server")
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw RecipeInputError.invalid(name: "server", reason: "'\(address)' is not host:port")
-        }
+        let machine = try await AgentMachine.discover(through: adapter, configuration: configuration, hostname: nil)
+        for disk in machine.facts.disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }
+        let endpoint = try ReplicationEndpoint(parsing: try inputs.string("server"), option: "the server input")
         let tokens = AgentTokenStore(workspace: context.workspace)
         try tokens.createIfMissing()
-        let identity = "\(adapter.name):\(options["path"] ?? facts.hostname)"
+        let identity = machine.identity
         let agent = ReplicationAgent(configuration: .init(
-            host: String(address[..<colon]), port: port, token: try tokens.read(), identity: identity, facts: facts, disks: disks
+            host: endpoint.host, port: endpoint.port, token: try tokens.read(), identity: identity, facts: machine.facts, disks: machine.disks
         ))
         let summaries = SummaryCollector()
         try await agent.run { event in
@@ -57,14 +52,13 @@ public struct ReplicateSourceAction: RecipeAction {
         }
         context.progress("snapshot \(summary.snapshotID): \(summary.blocksSent) blocks (\(summary.bytesSent >> 20) MiB) sent in \(String(format: "%.1f", summary.seconds)) s")
         return ["source_server_id": .string(server.id), "snapshot_id": .string(summary.snapshotID), "bytes_sent": .integer(Int(summary.bytesSent)),
-                "blocks_sent": .integer(summary.blocksSent), "hostname": .string(facts.hostname)]
+                "blocks_sent": .integer(summary.blocksSent), "hostname": .string(machine.facts.hostname)]
     }
 }
 
 /// Collects pass summaries from the agent's event callback.
-private final class SummaryCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var summaries: [AgentPassSummary] = []
-    func add(_ summary: AgentPassSummary) { lock.withLock { summaries.append(summary) } }
-    var last: AgentPassSummary? { lock.withLock { summaries.last } }
+private final class SummaryCollector: Sendable {
+    private let summaries = Mutex<[AgentPassSummary]>([])
+    func add(_ summary: AgentPassSummary) { summaries.withLock { $0.append(summary) } }
+    var last: AgentPassSummary? { summaries.withLock { $0.last } }
 }

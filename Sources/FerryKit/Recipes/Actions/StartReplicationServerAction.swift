@@ -22,22 +22,21 @@ public struct StartReplicationServerAction: RecipeAction {
     public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
         let log = context.runDirectory.appendingPathComponent("replication-server.log")
-        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, [
-            "replication-server", "--workspace", context.workspace.root.path, "--listen", try inputs.string("listen"),
-            "--stall-after", "20", "--disconnect-after", "60",
-        ], log: log)
+        let portFile = context.runDirectory.appendingPathComponent("replication-server.address")
+        try? FileManager.default.removeItem(at: portFile)
+        let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, ReplicationCommandLine.server(
+            workspace: context.workspace.root, listen: try inputs.string("listen"), portFile: portFile, stallAfterSeconds: 20, disconnectAfterSeconds: 60
+        ), log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
             "name": "replication server", "role": "replication-server", "subnet": try inputs.string("subnet_id"), "log": log.path,
         ]))
-        // The server prints its address once it listens.
-        for _ in 0..<200 {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on ") }),
-               let address = line.components(separatedBy: "listening on ").last?.split(separator: " ").first {
+        // The server writes its address to the port file once it listens.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, BackgroundProcess.isRunning(pid) {
+            if let address = try ReplicationPortFile.read(portFile) {
                 context.progress("replication server \(pid) listening on \(address)")
-                return ["address": .string(String(address)), "pid": .integer(Int(pid))]
+                return ["address": .string(address.description), "pid": .integer(Int(pid))]
             }
-            guard BackgroundProcess.isRunning(pid) else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).joined(separator: "\n")
