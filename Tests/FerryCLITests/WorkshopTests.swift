@@ -1,3 +1,4 @@
+import FerryKit
 import Foundation
 import Testing
 
@@ -31,6 +32,16 @@ struct WorkshopTests {
         // After the workshop the cutover instance runs and serves the post written during replication.
         let page = try String(contentsOf: try #require(URL(string: url)), encoding: .utf8)
         #expect(page.contains("Written during replication"))
+        // Both launches are jobs of the migration service, each stage in its log, in order.
+        let jobs = try Workspace.open(at: URL(fileURLWithPath: workspace)).jobs
+        let launched = try jobs.jobs()
+        #expect(launched.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.launchCutover, .launchTest])
+        #expect(launched.allSatisfy { $0.status == .completed && $0.endedAt != nil })
+        let cutoverJob = try #require((cutover["outputs"] as? [String: Any])?["job_id"] as? String)
+        let log = try jobs.events(jobID: cutoverJob).map(\.event)
+        #expect(log.filter { $0.hasPrefix("Stage: ") } == LaunchStage.allCases.map { "Stage: \($0.rawValue)" })
+        #expect(log.first == "Job started" && log.last == "Job finished")
+        #expect(log.contains("Launched instance"))
         let finalize = try #require(steps.first { $0["stepID"] as? String == "finalize" })
         #expect((finalize["outputs"] as? [String: Any])?["lifecycle"] as? String == "ARCHIVED")
 

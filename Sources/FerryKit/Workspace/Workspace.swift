@@ -83,4 +83,5 @@ public final class Workspace: Sendable {
     }
 
     public var sourceServers: SourceServerStore { SourceServerStore(database: database) }
+    public var jobs: JobStore { JobStore(workspace: self) }
 }

@@ -24,24 +24,15 @@ public struct FinalizeCutoverAction: RecipeAction {
 
     public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let serverID = try inputs.string("source_server_id")
-        let servers = context.workspace.sourceServers
-        try servers.perform(.finalizeCutover, on: serverID)
+        // The processes this run started go first: the replication server lets go of the
+        // staging store, which finalize then cleans.
         for (role, pid) in [("agent", try inputs.integer("agent_pid")), ("replication server", try inputs.integer("replication_server_pid"))] where pid > 0 {
             RecipeResourceDestroyer.stopProcess(String(pid))
             try context.destroyedRecorded(CloudResource(kind: .process, id: String(pid)))
             context.progress("\(role) (pid \(pid)) stopped")
         }
-        try servers.recordIfAllowed(.stop, for: serverID)
-        // The replication server was stopped above; its lock goes with it, within moments.
-        let lock = try await WorkspaceLock.acquire(workspace: context.workspace, name: StagingStore.writerLockName,
-                                                   purpose: "finalize of \(serverID)", patience: .seconds(10))
-        defer { withExtendedLifetime(lock) {} }
-        let store = try StagingStore(workspace: context.workspace)
-        let snapshots = try store.snapshots(sourceServerID: serverID)
-        let removed = try store.deleteSnapshots(sourceServerID: serverID)
-        context.progress("\(snapshots.count) staging snapshot\(snapshots.count == 1 ? "" : "s") removed, \(removed.bytesReclaimed >> 20) MiB reclaimed")
-        let archived = try servers.perform(.archive, on: serverID)
-        return ["lifecycle": .string(archived.lifecycleState.rawValue), "snapshots_removed": .integer(snapshots.count),
-                "summary": .string("\(serverID) archived after cutover; replication stopped; \(snapshots.count) staging snapshots removed")]
+        let result = try await context.migration.finalize(sourceServerID: serverID)
+        return ["lifecycle": .string(result.server.lifecycleState.rawValue), "snapshots_removed": .integer(result.snapshotsRemoved),
+                "summary": .string("\(serverID) archived after cutover; replication stopped; \(result.snapshotsRemoved) staging snapshots removed")]
     }
 }

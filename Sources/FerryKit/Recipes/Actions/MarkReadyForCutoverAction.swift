@@ -16,12 +16,8 @@ public struct MarkReadyForCutoverAction: RecipeAction {
     public func plan(_ inputs: RecipeInputs) -> [String] { ["terminate test instance \(inputs.optionalString("test_instance_id") ?? "")", "mark \(inputs.optionalString("source_server_id") ?? "?") READY_FOR_CUTOVER"] }
 
     public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
-        let server = try context.workspace.sourceServers.perform(.markReadyForCutover, on: try inputs.string("source_server_id"))
-        if let instance = inputs.optionalString("test_instance_id"), !instance.isEmpty {
-            _ = try await context.environment.compute().terminateInstance(id: instance)
-            try context.destroyedRecorded(CloudResource(kind: .instance, id: instance))
-            context.progress("test instance \(instance) terminated")
-        }
+        let server = try await context.migration.markReadyForCutover(sourceServerID: try inputs.string("source_server_id"),
+                                                                     testInstanceID: inputs.optionalString("test_instance_id"))
         return ["lifecycle": .string(server.lifecycleState.rawValue)]
     }
 }

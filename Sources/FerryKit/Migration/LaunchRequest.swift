@@ -1,0 +1,39 @@
+import FerryCore
+
+public enum LaunchMode: String, Sendable, CaseIterable {
+    case test, cutover
+}
+
+/// What to launch: a server's snapshot (the latest unless one is named) as a test or
+/// cutover instance, with these settings over the server's own launch settings.
+public struct LaunchRequest: Sendable {
+    public var sourceServerID: String
+    public var mode: LaunchMode
+    public var snapshotID: String?
+    public var name: String
+    public var subnetID: String
+    public var securityGroupIDs: [String]
+    public var instanceType: String
+
+    public init(sourceServerID: String, mode: LaunchMode, snapshotID: String? = nil, name: String, subnetID: String, securityGroupIDs: [String], instanceType: String) {
+        self.sourceServerID = sourceServerID
+        self.mode = mode
+        self.snapshotID = snapshotID
+        self.name = name
+        self.subnetID = subnetID
+        self.securityGroupIDs = securityGroupIDs
+        self.instanceType = instanceType
+    }
+}
+
+/// What a launch made, and where the instance answers (an empty `url`, and why, when the
+/// target offers no endpoint reachable from here).
+public struct LaunchResult: Sendable {
+    public var jobID: String
+    public var snapshotID: String
+    public var volumeIDs: [String]
+    public var imageID: String
+    public var instance: Instance
+    public var url: String
+    public var noEndpointReason: String
+}

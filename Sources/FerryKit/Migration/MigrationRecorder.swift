@@ -1,0 +1,22 @@
+import FerryCore
+
+/// Whoever drives a migration (a recipe step, a command) keeps the record of what it
+/// creates in the target, the moment it exists, so that it can be removed after a crash.
+public protocol MigrationRecorder: Sendable {
+    func created(_ resource: CloudResource, role: MigrationResourceRole, attributes: [String: String]) throws
+    /// A resource this migration removed itself (the test instance, at mark-ready).
+    func removed(_ resource: CloudResource) throws
+    /// A line for the person watching.
+    func progress(_ text: String)
+}
+
+/// What a resource created by a launch is for.
+public enum MigrationResourceRole: String, Sendable {
+    case testVolume = "test-volume", cutoverVolume = "cutover-volume"
+    case testImage = "test-image", cutoverImage = "cutover-image"
+    case testInstance = "test", cutoverInstance = "cutover"
+
+    static func volume(_ mode: LaunchMode) -> Self { mode == .test ? .testVolume : .cutoverVolume }
+    static func image(_ mode: LaunchMode) -> Self { mode == .test ? .testImage : .cutoverImage }
+    static func instance(_ mode: LaunchMode) -> Self { mode == .test ? .testInstance : .cutoverInstance }
+}

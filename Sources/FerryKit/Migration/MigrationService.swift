@@ -1,0 +1,155 @@
+import FerryCore
+import Foundation
+
+/// Launch (test and cutover), mark ready, revert and finalize, and the lifecycle moves they
+/// imply, in one place. Recipe steps (and, later, commands and the API) are thin callers.
+///
+/// A launch is a job that reads like a pipeline of named stages (`LaunchStage`), each
+/// written to the job's log as it starts and ends; the lifecycle moves first, so that an
+/// illegal launch is refused before anything is created, and moves back when the job fails.
+public struct MigrationService: Sendable {
+    public let workspace: Workspace
+    public let target: MigrationTarget
+    public let recorder: any MigrationRecorder
+
+    public init(workspace: Workspace, target: MigrationTarget, recorder: any MigrationRecorder) {
+        self.workspace = workspace
+        self.target = target
+        self.recorder = recorder
+    }
+
+    // MARK: Launch
+
+    public func launch(_ request: LaunchRequest, initiatedBy initiator: String) async throws -> LaunchResult {
+        let servers = workspace.sourceServers
+        let serverID = request.sourceServerID
+        let server = try servers.find(id: serverID)
+        let revert: LifecycleAction
+        switch request.mode {
+        case .test:
+            try servers.perform(.launchTest, on: serverID)
+            revert = .revertToReadyForTest
+        case .cutover:
+            if server.lifecycleState == .testing { try servers.perform(.markReadyForCutover, on: serverID) }
+            try servers.perform(.launchCutover, on: serverID)
+            revert = .revertToReadyForCutover
+        }
+        let job = Job(kind: request.mode == .test ? .launchTest : .launchCutover, status: .started, sourceServerIDs: [serverID])
+        try workspace.jobs.create(job)
+        let log = JobLog(jobs: workspace.jobs, jobID: job.id, serverID: serverID, recorder: recorder)
+        try log.write("Job started", "\(request.mode.rawValue) launch of \(serverID), initiated by \(initiator)")
+        do {
+            let result = try await run(request, server: server, log: log, jobID: job.id)
+            try workspace.jobs.setStatus(job.id, .completed, ended: true)
+            try log.write("Job finished", "\(request.mode.rawValue) instance \(result.instance.id)")
+            return result
+        } catch {
+            try? log.write("Job failed", "\(error)")
+            try? workspace.jobs.setStatus(job.id, .failed, ended: true)
+            // The server goes back to where it was: a failed launch leaves nothing to test.
+            _ = try? servers.perform(revert, on: serverID)
+            throw error
+        }
+    }
+
+    private func run(_ request: LaunchRequest, server: SourceServer, log: JobLog, jobID: String) async throws -> LaunchResult {
+        let mode = request.mode
+        let store = try StagingStore(workspace: workspace)
+
+        try log.stage(.selectSnapshot)
+        guard let snapshot = try request.snapshotID.map({ try store.snapshot(id: $0) }) ?? store.snapshots(sourceServerID: server.id).first else {
+            throw MigrationError.noSnapshot(sourceServerID: server.id)
+        }
+        guard snapshot.sourceServerID == server.id else { throw MigrationError.snapshotOfAnotherServer(snapshotID: snapshot.id, sourceServerID: server.id) }
+        try log.write("Snapshot selected", "\(snapshot.id), taken \(snapshot.takenAt.ISO8601Format())")
+
+        try log.stage(.importVolumes)
+        let volumes = try target.volumeImport()
+        var imported: [ImportedVolume] = []
+        for disk in snapshot.disks {
+            let reader = try store.reader(snapshotID: snapshot.id, diskIndex: disk.diskIndex)
+            let volume = try await volumes.importVolume(
+                VolumeImportRequest(name: "\(server.id)-\(mode.rawValue)-disk\(disk.diskIndex)", source: reader, tags: ["Name": "\(request.name) disk \(disk.diskIndex)"]),
+                progress: nil
+            )
+            try recorder.created(CloudResource(kind: volume.kind, id: volume.id), role: .volume(mode), attributes: ["snapshot": snapshot.id])
+            try log.write("Volume imported", "disk \(disk.diskIndex) as \(volume.id)")
+            imported.append(volume)
+        }
+        guard let root = imported.first else { throw MigrationError.snapshotWithoutDisks(snapshotID: snapshot.id) }
+
+        try log.stage(.convert)
+        try log.write("Conversion skipped", "Ferry has no machine converter yet: the disks are launched as they were replicated, and boot only if they were built for this target")
+
+        try log.stage(.registerImage)
+        let image = try await target.images().registerImage(
+            name: "\(server.id)-\(mode.rawValue)-\(snapshot.id)", rootVolume: root, additionalVolumes: Array(imported.dropFirst()),
+            bootMode: server.facts.bootMode ?? .legacyBIOS, tags: ["Name": request.name]
+        )
+        try recorder.created(CloudResource(kind: .image, id: image.id), role: .image(mode), attributes: [:])
+        try log.write("Image registered", image.id)
+
+        try log.stage(.launchInstance)
+        var settings = server.launchSettings
+        settings.instanceType = request.instanceType
+        settings.subnetID = request.subnetID
+        settings.securityGroupIDs = request.securityGroupIDs
+        settings.tags["Name"] = request.name
+        let compute = try target.compute()
+        let instance = try await compute.launchInstance(imageID: image.id, settings: settings, userData: nil, name: request.name)
+        try recorder.created(CloudResource(kind: .instance, id: instance.id), role: .instance(mode), attributes: ["name": request.name, "subnet": request.subnetID])
+        try log.write("Launched instance", instance.id)
+
+        try log.stage(.verify)
+        var url = "", unreachable = ""
+        do {
+            let endpoint = try await compute.endpoint(instanceID: instance.id, port: 80)
+            (url, unreachable) = ("http://\(endpoint.host):\(endpoint.port)/", "")
+            try log.write("Instance reachable", url)
+        } catch let error as NoReachableEndpoint {
+            (url, unreachable) = ("", error.description)
+            try log.write("No reachable endpoint", "\(error); its HTTP checks will be skipped")
+        }
+        return LaunchResult(jobID: jobID, snapshotID: snapshot.id, volumeIDs: imported.map(\.id), imageID: image.id, instance: instance,
+                            url: url, noEndpointReason: unreachable)
+    }
+
+    // MARK: After a launch
+
+    /// After a successful test: the test instance is terminated, as the console does, and
+    /// the server is READY_FOR_CUTOVER.
+    @discardableResult
+    public func markReadyForCutover(sourceServerID: String, testInstanceID: String?) async throws -> SourceServer {
+        let server = try workspace.sourceServers.perform(.markReadyForCutover, on: sourceServerID)
+        if let testInstanceID, !testInstanceID.isEmpty {
+            _ = try await target.compute().terminateInstance(id: testInstanceID)
+            try recorder.removed(CloudResource(kind: .instance, id: testInstanceID))
+            recorder.progress("test instance \(testInstanceID) terminated")
+        }
+        return server
+    }
+
+    /// The cutover is complete: replication is stopped, the staging snapshots go (under the
+    /// staging lock, which the replication server, stopped first by the caller, let go of),
+    /// and the source server is archived.
+    public func finalize(sourceServerID: String) async throws -> FinalizeResult {
+        let servers = workspace.sourceServers
+        try servers.perform(.finalizeCutover, on: sourceServerID)
+        try servers.recordIfAllowed(.stop, for: sourceServerID)
+        let lock = try await WorkspaceLock.acquire(workspace: workspace, name: StagingStore.writerLockName,
+                                                   purpose: "finalize of \(sourceServerID)", patience: .seconds(10))
+        defer { withExtendedLifetime(lock) {} }
+        let store = try StagingStore(workspace: workspace)
+        let snapshots = try store.snapshots(sourceServerID: sourceServerID)
+        let garbage = try store.deleteSnapshots(sourceServerID: sourceServerID)
+        recorder.progress("\(snapshots.count) staging snapshot\(snapshots.count == 1 ? "" : "s") removed, \(garbage.bytesReclaimed >> 20) MiB reclaimed")
+        let archived = try servers.perform(.archive, on: sourceServerID)
+        return FinalizeResult(server: archived, snapshotsRemoved: snapshots.count, bytesReclaimed: garbage.bytesReclaimed)
+    }
+}
+
+public struct FinalizeResult: Sendable {
+    public var server: SourceServer
+    public var snapshotsRemoved: Int
+    public var bytesReclaimed: UInt64
+}

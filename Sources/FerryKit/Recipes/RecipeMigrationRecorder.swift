@@ -1,0 +1,27 @@
+import FerryCore
+
+/// A recipe step's record of what a migration creates: resources go into the run, so that
+/// `recipe destroy` removes them; progress goes to the console.
+struct RecipeMigrationRecorder: MigrationRecorder {
+    let context: RecipeContext
+
+    func created(_ resource: CloudResource, role: MigrationResourceRole, attributes: [String: String]) throws {
+        try context.created(resource, detail: RecipeResourceDetail.json(attributes.merging(["role": role.rawValue]) { $1 }))
+    }
+
+    func removed(_ resource: CloudResource) throws {
+        try context.destroyedRecorded(resource)
+    }
+
+    func progress(_ text: String) {
+        context.progress(text)
+    }
+}
+
+extension RecipeContext {
+    /// The migration service acting on this step's environment, recording into this run.
+    var migration: MigrationService {
+        MigrationService(workspace: workspace, target: MigrationTarget(adapterName: environment.adapterName, registry: environment.registry),
+                         recorder: RecipeMigrationRecorder(context: self))
+    }
+}
