@@ -5,9 +5,9 @@ import NIOCore
 /// tested on its own; the channel handlers only move the buffers. A block's data is never
 /// copied by the codec: it is a slice of the received buffer, and on the way out it is
 /// written after its head as a buffer of its own (`writeHead`).
-public enum ReplicationFrameCodec {
+enum ReplicationFrameCodec {
     /// Writes the whole frame (length, type, payload) at the end of `buffer`.
-    public static func write(_ frame: ReplicationFrame, into buffer: inout ByteBuffer) {
+    static func write(_ frame: ReplicationFrame, into buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
         let tail = writeHead(frame, into: &buffer)
         if var tail {
@@ -65,7 +65,7 @@ public enum ReplicationFrameCodec {
 
     /// Decodes one frame from the front of `buffer`, consuming it.
     /// - Returns: the frame, or nil (consuming nothing) when more bytes are needed.
-    public static func decode(_ buffer: inout ByteBuffer, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> ReplicationFrame? {
+    static func decode(_ buffer: inout ByteBuffer, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> ReplicationFrame? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length >= 1 else { throw .malformed("empty frame") }
         guard Int(length) <= maximumLength else { throw .frameTooLarge(length: Int(length), limit: maximumLength) }
@@ -121,7 +121,7 @@ public enum ReplicationFrameCodec {
 
 extension ReplicationFrameCodec {
     /// The frame as bytes, for tests and tools that work on arrays.
-    public static func encode(_ frame: ReplicationFrame) -> [UInt8] {
+    static func encode(_ frame: ReplicationFrame) -> [UInt8] {
         var buffer = ByteBuffer()
         write(frame, into: &buffer)
         return Array(buffer.readableBytesView)
@@ -129,7 +129,7 @@ extension ReplicationFrameCodec {
 
     /// Decodes one frame from the start of `bytes`.
     /// - Returns: the frame and how many bytes it used, or nil when more bytes are needed.
-    public static func decode(_ bytes: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
+    static func decode(_ bytes: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
         var buffer = ByteBuffer(bytes: bytes)
         let before = buffer.readableBytes
         guard let frame = try decode(&buffer, maximumLength: maximumLength) else { return nil }

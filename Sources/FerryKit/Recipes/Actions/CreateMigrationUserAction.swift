@@ -1,23 +1,23 @@
 import FerryCore
 /// The workbench's own user with exactly the permissions it needs, and its access key. The
 /// secret is shown once, to the person running the step, and never recorded.
-public struct CreateMigrationUserAction: RecipeAction {
-    public init() {}
+struct CreateMigrationUserAction: RecipeAction {
+    init() {}
 
-    public let name = "identity.create-migration-user"
-    public let summary = "Create the migration user with a least-privilege policy and an access key"
-    public let inputs = [
+    let name = "identity.create-migration-user"
+    let summary = "Create the migration user with a least-privilege policy and an access key"
+    let inputs = [
         RecipeActionInput("name", .string, help: "the user's name"),
         RecipeActionInput("show_secret", .boolean, default: .boolean(false), help: "print the secret access key once (it is never stored)"),
     ]
-    public let outputs = ["user_name", "user_arn", "access_key_id", "policy_actions"]
-    public let requiredCapabilities: [Capability] = [.identity]
+    let outputs = ["user_name", "user_arn", "access_key_id", "policy_actions"]
+    let requiredCapabilities: [Capability] = [.identity]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["create user \(inputs.optionalString("name") ?? "?") with the workbench's least-privilege policy and an access key"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let identity = try context.environment.identity()
         let name = try inputs.string("name")
         let user = try await identity.createUser(name: name, tags: ["CreatedBy": "ferry"])

@@ -1,25 +1,25 @@
 import FerryCore
 /// A security group with ingress rules written as "tcp:1500:0.0.0.0/0", "udp:53:10.0.0.0/16",
 /// "tcp:8000-8010:…", or with a source group instead of a CIDR ("tcp:80:sg-…").
-public struct CreateSecurityGroupAction: RecipeAction {
-    public init() {}
+struct CreateSecurityGroupAction: RecipeAction {
+    init() {}
 
-    public let name = "network.create-security-group"
-    public let summary = "Create a security group with ingress rules"
-    public let inputs = [
+    let name = "network.create-security-group"
+    let summary = "Create a security group with ingress rules"
+    let inputs = [
         RecipeActionInput("vpc_id", .string, help: "the VPC the group belongs to"),
         RecipeActionInput("name", .string, help: "the group's name"),
         RecipeActionInput("description", .string, default: .string("created by a Ferry recipe"), help: "what the group is for"),
         RecipeActionInput("ingress", .list, default: .list([]), help: "rules: PROTOCOL:PORT[-PORT]:SOURCE (a CIDR or a group id)"),
     ]
-    public let outputs = ["security_group_id"]
-    public let requiredCapabilities: [Capability] = [.networking]
+    let outputs = ["security_group_id"]
+    let requiredCapabilities: [Capability] = [.networking]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["create security group \(inputs.optionalString("name") ?? "?") allowing \(inputs.strings("ingress").joined(separator: ", "))"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let rules = try inputs.strings("ingress").map(Self.rule)
         let network = try context.environment.networking()
         let vpcID = try inputs.string("vpc_id")

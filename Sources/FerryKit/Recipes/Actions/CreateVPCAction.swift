@@ -1,21 +1,21 @@
 import FerryCore
 /// A VPC with one subnet, and — when public — an internet gateway and a route table whose
 /// default route goes through it: the unit of the workshop's SourceVPC, StagingVPC, TargetVPC.
-public struct CreateVPCAction: RecipeAction {
-    public init() {}
+struct CreateVPCAction: RecipeAction {
+    init() {}
 
-    public let name = "network.create-vpc"
-    public let summary = "Create a VPC with a subnet; a public one gets an internet gateway and a default route"
-    public let inputs = [
+    let name = "network.create-vpc"
+    let summary = "Create a VPC with a subnet; a public one gets an internet gateway and a default route"
+    let inputs = [
         RecipeActionInput("name", .string, help: "the VPC's Name tag, e.g. SourceVPC"),
         RecipeActionInput("cidr", .string, help: "the VPC's CIDR block, /16 to /28"),
         RecipeActionInput("subnet_cidr", .string, help: "the subnet's CIDR block, inside the VPC's"),
         RecipeActionInput("public", .boolean, default: .boolean(true), help: "attach an internet gateway and route 0.0.0.0/0 through it"),
     ]
-    public let outputs = ["vpc_id", "subnet_id", "internet_gateway_id", "route_table_id"]
-    public let requiredCapabilities: [Capability] = [.networking]
+    let outputs = ["vpc_id", "subnet_id", "internet_gateway_id", "route_table_id"]
+    let requiredCapabilities: [Capability] = [.networking]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         let name = inputs.optionalString("name") ?? "?"
         var lines = ["create VPC \(name) \(inputs.optionalString("cidr") ?? "?")", "create subnet \(name)-subnet \(inputs.optionalString("subnet_cidr") ?? "?")"]
         if inputs.boolean("public", default: true) {
@@ -24,7 +24,7 @@ public struct CreateVPCAction: RecipeAction {
         return lines
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let network = try context.environment.networking()
         let name = try inputs.string("name")
         let cidr = try inputs.string("cidr")

@@ -4,25 +4,25 @@ import Foundation
 /// Finalize: the cutover is complete, so replication stops, the staging resources go (the
 /// replication server, the snapshots in the staging store, the imported volumes and images
 /// that only served the launch), and the source server is archived.
-public struct FinalizeCutoverAction: RecipeAction {
-    public init() {}
+struct FinalizeCutoverAction: RecipeAction {
+    init() {}
 
-    public let name = "migration.finalize"
-    public let summary = "Finalize the cutover: stop replication, remove staging resources, archive the source"
-    public let inputs = [
+    let name = "migration.finalize"
+    let summary = "Finalize the cutover: stop replication, remove staging resources, archive the source"
+    let inputs = [
         RecipeActionInput("source_server_id", .string, help: "the source server"),
         RecipeActionInput("agent_pid", .integer, default: .integer(0), help: "the agent's process (0: no agent process, it ran inside Ferry)"),
         RecipeActionInput("replication_server_pid", .integer, help: "the replication server's process"),
     ]
-    public let outputs = ["lifecycle", "snapshots_removed", "summary"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["lifecycle", "snapshots_removed", "summary"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["finalize the cutover of \(inputs.optionalString("source_server_id") ?? "?")", "stop the agent and the replication server",
          "remove the staging snapshots", "archive the source server"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let serverID = try inputs.string("source_server_id")
         // The processes this run started go first: the replication server lets go of the
         // staging store, which finalize then cleans.

@@ -1,17 +1,17 @@
 import FerryCore
 /// Finds an image by name: the sandbox's base image, or an AMI a consultant names.
-public struct FindImageAction: RecipeAction {
-    public init() {}
+struct FindImageAction: RecipeAction {
+    init() {}
 
-    public let name = "image.find"
-    public let summary = "Find an image by name"
-    public let inputs = [RecipeActionInput("name", .string, help: "the image's name")]
-    public let outputs = ["image_id"]
-    public let requiredCapabilities: [Capability] = [.images]
+    let name = "image.find"
+    let summary = "Find an image by name"
+    let inputs = [RecipeActionInput("name", .string, help: "the image's name")]
+    let outputs = ["image_id"]
+    let requiredCapabilities: [Capability] = [.images]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] { ["look up image \(inputs.optionalString("name") ?? "?")"] }
+    func plan(_ inputs: RecipeInputs) -> [String] { ["look up image \(inputs.optionalString("name") ?? "?")"] }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let name = try inputs.string("name")
         let images = try await context.environment.images().describeImages()
         guard let image = images.last(where: { $0.name == name }) else {

@@ -4,26 +4,26 @@ import Foundation
 /// Installs the agent "on" a source instance: `ferry agent --continuous` as a background
 /// process that reads the instance's disks while it runs and replicates them to the server
 /// with the project's token.
-public struct InstallAgentAction: RecipeAction {
-    public init() {}
+struct InstallAgentAction: RecipeAction {
+    init() {}
 
-    public let name = "agent.install"
-    public let summary = "Install the replication agent on a source machine and start continuous replication"
-    public let inputs = [
+    let name = "agent.install"
+    let summary = "Install the replication agent on a source machine and start continuous replication"
+    let inputs = [
         RecipeActionInput("instance_id", .string, help: "the source instance"),
         RecipeActionInput("server", .string, help: "the replication server's host:port"),
         RecipeActionInput("hostname", .string, help: "the source machine's name"),
         RecipeActionInput("subnet_id", .string, help: "the source instance's subnet (for diagrams)"),
         RecipeActionInput("interval_seconds", .integer, default: .integer(5), help: "seconds between passes (sooner when the disk changes)"),
     ]
-    public let outputs = ["agent_identity", "pid", "disks"]
-    public let requiredCapabilities: [Capability] = [.instanceDisks]
+    let outputs = ["agent_identity", "pid", "disks"]
+    let requiredCapabilities: [Capability] = [.instanceDisks]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["install the agent on \(inputs.optionalString("instance_id") ?? "?"), replicating to \(inputs.optionalString("server") ?? "?")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let instance = try inputs.string("instance_id")
         let disks = try await context.environment.instanceDisks().instanceDisks(instanceID: instance)
         for disk in disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }

@@ -3,12 +3,12 @@ import Foundation
 
 /// A test or cutover launch: a job of the migration service (select snapshot → import →
 /// convert → register → launch → verify), recorded in this run.
-public struct LaunchFromSnapshotAction: RecipeAction {
-    public init() {}
+struct LaunchFromSnapshotAction: RecipeAction {
+    init() {}
 
-    public let name = "migration.launch"
-    public let summary = "Launch a test or cutover instance from the latest snapshot"
-    public let inputs = [
+    let name = "migration.launch"
+    let summary = "Launch a test or cutover instance from the latest snapshot"
+    let inputs = [
         RecipeActionInput("source_server_id", .string, help: "the source server"),
         RecipeActionInput("mode", .string, help: "test or cutover"),
         RecipeActionInput("name", .string, help: "the instance's Name tag"),
@@ -17,16 +17,16 @@ public struct LaunchFromSnapshotAction: RecipeAction {
         RecipeActionInput("instance_type", .string, default: .string("t3.small"), help: "the instance type"),
         RecipeActionInput("snapshot_id", .string, default: .string(""), help: "a snapshot to launch from (default: the latest)"),
     ]
-    public let outputs = ["instance_id", "image_id", "snapshot_id", "url", "private_ip", "no_endpoint_reason", "job_id"]
-    public let requiredCapabilities: [Capability] = [.volumeImport, .images, .compute]
+    let outputs = ["instance_id", "image_id", "snapshot_id", "url", "private_ip", "no_endpoint_reason", "job_id"]
+    let requiredCapabilities: [Capability] = [.volumeImport, .images, .compute]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         let mode = inputs.optionalString("mode") ?? "?"
         return ["import the latest snapshot of \(inputs.optionalString("source_server_id") ?? "?") as a volume", "register an image from it",
                 "launch the \(mode) instance \(inputs.optionalString("name") ?? "?") in \(inputs.optionalString("subnet_id") ?? "?")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let modeText = try inputs.string("mode")
         guard let mode = LaunchMode(rawValue: modeText) else { throw RecipeInputError.invalid(name: "mode", reason: "must be test or cutover, not '\(modeText)'") }
         let requested = inputs.optionalString("snapshot_id") ?? ""

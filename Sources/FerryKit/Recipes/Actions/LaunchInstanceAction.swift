@@ -4,12 +4,12 @@ import Foundation
 /// Launches an instance from an image with user data (the workshop's WordPress server),
 /// and reports where its HTTP port is reached from here — or, when the target offers no
 /// endpoint reachable from here, an empty `url` and why in `no_endpoint_reason`.
-public struct LaunchInstanceAction: RecipeAction {
-    public init() {}
+struct LaunchInstanceAction: RecipeAction {
+    init() {}
 
-    public let name = "workload.launch-instance"
-    public let summary = "Launch an instance from an image, with user data, in a subnet"
-    public let inputs = [
+    let name = "workload.launch-instance"
+    let summary = "Launch an instance from an image, with user data, in a subnet"
+    let inputs = [
         RecipeActionInput("name", .string, help: "the instance's Name tag"),
         RecipeActionInput("image_id", .string, help: "the image to boot"),
         RecipeActionInput("subnet_id", .string, help: "the subnet to launch in"),
@@ -18,14 +18,14 @@ public struct LaunchInstanceAction: RecipeAction {
         RecipeActionInput("user_data_file", .string, default: .string(""), help: "a file whose content is the instance's user data (relative to the recipe)"),
         RecipeActionInput("role", .string, default: .string("workload"), help: "what the instance is for, in diagrams (workload, test, cutover)"),
     ]
-    public let outputs = ["instance_id", "private_ip", "url", "no_endpoint_reason"]
-    public let requiredCapabilities: [Capability] = [.compute]
+    let outputs = ["instance_id", "private_ip", "url", "no_endpoint_reason"]
+    let requiredCapabilities: [Capability] = [.compute]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["launch instance \(inputs.optionalString("name") ?? "?") (\(inputs.optionalString("instance_type") ?? "")) from \(inputs.optionalString("image_id") ?? "?") in \(inputs.optionalString("subnet_id") ?? "?")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         var userData: String?
         if let file = inputs.optionalString("user_data_file"), !file.isEmpty {
             let recipeFolder = URL(fileURLWithPath: try context.recipeFile).deletingLastPathComponent()

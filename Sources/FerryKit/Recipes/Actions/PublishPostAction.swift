@@ -6,22 +6,22 @@ import FoundationNetworking
 
 /// Publishes a post on the WordPress-like site (POST title and body to its publish endpoint),
 /// so that continuous replication has something to carry to the cutover instance.
-public struct PublishPostAction: RecipeAction {
-    public init() {}
+struct PublishPostAction: RecipeAction {
+    init() {}
 
-    public let name = "workload.publish-post"
-    public let summary = "Publish a post on the blog"
-    public let inputs = [
+    let name = "workload.publish-post"
+    let summary = "Publish a post on the blog"
+    let inputs = [
         RecipeActionInput("url", .string, help: "the site's base URL"),
         RecipeActionInput("title", .string, help: "the post's title"),
         RecipeActionInput("body", .string, default: .string(""), help: "the post's text"),
     ]
-    public let outputs = ["post_url", "published_at"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["post_url", "published_at"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] { ["publish '\(inputs.optionalString("title") ?? "?")' on \(inputs.optionalString("url") ?? "?")"] }
+    func plan(_ inputs: RecipeInputs) -> [String] { ["publish '\(inputs.optionalString("title") ?? "?")' on \(inputs.optionalString("url") ?? "?")"] }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         guard let base = URL(string: try inputs.string("url")), let endpoint = URL(string: "cgi-bin/publish", relativeTo: base) else {
             throw RecipeInputError.invalid(name: "url", reason: "not a URL")
         }

@@ -5,24 +5,24 @@ import Synchronization
 /// Replicates a machine that a source adapter reads from its files (a VMware VM from its
 /// .vmx or .ova, a raw image): the agent runs inside Ferry, reading the disks through the
 /// adapter, and sends one full pass to the replication server, which commits a snapshot.
-public struct ReplicateSourceAction: RecipeAction {
-    public init() {}
+struct ReplicateSourceAction: RecipeAction {
+    init() {}
 
-    public let name = "replication.replicate-source"
-    public let summary = "Replicate a machine read by a source adapter (VMware .vmx/.ova, raw images) to the replication server"
-    public let inputs = [
+    let name = "replication.replicate-source"
+    let summary = "Replicate a machine read by a source adapter (VMware .vmx/.ova, raw images) to the replication server"
+    let inputs = [
         RecipeActionInput("adapter", .string, help: "the source adapter (vmware, physical, …)"),
         RecipeActionInput("options", .map, default: .map([:]), help: "the adapter's options, e.g. {path: web.vmx}"),
         RecipeActionInput("server", .string, help: "the replication server's host:port"),
     ]
-    public let outputs = ["source_server_id", "snapshot_id", "bytes_sent", "blocks_sent", "hostname"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["source_server_id", "snapshot_id", "bytes_sent", "blocks_sent", "hostname"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["read the machine with the \(inputs.optionalString("adapter") ?? "?") adapter (\(inputs["options"]?.description ?? "")) and replicate its disks to \(inputs.optionalString("server") ?? "?")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let adapter = try context.environment.registry.source(named: try inputs.string("adapter"))
         var options = inputs.tags("options")
         // Relative paths are relative to the recipe's folder.

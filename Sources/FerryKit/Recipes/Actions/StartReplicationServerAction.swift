@@ -3,23 +3,23 @@ import Foundation
 
 /// Starts the replication server in the staging area: `ferry replication-server` as a
 /// background process of this workspace, on a port of this machine.
-public struct StartReplicationServerAction: RecipeAction {
-    public init() {}
+struct StartReplicationServerAction: RecipeAction {
+    init() {}
 
-    public let name = "replication.start-server"
-    public let summary = "Start the replication server that receives the agents' blocks (TCP 1500 on a real network)"
-    public let inputs = [
+    let name = "replication.start-server"
+    let summary = "Start the replication server that receives the agents' blocks (TCP 1500 on a real network)"
+    let inputs = [
         RecipeActionInput("subnet_id", .string, help: "the staging subnet it stands in"),
         RecipeActionInput("listen", .string, default: .string("127.0.0.1:0"), help: "address to listen on (port 0: any free port)"),
     ]
-    public let outputs = ["address", "pid"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["address", "pid"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         ["start a replication server in \(inputs.optionalString("subnet_id") ?? "?") listening on \(inputs.optionalString("listen") ?? "")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
         let log = context.runDirectory.appendingPathComponent("replication-server.log")
         let portFile = context.runDirectory.appendingPathComponent("replication-server.address")

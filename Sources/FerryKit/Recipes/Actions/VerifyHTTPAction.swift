@@ -11,26 +11,26 @@ import FoundationNetworking
 /// here (an AWS-style cloud whose instance has no public address, an emulator whose
 /// instances never boot): the check is then skipped, and says so, rather than failing on an
 /// address nothing answers on or pretending to pass. Any URL given is checked for real.
-public struct VerifyHTTPAction: RecipeAction {
-    public init() {}
+struct VerifyHTTPAction: RecipeAction {
+    init() {}
 
-    public let name = "verify.http"
-    public let summary = "Check that a URL answers (status, and text in the page)"
-    public let inputs = [
+    let name = "verify.http"
+    let summary = "Check that a URL answers (status, and text in the page)"
+    let inputs = [
         RecipeActionInput("url", .string, help: "the URL to fetch; empty when the target offers no endpoint reachable from here (the check is then skipped)"),
         RecipeActionInput("status", .integer, default: .integer(200), help: "the expected HTTP status"),
         RecipeActionInput("contains", .string, default: .string(""), help: "text the page must contain"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(120), help: "how long to keep trying"),
     ]
-    public let outputs = ["status", "seconds", "skipped", "reason"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["status", "seconds", "skipped", "reason"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] {
+    func plan(_ inputs: RecipeInputs) -> [String] {
         let url = inputs.optionalString("url") ?? "?"
         return [url.isEmpty ? "skip the HTTP check: no endpoint reachable from here" : "fetch \(url) until it answers \(inputs["status"]?.description ?? "200")"]
     }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let text = try inputs.string("url").trimmingCharacters(in: .whitespaces)
         if text.isEmpty {
             let reason = "the target offers no endpoint reachable from here to verify (see the launch's no_endpoint_reason); nothing was fetched"

@@ -4,21 +4,21 @@ import Foundation
 /// Waits for an instance's first boot, as the launch job's last stage: the guest says it
 /// booted (where the target can observe it; a cloud without console access says UNKNOWN,
 /// and the step says so rather than pretending).
-public struct WaitForFirstBootAction: RecipeAction {
-    public init() {}
+struct WaitForFirstBootAction: RecipeAction {
+    init() {}
 
-    public let name = "instance.wait-first-boot"
-    public let summary = "Wait until an instance reports its first boot"
-    public let inputs = [
+    let name = "instance.wait-first-boot"
+    let summary = "Wait until an instance reports its first boot"
+    let inputs = [
         RecipeActionInput("instance_id", .string, help: "the instance"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(300), help: "how long to wait"),
     ]
-    public let outputs = ["first_boot", "seconds"]
-    public let requiredCapabilities: [Capability] = [.compute]
+    let outputs = ["first_boot", "seconds"]
+    let requiredCapabilities: [Capability] = [.compute]
 
-    public func plan(_ inputs: RecipeInputs) -> [String] { ["wait for \(inputs.optionalString("instance_id") ?? "?") to boot"] }
+    func plan(_ inputs: RecipeInputs) -> [String] { ["wait for \(inputs.optionalString("instance_id") ?? "?") to boot"] }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let id = try inputs.string("instance_id")
         let compute = try context.environment.compute()
         let started = Date()

@@ -3,22 +3,22 @@ import Foundation
 
 /// Waits until an agent's machine is registered, its initial sync is complete (READY_FOR_TEST)
 /// and replication is continuous, showing bytes, rate and ETA meanwhile.
-public struct WaitForReplicationAction: RecipeAction {
-    public init() {}
+struct WaitForReplicationAction: RecipeAction {
+    init() {}
 
-    public let name = "replication.wait"
-    public let summary = "Wait for initial sync, then continuous replication (and, with `after`, for a pass that began after that time)"
-    public let inputs = [
+    let name = "replication.wait"
+    let summary = "Wait for initial sync, then continuous replication (and, with `after`, for a pass that began after that time)"
+    let inputs = [
         RecipeActionInput("agent_identity", .string, help: "the agent's machine identity"),
         RecipeActionInput("after", .string, default: .string(""), help: "an ISO 8601 time: also wait for a snapshot of a pass that began after it"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(900), help: "how long to wait"),
     ]
-    public let outputs = ["source_server_id", "snapshot_id", "seconds", "replicated_bytes"]
-    public let requiredCapabilities: [Capability] = []
+    let outputs = ["source_server_id", "snapshot_id", "seconds", "replicated_bytes"]
+    let requiredCapabilities: [Capability] = []
 
-    public func plan(_ inputs: RecipeInputs) -> [String] { ["wait until \(inputs.optionalString("agent_identity") ?? "?") is replicated and continuous"] }
+    func plan(_ inputs: RecipeInputs) -> [String] { ["wait until \(inputs.optionalString("agent_identity") ?? "?") is replicated and continuous"] }
 
-    public func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
+    func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let identity = try inputs.string("agent_identity")
         let afterText = inputs.optionalString("after") ?? ""
         let after = afterText.isEmpty ? nil : RecipeTime.parse(afterText)
