@@ -27,7 +27,7 @@ workshop: build
 # cooperative pool, but many tests still block it themselves (they run the ferry executable,
 # moto and QEMU and wait for them synchronously), and run in parallel on a 2-core machine
 # they starve the networked tests of threads until their timeouts fire. Measured on 2 cores:
-# parallel 230 s with 8 failures (a replication server's handshake unanswered, a TCP
+# parallel 230 s with 8 failures and 146 s with 4 (a replication server's handshake unanswered, a TCP
 # timeout test waiting 69 s), serial 472 s, all passing.
 test: deps
 	$(SWIFT) test --no-parallel
