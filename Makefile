@@ -23,9 +23,12 @@ build: deps
 workshop: build
 	$$($(SWIFT) build --show-bin-path)/ferry workshop --yes
 
-# One test at a time: the end-to-end tests wait on real processes (QEMU guests, the ferry
-# executable, moto) and, run beside the networked tests on a 2-core machine, starve them
-# of threads until their timeouts fire.
+# One test at a time. The engine's and the adapters' blocking work now runs off Swift's
+# cooperative pool, but many tests still block it themselves (they run the ferry executable,
+# moto and QEMU and wait for them synchronously), and run in parallel on a 2-core machine
+# they starve the networked tests of threads until their timeouts fire. Measured on 2 cores:
+# parallel 230 s with 8 failures and 146 s with 4 (a replication server's handshake unanswered, a TCP
+# timeout test waiting 69 s), serial 472 s, all passing.
 test: deps
 	$(SWIFT) test --no-parallel
 

@@ -5,9 +5,13 @@ import PackageDescription
 // lifecycle, the capability protocols, BlockReader); FerryKit is the engine built on it; each
 // adapter is its own target under Plugins/ and depends on FerryCore only; the `ferry`
 // executable wires the built-ins together. See docs/architecture.md.
+//
+// Linux only (Debian 12 is what it is built and tested on): the code calls Glibc directly and
+// uses what only Linux has (SEEK_DATA/SEEK_HOLE values, F_SETPIPE_SZ, /proc, posix_spawn's
+// closefrom, QEMU's user networking). SwiftPM has no way to say "Linux only", so no
+// `platforms` are listed rather than a macOS version the code does not build for.
 let package = Package(
     name: "Ferry",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
         .library(name: "FerryCore", targets: ["FerryCore"]),

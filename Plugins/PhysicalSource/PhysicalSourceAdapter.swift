@@ -47,7 +47,7 @@ public struct PhysicalSourceAdapter: SourceAdapter {
     /// through its clusters.
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
         if let image = try diskImages.openImage(at: disk.locator) { return image.reader }
-        return try RawDiskReader(path: disk.locator)
+        return try FileRegionReader(path: disk.locator)
     }
 
     /// What a raw image tells about its machine: its one disk with the size and partition
@@ -55,7 +55,7 @@ public struct PhysicalSourceAdapter: SourceAdapter {
     /// systems suggest.
     public func imageFacts(path: String) throws -> MachineFacts {
         let image = try diskImages.openImage(at: path)
-        let reader: any BlockReader = try image?.reader ?? RawDiskReader(path: path)
+        let reader: any BlockReader = try image?.reader ?? FileRegionReader(path: path)
         let url = URL(fileURLWithPath: path)
         let layout = try diskImages.layout(of: reader, disk: path)
         var model = image.map { "\($0.format) image" } ?? "raw image"

@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Synchronization
 
 /// The embedded default target: a local cloud whose state lives in the workspace and whose
 /// instances boot under QEMU. The sandbox is opened on first use, so that listing adapters
@@ -31,16 +32,21 @@ public struct SandboxTargetAdapter: Adapter {
     public func cloud() throws -> SandboxCloud {
         try opened.cloud()
     }
+
+    /// Runs `body` on the sandbox on a thread of its own. Every capability call ends in
+    /// SQLite writes, child processes (qemu-img, mke2fs, QEMU) or waits for a guest, none of
+    /// which may hold one of the cooperative pool's few threads.
+    func onCloud<Result: Sendable>(_ body: @escaping @Sendable (SandboxCloud) throws -> Result) async throws -> Result {
+        try await BlockingWork.run { try body(try cloud()) }
+    }
 }
 
 /// The sandbox an adapter opened, shared by its copies (the adapter is a value, passed around
 /// in registries): opened once, on first use, and not at all when there is no workspace yet.
-private final class OpenedSandbox: @unchecked Sendable {
+private final class OpenedSandbox: Sendable {
     private let workspace: any AdapterWorkspace
     private let diskImages: any DiskImageReading
-    // Guards `opened`; an NSLock rather than a Mutex so that the target keeps macOS 14.
-    private let lock = NSLock()
-    private var opened: SandboxCloud?
+    private let opened = Mutex<SandboxCloud?>(nil)
 
     init(workspace: any AdapterWorkspace, diskImages: any DiskImageReading) {
         self.workspace = workspace
@@ -48,7 +54,7 @@ private final class OpenedSandbox: @unchecked Sendable {
     }
 
     func cloud() throws -> SandboxCloud {
-        try lock.withLock {
+        try opened.withLock { opened in
             if let opened { return opened }
             // A failure is not kept: a workspace created later (`ferry init`) is then found.
             let cloud = try SandboxCloud(directory: workspace.directory(forAdapter: "sandbox"), diskImages: diskImages)

@@ -1,6 +1,7 @@
 import CZlib
 import FerryCore
 import Foundation
+import Synchronization
 
 /// The data of one hosted sparse extent: a grain directory pointing to grain tables
 /// pointing to grains, plain or deflate-compressed (streamOptimized).
@@ -9,15 +10,14 @@ import Foundation
 /// Grain table entries: 0 means the grain is not in this file (zeros, or the parent's data
 /// in a snapshot chain), 1 means a grain of zeros, anything else is the grain's sector.
 final class SparseExtent: @unchecked Sendable {
-    // @unchecked: everything is immutable after init except the grain-table cache, which
-    // the lock guards.
+    // @unchecked: `file` is a BlockReader, safe to read from any thread; everything else is
+    // immutable after init except the grain-table cache, a Mutex.
     let file: any BlockReader
     let name: String
     let header: SparseExtentHeader
     /// Grain directory: the sector of each grain table, 0 when the table is absent.
     let directory: [UInt32]
-    private var tableCache: [Int: [UInt32]] = [:]
-    private let lock = NSLock()
+    private let tableCache = Mutex<[Int: [UInt32]]>([:])
     /// Grain tables kept in memory: 4 MiB of entries (2048 tables of the usual 512).
     private let maxCachedTables: Int
 
@@ -61,11 +61,12 @@ final class SparseExtent: @unchecked Sendable {
     private func table(_ index: Int) throws -> [UInt32]? {
         let sector = directory[index]
         if sector == 0 { return nil }
-        if let cached = lock.withLock({ tableCache[index] }) { return cached }
+        if let cached = tableCache.withLock({ $0[index] }) { return cached }
         let table = try readTable(index: index, sector: sector)
-        lock.withLock {
-            if tableCache.count >= maxCachedTables { tableCache.removeAll(keepingCapacity: true) }
-            tableCache[index] = table
+        let maxCachedTables = self.maxCachedTables
+        tableCache.withLock { cache in
+            if cache.count >= maxCachedTables { cache.removeAll(keepingCapacity: true) }
+            cache[index] = table
         }
         return table
     }

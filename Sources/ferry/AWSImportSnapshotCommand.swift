@@ -47,7 +47,7 @@ struct AWSImportSnapshotCommand: AsyncParsableCommand {
         var options = connection.adapterOptions
         options["upload-concurrency"] = String(concurrency)
         let adapter = AWSTargetAdapter(options: options)
-        let reader = try RawDiskReader(path: image)
+        let reader = try FileRegionReader(path: image)
         let parentVolume = parent.map { ImportedVolume(id: $0, kind: .snapshot, sizeBytes: reader.size) }
         let request = VolumeImportRequest(name: name ?? URL(fileURLWithPath: image).lastPathComponent, source: reader, parent: parentVolume)
         let started = Date()

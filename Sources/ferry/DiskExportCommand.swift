@@ -66,7 +66,9 @@ struct DiskExportCommand: AsyncParsableCommand {
         let showProgress = global.output == .text && isatty(STDERR_FILENO) == 1
         var progress: (@Sendable (DiskCopyProgress) -> Void)?
         if showProgress { progress = { update in Self.show(update, since: started) } }
-        try writer.write(opened.reader, to: destination, progress: progress)
+        // Minutes of reads and writes, waiting on the batch reads: not on the cooperative pool.
+        let (reader, destination, report) = (opened.reader, self.destination, progress)
+        try await BlockingWork.run { try writer.write(reader, to: destination, progress: report) }
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
         let written = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.uint64Value ?? 0
         let result = Result(source: source, sourceFormat: opened.format, output: destination, format: writer.format,

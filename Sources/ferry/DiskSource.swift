@@ -48,7 +48,7 @@ struct DiskSource {
             let reader = try VMwareMachine.openDisk(locator: chosen.locator)
             return DiskSource(reader: reader, format: "vmdk (\(reader.createType))")
         }
-        let raw = try RawDiskReader(path: path)
+        let raw = try FileRegionReader(path: path)
         let magic = raw.size >= 4 ? try raw.read(at: 0, count: 4) : []
         if kind == "vmdk" || magic == Array("KDMV".utf8) {
             let reader = try VMDKDisk(path: path)

@@ -3,6 +3,7 @@ import Testing
 @testable import AWSTarget
 import FerryCore
 import FerryKit
+import Synchronization
 
 extension MotoSuite {
     /// A disk becomes an EBS snapshot through the EBS direct APIs, checked block by block.
@@ -110,9 +111,8 @@ extension MotoSuite {
     }
 }
 
-final class ProgressLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var reports: [TransferProgress] = []
-    func append(_ report: TransferProgress) { lock.withLock { reports.append(report) } }
-    var all: [TransferProgress] { lock.withLock { reports } }
+final class ProgressLog: Sendable {
+    private let reports = Mutex<[TransferProgress]>([])
+    func append(_ report: TransferProgress) { reports.withLock { $0.append(report) } }
+    var all: [TransferProgress] { reports.withLock { $0 } }
 }

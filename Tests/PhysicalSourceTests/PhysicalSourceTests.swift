@@ -54,11 +54,11 @@ final class Scratch {
     }
 }
 
-@Suite struct RawDiskReaderTests {
+@Suite struct RawDiskAsFileRegionTests {
     @Test func holesAreLeftOutOfTheAllocatedRanges() throws {
         let scratch = try Scratch()
         let image = try scratch.sparseImage("disk.img", size: 64 << 20, dataAt: [0, 32 << 20])
-        let ranges = try RawDiskReader(path: image).allocatedRanges()
+        let ranges = try FileRegionReader(path: image).allocatedRanges()
         let allocated = ranges.reduce(0) { $0 + $1.length }
         #expect(allocated >= 8192)
         #expect(allocated < 4 << 20)
@@ -68,7 +68,7 @@ final class Scratch {
     @Test func readsPastTheEndAreRefused() throws {
         let scratch = try Scratch()
         let image = try scratch.sparseImage("disk.img", size: 1 << 20, dataAt: [])
-        let error = #expect(throws: BlockReaderError.self) { try RawDiskReader(path: image).read(at: (1 << 20) - 10, count: 20) }
+        let error = #expect(throws: BlockReaderError.self) { try FileRegionReader(path: image).read(at: (1 << 20) - 10, count: 20) }
         #expect(error?.description == "\(image): read of 20 bytes at offset 1048566 goes past the end of the disk (1048576 bytes)")
     }
 }

@@ -87,7 +87,7 @@ struct InstanceEndToEndTests {
         #expect(Self.qemuPIDs(instanceID: source.id).isEmpty)
         #expect(try cloud.instanceDetails(id: source.id).ports.isEmpty)
 
-        let volume = try await adapter.importVolume(VolumeImportRequest(name: "wordpress-disk", source: try RawFileReader(path: exported)), progress: nil)
+        let volume = try await adapter.importVolume(VolumeImportRequest(name: "wordpress-disk", source: try FileRegionReader(path: exported)), progress: nil)
         try FileManager.default.removeItem(atPath: exported)
         let imported = try await adapter.registerImage(name: "wordpress-migrated", rootVolume: volume, additionalVolumes: [], bootMode: .legacyBIOS, tags: [:])
 

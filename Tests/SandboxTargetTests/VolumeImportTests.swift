@@ -39,7 +39,7 @@ struct VolumeImportTests {
     }
 
     static func allocatedBytes(_ path: String) throws -> UInt64 {
-        try RawFileReader(path: path).allocatedRanges().reduce(0) { $0 + $1.length }
+        try FileRegionReader(path: path).allocatedRanges().reduce(0) { $0 + $1.length }
     }
 
     @Test func anImportReadsBackByteForByteAndStaysSparse() async throws {

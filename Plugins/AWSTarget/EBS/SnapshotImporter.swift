@@ -70,7 +70,8 @@ struct SnapshotImporter: Sendable {
             func addNext() -> Bool {
                 guard let index = pending.next() else { return false }
                 group.addTask { [ebs] in
-                    let block = try Self.readBlock(index, from: source)
+                    // The source may be a file, a device or a plugin's pipe: read off the cooperative pool.
+                    let block = try await BlockingWork.run { try Self.readBlock(index, from: source) }
                     if Self.isZero(block) && !plan.mustSendZeroBlock(index) { return (index, nil) }
                     let digest = SHA256.hash(data: block)
                     try await ebs.putSnapshotBlock(snapshotID: snapshotID, index: Int(index), data: block, digest: digest)

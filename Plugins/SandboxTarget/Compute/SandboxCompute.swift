@@ -450,34 +450,34 @@ extension SandboxCloud {
 
 extension SandboxTargetAdapter: ComputeCapability {
     public func launchInstance(imageID: String, settings: LaunchSettings, userData: String?, name: String?) async throws -> Instance {
-        try cloud().launchInstance(imageID: imageID, settings: settings, userData: userData, name: name)
+        try await onCloud { try $0.launchInstance(imageID: imageID, settings: settings, userData: userData, name: name) }
     }
 
     public func describeInstance(id: String) async throws -> Instance {
-        try cloud().describeInstance(id: id)
+        try await onCloud { try $0.describeInstance(id: id) }
     }
 
     public func describeInstances() async throws -> [Instance] {
-        try cloud().describeInstances()
+        try await onCloud { try $0.describeInstances() }
     }
 
     public func stopInstance(id: String) async throws -> Instance {
-        try cloud().stopInstance(id: id)
+        try await onCloud { try $0.stopInstance(id: id) }
     }
 
     public func startInstance(id: String) async throws -> Instance {
-        try cloud().startInstance(id: id)
+        try await onCloud { try $0.startInstance(id: id) }
     }
 
     public func terminateInstance(id: String) async throws -> Instance {
-        try cloud().terminateInstance(id: id)
+        try await onCloud { try $0.terminateInstance(id: id) }
     }
 
     public func firstBootStatus(id: String) async throws -> FirstBootStatus {
-        try cloud().firstBootStatus(id: id)
+        try await onCloud { try $0.firstBootStatus(id: id) }
     }
 
     public func endpoint(instanceID: String, port: Int) async throws -> InstanceEndpoint {
-        try cloud().endpoint(instanceID: instanceID, port: port)
+        try await onCloud { try $0.endpoint(instanceID: instanceID, port: port) }
     }
 }

@@ -19,6 +19,6 @@ extension SandboxCloud {
 
 extension SandboxTargetAdapter: InstanceDiskCapability {
     public func instanceDisks(instanceID: String) async throws -> [DiskFacts] {
-        try cloud().instanceDisks(instanceID: instanceID)
+        try await onCloud { try $0.instanceDisks(instanceID: instanceID) }
     }
 }

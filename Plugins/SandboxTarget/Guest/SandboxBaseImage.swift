@@ -24,7 +24,7 @@ extension SandboxCloud {
         if rename(disk, destination) != 0 {
             try SparseFile.copy(from: disk, to: destination)
         }
-        let size = try RawFileReader(path: destination).size
+        let size = try FileRegionReader(path: destination).size
         let volume = VolumeRecord(
             id: id, kind: CloudResourceKind.volume.rawValue, name: Self.baseImageName, sizeBytes: Int64(size),
             fileName: fileName, parentID: nil, tags: tagsText(["Name": Self.baseImageName]), createdAt: Date()

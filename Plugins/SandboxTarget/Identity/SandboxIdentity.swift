@@ -116,18 +116,18 @@ extension SandboxTargetAdapter: IdentityCapability {
     }
 
     public func createUser(name: String, tags: ResourceTags) async throws -> IdentityUser {
-        try cloud().createUser(name: name, tags: tags)
+        try await onCloud { try $0.createUser(name: name, tags: tags) }
     }
 
     public func putUserPolicy(userName: String, policyName: String, document: PolicyDocument) async throws {
-        try cloud().putUserPolicy(userName: userName, policyName: policyName, document: document)
+        try await onCloud { try $0.putUserPolicy(userName: userName, policyName: policyName, document: document) }
     }
 
     public func createAccessKey(userName: String) async throws -> AccessKeyGrant {
-        try cloud().createAccessKey(userName: userName)
+        try await onCloud { try $0.createAccessKey(userName: userName) }
     }
 
     public func deleteUser(name: String) async throws {
-        try cloud().deleteUser(name: name)
+        try await onCloud { try $0.deleteUser(name: name) }
     }
 }

@@ -264,42 +264,42 @@ extension SandboxCloud {
 
 extension SandboxTargetAdapter: NetworkingCapability {
     public func createVPC(cidrBlock: String, tags: ResourceTags) async throws -> VPC {
-        try cloud().createVPC(cidrBlock: cidrBlock, tags: tags)
+        try await onCloud { try $0.createVPC(cidrBlock: cidrBlock, tags: tags) }
     }
 
     public func createSubnet(vpcID: String, cidrBlock: String, availabilityZone: String?, tags: ResourceTags) async throws -> Subnet {
-        try cloud().createSubnet(vpcID: vpcID, cidrBlock: cidrBlock, availabilityZone: availabilityZone, tags: tags)
+        try await onCloud { try $0.createSubnet(vpcID: vpcID, cidrBlock: cidrBlock, availabilityZone: availabilityZone, tags: tags) }
     }
 
     public func createInternetGateway(attachingTo vpcID: String, tags: ResourceTags) async throws -> InternetGateway {
-        try cloud().createInternetGateway(attachingTo: vpcID, tags: tags)
+        try await onCloud { try $0.createInternetGateway(attachingTo: vpcID, tags: tags) }
     }
 
     public func createRouteTable(vpcID: String, tags: ResourceTags) async throws -> RouteTable {
-        try cloud().createRouteTable(vpcID: vpcID, tags: tags)
+        try await onCloud { try $0.createRouteTable(vpcID: vpcID, tags: tags) }
     }
 
     public func createRoute(routeTableID: String, destinationCIDR: String, gatewayID: String) async throws {
-        try cloud().createRoute(routeTableID: routeTableID, destinationCIDR: destinationCIDR, gatewayID: gatewayID)
+        try await onCloud { try $0.createRoute(routeTableID: routeTableID, destinationCIDR: destinationCIDR, gatewayID: gatewayID) }
     }
 
     public func associateRouteTable(routeTableID: String, subnetID: String) async throws {
-        try cloud().associateRouteTable(routeTableID: routeTableID, subnetID: subnetID)
+        try await onCloud { try $0.associateRouteTable(routeTableID: routeTableID, subnetID: subnetID) }
     }
 
     public func createSecurityGroup(vpcID: String, name: String, description: String, tags: ResourceTags) async throws -> SecurityGroup {
-        try cloud().createSecurityGroup(vpcID: vpcID, name: name, description: description, tags: tags)
+        try await onCloud { try $0.createSecurityGroup(vpcID: vpcID, name: name, description: description, tags: tags) }
     }
 
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {
-        try cloud().authorizeIngress(securityGroupID: securityGroupID, rules: rules)
+        try await onCloud { try $0.authorizeIngress(securityGroupID: securityGroupID, rules: rules) }
     }
 
     public func describeNetworks() async throws -> NetworkInventory {
-        try cloud().describeNetworks()
+        try await onCloud { try $0.describeNetworks() }
     }
 
     public func deleteNetworkResource(_ resource: CloudResource) async throws {
-        try cloud().deleteNetworkResource(resource)
+        try await onCloud { try $0.deleteNetworkResource(resource) }
     }
 }

@@ -156,22 +156,22 @@ extension SandboxTargetAdapter: VolumeImportCapability, ImageCapability {
     public var supportsIncrementalImport: Bool { true }
 
     public func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ImportedVolume {
-        try cloud().importVolume(request, progress: progress)
+        try await onCloud { try $0.importVolume(request, progress: progress) }
     }
 
     public func deleteImportedVolume(id: String) async throws {
-        try cloud().deleteVolume(id: id)
+        try await onCloud { try $0.deleteVolume(id: id) }
     }
 
     public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage {
-        try cloud().registerImage(name: name, rootVolume: rootVolume, additionalVolumes: additionalVolumes, bootMode: bootMode, tags: tags)
+        try await onCloud { try $0.registerImage(name: name, rootVolume: rootVolume, additionalVolumes: additionalVolumes, bootMode: bootMode, tags: tags) }
     }
 
     public func describeImages() async throws -> [MachineImage] {
-        try cloud().describeImages()
+        try await onCloud { try $0.describeImages() }
     }
 
     public func deregisterImage(id: String) async throws {
-        try cloud().deregisterImage(id: id)
+        try await onCloud { try $0.deregisterImage(id: id) }
     }
 }

@@ -8,17 +8,14 @@ import Glibc
 /// 30 MiB of data takes 30 MiB.
 final class SparseFile {
     let path: String
-    private let fd: Int32
+    private let file: PositionalFile
 
     /// Opens `path` for reading and writing, creating it when `create` is set.
     init(path: String, create: Bool, readOnly: Bool = false) throws {
         self.path = path
-        let flags = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0)
-        fd = open(path, flags, 0o600)
-        guard fd >= 0 else { throw SparseFile.error("open", path) }
+        let flags = (readOnly ? O_RDONLY : O_RDWR) | (create ? O_CREAT | O_EXCL : 0)
+        do { file = try PositionalFile(path: path, flags: flags, mode: 0o600) } catch { throw FileRegionReader.readerError(error) }
     }
-
-    deinit { close(fd) }
 
     /// glibc's fallocate(2), which the Glibc module does not import (it needs _GNU_SOURCE).
     private static let fallocate: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32)? = {
@@ -27,36 +24,24 @@ final class SparseFile {
     }()
 
     func setSize(_ size: UInt64) throws {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw SparseFile.error("ftruncate", path) }
+        do { try file.setLength(size) } catch { throw FileRegionReader.readerError(error) }
     }
 
     func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            guard n > 0 else { throw SparseFile.error("pwrite", path) }
-            done += n
-        }
+        do { try file.write(buffer, at: offset) } catch { throw FileRegionReader.readerError(error) }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            guard n >= 0 else { throw SparseFile.error("pread", path) }
-            if n == 0 {
-                // Past the end reads as zeros.
-                memset(buffer.baseAddress! + done, 0, buffer.count - done)
-                return
-            }
-            done += n
-        }
+        let read: Int
+        do { read = try file.read(into: buffer, at: offset) } catch { throw FileRegionReader.readerError(error) }
+        // Past the end reads as zeros.
+        if read < buffer.count { UnsafeMutableRawBufferPointer(rebasing: buffer[read...]).initializeMemory(as: UInt8.self, repeating: 0) }
     }
 
     /// Makes `[offset, offset+length)` read as zeros, freeing its blocks where the file system can.
     func zero(offset: UInt64, length: UInt64) throws {
         let punchHole: Int32 = 0x02, keepSize: Int32 = 0x01
-        if let punch = SparseFile.fallocate, punch(fd, punchHole | keepSize, off_t(offset), off_t(length)) == 0 { return }
+        if let punch = SparseFile.fallocate, file.withDescriptor({ punch($0, punchHole | keepSize, off_t(offset), off_t(length)) }) == 0 { return }
         let zeros = [UInt8](repeating: 0, count: Int(min(length, 1 << 20)))
         var done: UInt64 = 0
         while done < length {
@@ -69,27 +54,15 @@ final class SparseFile {
     /// The ranges that hold data (SEEK_DATA / SEEK_HOLE), or the whole file when the file
     /// system cannot tell.
     func dataRanges() throws -> [ByteRange] {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SparseFile.error("fstat", path) }
-        let size = off_t(info.st_size)
-        var ranges: [ByteRange] = []
-        var position: off_t = 0
-        let seekData: Int32 = 3, seekHole: Int32 = 4
-        while position < size {
-            let start = lseek(fd, position, seekData)
-            if start < 0 {
-                if errno == ENXIO { break }
-                return size > 0 ? [ByteRange(offset: 0, length: UInt64(size))] : []
-            }
-            var end = lseek(fd, start, seekHole)
-            if end < 0 { end = size }
-            ranges.append(ByteRange(offset: UInt64(start), length: UInt64(end - start)))
-            position = end
+        do {
+            let size = try file.length()
+            return try file.dataRanges(from: 0, to: size) ?? (size > 0 ? [ByteRange(offset: 0, length: size)] : [])
+        } catch {
+            throw FileRegionReader.readerError(error)
         }
-        return ranges
     }
 
-    func sync() { fsync(fd) }
+    func sync() { try? file.sync() }
 
     /// Copies `source` into a new file at `destination`, data ranges only.
     static func copy(from source: String, to destination: String) throws {
@@ -111,38 +84,4 @@ final class SparseFile {
         output.sync()
     }
 
-    static func error(_ operation: String, _ path: String) -> BlockReaderError {
-        let code = errno
-        return .io(disk: path, operation: operation, errno: code, message: String(cString: strerror(code)))
-    }
-}
-
-/// A raw disk file read as a `BlockReader`: a sandbox volume, or a disk exported from an instance.
-public struct RawFileReader: BlockReader {
-    public let path: String
-    public let size: UInt64
-
-    public init(path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw SparseFile.error("stat", path) }
-        self.path = path
-        self.size = UInt64(info.st_size)
-    }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
-        try checkBounds(offset: offset, count: buffer.count, disk: path)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SparseFile.error("open", path) }
-        defer { close(fd) }
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            guard n > 0 else { throw SparseFile.error("pread", path) }
-            done += n
-        }
-    }
-
-    public func allocatedRanges() throws -> [ByteRange] {
-        try SparseFile(path: path, create: false, readOnly: true).dataRanges()
-    }
 }

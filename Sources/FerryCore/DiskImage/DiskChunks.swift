@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// One aligned piece of a disk, read, with the blocks in it that are not all zeros.
 public struct DiskChunk: Sendable {
@@ -106,24 +107,22 @@ public enum DiskChunks {
 }
 
 /// One batch of chunks being read in the background: each iteration fills its own slot.
-private final class InFlightBatch<T>: @unchecked Sendable {
-    // @unchecked: every slot is written by exactly one iteration before `finish`, and read
-    // only after `wait` has seen `finish`; the lock orders those accesses.
-    private var slots: [Result<T, any Error>?]
-    private let lock = NSLock()
+private final class InFlightBatch<T: Sendable>: Sendable {
+    private let slots: Mutex<[Result<T, any Error>?]>
+    /// Signalled once every slot is filled: a signal, not a lock.
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
 
     func set(_ slot: Int, _ body: () throws -> T) {
         let result = Result { try body() }
-        lock.withLock { slots[slot] = result }
+        slots.withLock { $0[slot] = result }
     }
 
     func finish() { done.signal() }
 
     func wait() -> [Result<T, any Error>] {
         done.wait()
-        return lock.withLock { slots.map { $0! } }
+        return slots.withLock { $0.map { $0! } }
     }
 }

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A file being written by an image writer: positioned writes, nothing buffered, errors
@@ -16,7 +14,7 @@ import Darwin
 /// nothing to rename over it, and it must stay the device it is.
 public final class OutputFile {
     public let path: String
-    private var descriptor: Int32
+    private let file: PositionalFile
     /// The temporary being written, and the file it replaces on success; nil for a device.
     private var replacement: (temporary: String, destination: String)?
 
@@ -30,35 +28,39 @@ public final class OutputFile {
         let exists = stat(destination, &existing) == 0
         if exists && existing.st_mode & S_IFMT != S_IFREG {
             // A device or a pipe; a folder is refused by open with EISDIR.
-            let fd = open(destination, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw Self.ioError(path, "open") }
-            descriptor = fd
+            do { file = try PositionalFile(path: destination, flags: O_WRONLY) } catch { throw Self.imageError(error, path: path) }
             replacement = nil
             return
         }
         let folder = destination.contains("/") ? String(destination[..<destination.lastIndex(of: "/")!]) : "."
         let name = destination.split(separator: "/").last.map(String.init) ?? destination
-        var fd: Int32 = -1
+        var created: PositionalFile?
         var temporary = ""
+        var failure: FileIOError?
         for _ in 0..<16 {
             temporary = "\(folder.isEmpty ? "" : folder)/.\(name).\(String(UInt32.random(in: .min ... .max), radix: 36))"
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 || errno != EEXIST { break }
+            do {
+                created = try PositionalFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+                break
+            } catch {
+                failure = error
+                if error.code != EEXIST { break }
+            }
         }
-        guard fd >= 0 else {
-            throw Self.ioError(path, "create a temporary file in \(folder.isEmpty ? "/" : folder) (an image is written beside its final place and renamed into it when complete, so the folder must be writable)")
+        guard let created else {
+            let code = failure?.code ?? EEXIST
+            throw .io(path: path, operation: "create a temporary file in \(folder.isEmpty ? "/" : folder) (an image is written beside its final place and renamed into it when complete, so the folder must be writable)",
+                      errno: code, message: String(cString: strerror(code)))
         }
         if exists {
             // The image replaces the old one with its permissions (and, when Ferry may, its owner).
-            _ = fchmod(fd, existing.st_mode & 0o7777)
-            _ = fchown(fd, existing.st_uid, existing.st_gid)
+            created.copyOwnership(mode: existing.st_mode, owner: existing.st_uid, group: existing.st_gid)
         }
-        descriptor = fd
+        file = created
         replacement = (temporary, destination)
     }
 
     deinit {
-        if descriptor >= 0 { Glibc.close(descriptor) }
         // Not closed successfully: whatever was written is not the image.
         if let replacement { unlink(replacement.temporary) }
     }
@@ -67,15 +69,7 @@ public final class OutputFile {
         guard let start = off_t(exactly: offset), off_t(bytes.count) <= off_t.max - start else {
             throw .tooLarge(path: path, reason: "cannot write \(bytes.count) bytes at offset \(offset): past the largest file offset (2^63 - 1)")
         }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, start + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.ioError(path, "write at \(offset + UInt64(done))")
-            }
-            done += n
-        }
+        do { try file.write(bytes, at: offset) } catch { throw Self.imageError(error, path: path) }
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(DiskImageError) {
@@ -90,41 +84,36 @@ public final class OutputFile {
     /// refused by ftruncate, rightly: a sparse writer skips zeros, which on a device would
     /// leave its old data in place.
     public func setLength(_ length: UInt64) throws(DiskImageError) {
-        var info = stat()
-        if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFCHR { return }
-        guard let fileLength = off_t(exactly: length) else {
+        if let info = try? file.status(), info.st_mode & S_IFMT == S_IFCHR { return }
+        guard off_t(exactly: length) != nil else {
             throw .tooLarge(path: path, reason: "a file of \(length) bytes is larger than a file can be (2^63 - 1 bytes)")
         }
-        guard ftruncate(descriptor, fileLength) == 0 else { throw Self.ioError(path, "set length to \(length)") }
+        do { try file.setLength(length) } catch { throw Self.imageError(error, path: path) }
     }
 
     /// Finishes the image: on disk, then in the place of the file it replaces. Until this
     /// returns, an existing file at `path` is as it was.
     public func close() throws(DiskImageError) {
-        let fd = descriptor
-        descriptor = -1
         guard let replacement else {
-            guard Glibc.close(fd) == 0 else { throw Self.ioError(path, "close") }
+            do { try file.close() } catch { throw Self.imageError(error, path: path) }
             return
         }
-        // On disk before the rename: after a crash, the name must not point to an image
-        // whose data never reached the disk.
-        guard fsync(fd) == 0 else {
-            let error = Self.ioError(path, "fsync")
-            Glibc.close(fd)
-            throw error
+        do {
+            // On disk before the rename: after a crash, the name must not point to an image
+            // whose data never reached the disk.
+            try file.sync()
+            try file.close()
+        } catch {
+            throw Self.imageError(error, path: path)
         }
-        guard Glibc.close(fd) == 0 else { throw Self.ioError(path, "close") }
         guard rename(replacement.temporary, replacement.destination) == 0 else {
             throw Self.ioError(path, "rename \(replacement.temporary) to \(replacement.destination)")
         }
         self.replacement = nil
         // The rename itself, on disk too; a folder that cannot be synced is no reason to fail.
         let folder = replacement.destination.contains("/") ? String(replacement.destination[..<replacement.destination.lastIndex(of: "/")!]) : "."
-        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_CLOEXEC)
-        if folderFD >= 0 {
-            _ = fsync(folderFD)
-            Glibc.close(folderFD)
+        if let folderFile = try? PositionalFile(path: folder.isEmpty ? "/" : folder, flags: O_RDONLY) {
+            try? folderFile.sync()
         }
     }
 
@@ -134,6 +123,11 @@ public final class OutputFile {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// The layer's error as the writer's, named by the image's path (not the temporary's).
+    static func imageError(_ error: FileIOError, path: String) -> DiskImageError {
+        .io(path: path, operation: error.operation, errno: error.code, message: error.message)
     }
 
     static func ioError(_ path: String, _ operation: String) -> DiskImageError {

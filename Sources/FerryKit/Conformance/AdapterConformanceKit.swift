@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Synchronization
 
 /// The same checks for every adapter, built in or external (`ferry adapter test NAME`):
 /// the descriptor, and for a source, what it discovers, how its disks read and, when it
@@ -64,7 +65,8 @@ public struct AdapterConformanceKit: Sendable {
             var sizeProblems: [String] = []
             for disk in disks {
                 do {
-                    let reader = try source.openDisk(disk, configuration: configuration)
+                    let configuration = self.configuration
+                    let reader = try await BlockingWork.run { try source.openDisk(disk, configuration: configuration) }
                     if reader.size != disk.sizeBytes {
                         sizeProblems.append("\(disk.name): discovered with \(disk.sizeBytes) bytes, opens with \(reader.size)")
                     } else {
@@ -78,7 +80,8 @@ public struct AdapterConformanceKit: Sendable {
                 ? pass(sizeID, sizeTitle, structural: false, opened.map { "\($0.0.name) \($0.1.size) bytes" }.joined(separator: ", "))
                 : fail(sizeID, sizeTitle, structural: false, sizeProblems.joined(separator: "; "))
         })
-        var perDisk: [(String, String, (DiskFacts, any BlockReader) throws -> String)] = [
+        // Each check reads the disk, sleeps or runs threads of its own: on a thread of its own.
+        var perDisk: [(String, String, @Sendable (DiskFacts, any BlockReader) throws -> String)] = [
             (dataChecks[1].0, dataChecks[1].1, { try Self.checkDeterministicReads($1) }),
             (dataChecks[2].0, dataChecks[2].1, { try Self.checkAllocatedRanges($1) }),
             (dataChecks[3].0, dataChecks[3].1, { try Self.checkConcurrentReads($1) }),
@@ -101,7 +104,7 @@ public struct AdapterConformanceKit: Sendable {
                 var failures: [String] = []
                 for (disk, reader) in opened {
                     do {
-                        details.append("\(disk.name): \(try check(disk, reader))")
+                        details.append("\(disk.name): \(try await BlockingWork.run { try check(disk, reader) })")
                     } catch {
                         failures.append("\(disk.name): \(error)")
                     }
@@ -411,23 +414,20 @@ public struct AdapterConformanceKit: Sendable {
 }
 
 /// What each thread of the concurrent-reads check found.
-private final class ConcurrentResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var mismatches: [Int]
-    private var failures: [String?]
+private final class ConcurrentResults: Sendable {
+    private let results: Mutex<(mismatches: [Int], failures: [String?])>
 
     init(count: Int) {
-        mismatches = Array(repeating: 0, count: count)
-        failures = Array(repeating: nil, count: count)
+        results = Mutex((Array(repeating: 0, count: count), Array(repeating: nil, count: count)))
     }
 
     func set(_ index: Int, mismatches: Int, failure: String?) {
-        lock.withLock {
-            self.mismatches[index] = mismatches
-            failures[index] = failure
+        results.withLock {
+            $0.mismatches[index] = mismatches
+            $0.failures[index] = failure
         }
     }
 
-    var totalMismatches: Int { lock.withLock { mismatches.reduce(0, +) } }
-    var firstFailure: String? { lock.withLock { failures.compactMap { $0 }.first } }
+    var totalMismatches: Int { results.withLock { $0.mismatches.reduce(0, +) } }
+    var firstFailure: String? { results.withLock { $0.failures.compactMap { $0 }.first } }
 }

@@ -12,10 +12,10 @@ import Foundation
 /// running guest: a read sees the clusters as they are at that moment, and a replication
 /// pass that follows sees later writes.
 public final class QCOW2Reader: BlockReader, @unchecked Sendable {
-    // @unchecked: every field is immutable after init; reads use pread only.
+    // @unchecked: every field is immutable after init; reads are positioned only.
     public let path: String
     public let size: UInt64
-    private let fd: Int32
+    private let file: PositionalFile
     private let clusterBits: UInt64
     private let l1Size: UInt64
     private let l1Offset: UInt64
@@ -35,23 +35,24 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
 
     /// Whether the file at `path` starts like a qcow2 image.
     public static func isQCOW2(path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)).map { Array($0) == magic } ?? false
+        guard let file = try? PositionalFile(path: path, flags: O_RDONLY) else { return false }
+        var head = [UInt8](repeating: 0, count: magic.count)
+        let read = (try? head.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }) ?? 0
+        return read == magic.count && head == magic
     }
 
     public init(path: String, depth: Int = 0) throws {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw BlockReaderError.io(disk: path, operation: "open", errno: errno, message: String(cString: strerror(errno))) }
         do {
-            var info = stat()
-            guard fstat(fd, &info) == 0 else {
-                throw BlockReaderError.io(disk: path, operation: "stat", errno: errno, message: String(cString: strerror(errno)))
-            }
-            let fileSize = UInt64(info.st_size)
+            file = try PositionalFile(path: path, flags: O_RDONLY)
+        } catch {
+            throw FileRegionReader.readerError(error)
+        }
+        do {
+            let fileSize: UInt64
+            do { fileSize = UInt64(try file.status().st_size) } catch { throw FileRegionReader.readerError(error) }
             var header = [UInt8](repeating: 0, count: 104)
-            try Self.pread(fd, &header, at: 0, path: path)
+            try Self.pread(file, &header, at: 0, path: path)
             func u32(_ at: Int) -> UInt64 { header[at..<(at + 4)].reduce(0) { $0 << 8 | UInt64($1) } }
             func u64(_ at: Int) -> UInt64 { header[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
             guard Array(header[0..<4]) == Self.magic else { throw BlockReaderError.corrupt(disk: path, reason: "not a qcow2 image (wrong magic)") }
@@ -86,7 +87,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             if backingOffset != 0, backingLength > 0 {
                 guard backingLength <= 1023, depth < 8 else { throw BlockReaderError.corrupt(disk: path, reason: "qcow2 backing file name too long or chain too deep") }
                 var name = [UInt8](repeating: 0, count: Int(backingLength))
-                try Self.pread(fd, &name, at: backingOffset, path: path)
+                try Self.pread(file, &name, at: backingOffset, path: path)
                 let relative = String(decoding: name, as: UTF8.self)
                 let resolved = relative.hasPrefix("/") ? relative : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(relative).path
                 guard FileManager.default.fileExists(atPath: resolved) else {
@@ -96,13 +97,8 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             } else {
                 backing = nil
             }
-        } catch {
-            close(fd)
-            throw error
         }
     }
-
-    deinit { close(fd) }
 
     private var clusterSize: UInt64 { 1 << clusterBits }
 
@@ -134,7 +130,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
 
     private func readEntry(at offset: UInt64) throws -> UInt64 {
         var bytes = [UInt8](repeating: 0, count: 8)
-        try Self.pread(fd, &bytes, at: offset, path: path)
+        try Self.pread(file, &bytes, at: offset, path: path)
         return bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
@@ -148,7 +144,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             let target = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + count)])
             switch try cluster(at: position) {
             case .data(let host):
-                try Self.pread(fd, target, at: host + within, path: path)
+                try Self.pread(file, target, at: host + within, path: path)
             case .zero:
                 target.initializeMemory(as: UInt8.self, repeating: 0)
             case .unallocated:
@@ -181,7 +177,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
         let tables = DiskSize.blocks(clusters, of: perTable)
         guard tables > 0 else { return ByteRange.coalesce(ranges) }
         var l1 = [UInt8](repeating: 0, count: Int(tables * 8))
-        try Self.pread(fd, &l1, at: l1Offset, path: path)
+        try Self.pread(file, &l1, at: l1Offset, path: path)
         var l2 = [UInt8](repeating: 0, count: Int(clusterSize))
         var tableOwners: [UInt64: UInt64] = [:]
         for l1Index in 0..<tables {
@@ -190,7 +186,7 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
             if let other = tableOwners.updateValue(l1Index, forKey: l2Offset) {
                 throw BlockReaderError.corrupt(disk: path, reason: "qcow2 L1 entries \(other) and \(l1Index) point to the same L2 table at byte \(l2Offset) (damaged image; see qemu-img check)")
             }
-            try Self.pread(fd, &l2, at: l2Offset, path: path)
+            try Self.pread(file, &l2, at: l2Offset, path: path)
             let first = l1Index * perTable
             for slot in 0..<min(perTable, clusters - first) {
                 guard case .data = try Self.cluster(fromL2Entry: l2.be(UInt64.self, at: Int(slot) * 8), path: path) else { continue }
@@ -201,25 +197,18 @@ public final class QCOW2Reader: BlockReader, @unchecked Sendable {
         return ByteRange.coalesce(ranges)
     }
 
-    private static func pread(_ fd: Int32, _ bytes: inout [UInt8], at offset: UInt64, path: String) throws {
-        try bytes.withUnsafeMutableBytes { try pread(fd, $0, at: offset, path: path) }
+    private static func pread(_ file: PositionalFile, _ bytes: inout [UInt8], at offset: UInt64, path: String) throws {
+        try bytes.withUnsafeMutableBytes { try pread(file, $0, at: offset, path: path) }
     }
 
-    private static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, path: String) throws {
+    private static func pread(_ file: PositionalFile, _ buffer: UnsafeMutableRawBufferPointer, at offset: UInt64, path: String) throws {
         // Offsets come from the image's tables: one past what a file offset (off_t) holds
         // is a damaged table, not a reason to trap.
-        guard let start = off_t(exactly: offset), off_t(buffer.count) <= off_t.max - start else {
+        guard let start = off_t(exactly: offset), off_t(buffer.count) <= off_t.max - start, start >= 0 else {
             throw BlockReaderError.corrupt(disk: path, reason: "qcow2 image points to \(buffer.count) bytes at offset \(offset), past the largest file offset")
         }
-        var done = 0
-        while done < buffer.count {
-            let n = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, start + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw BlockReaderError.io(disk: path, operation: "read at \(offset)", errno: errno, message: String(cString: strerror(errno)))
-            }
-            if n == 0 { throw BlockReaderError.corrupt(disk: path, reason: "qcow2 image ends before offset \(offset + UInt64(done)), which its tables point to") }
-            done += n
-        }
+        let read: Int
+        do { read = try file.read(into: buffer, at: offset) } catch { throw FileRegionReader.readerError(error) }
+        if read < buffer.count { throw BlockReaderError.corrupt(disk: path, reason: "qcow2 image ends before offset \(offset + UInt64(read)), which its tables point to") }
     }
 }

@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Synchronization
 
 /// A disk read through a plugin. Reads are split into pieces of at most 4 MiB, each
 /// answered with exactly the bytes asked for or refused; ranges are checked for order and
@@ -14,8 +15,7 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     public let plugin: ExternalPlugin
     let disk: DiskFacts
     let options: [String: String]
-    private let lock = NSLock()
-    private var handles: [ObjectIdentifier: (connection: PluginConnection, handle: String)] = [:]
+    private let handles = Mutex<[ObjectIdentifier: (connection: PluginConnection, handle: String)]>([:])
     /// The size the plugin gave when the disk was first opened.
     public let size: UInt64
 
@@ -32,14 +32,14 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
         // A size of 0 in discovery means "not known yet" (a disk named by hand).
         let opened = try openDisk(disk, options: options, on: connection, expecting: disk.sizeBytes == 0 ? nil : disk.sizeBytes)
         let reader = ExternalBlockReader(plugin: plugin, disk: disk, options: options, size: opened.sizeBytes)
-        reader.handles[ObjectIdentifier(connection)] = (connection, opened.handle)
+        reader.handles.withLock { $0[ObjectIdentifier(connection)] = (connection, opened.handle) }
         return reader
     }
 
     deinit {
         // Briefly: closing is a courtesy (the process frees the handle at its end anyway),
         // and a plugin that does not answer must not hold up whoever dropped the reader.
-        for (connection, handle) in handles.values where !connection.isStopped {
+        for (connection, handle) in handles.withLock({ $0.values }) where !connection.isStopped {
             _ = try? connection.call("source.closeDisk", HandleParams(handle: handle), as: PluginEmpty.self, timeout: 2)
         }
     }
@@ -63,9 +63,9 @@ public final class ExternalBlockReader: BlockReader, @unchecked Sendable {
     /// size every process must give.
     func handle(on connection: PluginConnection) throws(PluginError) -> String {
         let key = ObjectIdentifier(connection)
-        if let known = lock.withLock({ handles[key]?.handle }) { return known }
+        if let known = handles.withLock({ $0[key]?.handle }) { return known }
         let opened = try Self.openDisk(disk, options: options, on: connection, expecting: size)
-        lock.withLock { handles[key] = (connection, opened.handle) }
+        handles.withLock { $0[key] = (connection, opened.handle) }
         return opened.handle
     }
 

@@ -19,7 +19,11 @@ public struct ExternalSourceAdapter: ChangeTrackingSource {
     private struct Stamp: Decodable { var stamp: String }
 
     public func discoverMachines(configuration: AdapterConfiguration) async throws -> [MachineFacts] {
-        try plugin.withConnection(retrying: true) { try $0.call("source.discover", OptionsParams(options: configuration.values), as: Machines.self).machines }
+        // A plugin call blocks on its pipes up to the plugin's deadline: not on the cooperative pool.
+        let plugin = self.plugin
+        return try await BlockingWork.run {
+            try plugin.withConnection(retrying: true) { try $0.call("source.discover", OptionsParams(options: configuration.values), as: Machines.self).machines }
+        }
     }
 
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {

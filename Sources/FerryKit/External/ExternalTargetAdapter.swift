@@ -13,9 +13,15 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
 
     public var descriptor: AdapterDescriptor { plugin.descriptor }
 
+    /// One call, on a thread of its own: a plugin call writes and reads pipes and may wait
+    /// for the plugin up to its deadline, which must not hold a thread of the cooperative pool.
+    private func call<P: Encodable & Sendable, R: Decodable & Sendable>(_ capability: Capability, _ method: String, _ params: P, as type: R.Type = R.self) async throws -> R {
+        try await BlockingWork.run { try blockingCall(capability, method, params, as: R.self) }
+    }
+
     /// One call in a conversation of its own, or in `connection` when calls belong together
-    /// (the steps of one volume import live in one process).
-    private func call<P: Encodable, R: Decodable>(_ capability: Capability, _ method: String, _ params: P, as type: R.Type = R.self,
+    /// (the steps of one volume import live in one process); it blocks its thread meanwhile.
+    private func blockingCall<P: Encodable, R: Decodable>(_ capability: Capability, _ method: String, _ params: P, as type: R.Type = R.self,
                                                    attachment: UnsafeRawBufferPointer? = nil, in connection: PluginConnection? = nil) throws -> R {
         try requireCapability(capability)
         if let connection {
@@ -39,43 +45,43 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
     private struct ResourceParams: Encodable { var kind: CloudResourceKind; var id: String }
 
     public func createVPC(cidrBlock: String, tags: ResourceTags) async throws -> VPC {
-        try call(.networking, "networking.createVPC", TaggedCIDR(cidrBlock: cidrBlock, tags: tags))
+        try await call(.networking, "networking.createVPC", TaggedCIDR(cidrBlock: cidrBlock, tags: tags))
     }
 
     public func createSubnet(vpcID: String, cidrBlock: String, availabilityZone: String?, tags: ResourceTags) async throws -> Subnet {
-        try call(.networking, "networking.createSubnet", SubnetParams(vpcID: vpcID, cidrBlock: cidrBlock, availabilityZone: availabilityZone, tags: tags))
+        try await call(.networking, "networking.createSubnet", SubnetParams(vpcID: vpcID, cidrBlock: cidrBlock, availabilityZone: availabilityZone, tags: tags))
     }
 
     public func createInternetGateway(attachingTo vpcID: String, tags: ResourceTags) async throws -> InternetGateway {
-        try call(.networking, "networking.createInternetGateway", VPCTags(vpcID: vpcID, tags: tags))
+        try await call(.networking, "networking.createInternetGateway", VPCTags(vpcID: vpcID, tags: tags))
     }
 
     public func createRouteTable(vpcID: String, tags: ResourceTags) async throws -> RouteTable {
-        try call(.networking, "networking.createRouteTable", VPCTags(vpcID: vpcID, tags: tags))
+        try await call(.networking, "networking.createRouteTable", VPCTags(vpcID: vpcID, tags: tags))
     }
 
     public func createRoute(routeTableID: String, destinationCIDR: String, gatewayID: String) async throws {
-        _ = try call(.networking, "networking.createRoute", RouteParams(routeTableID: routeTableID, destinationCIDR: destinationCIDR, gatewayID: gatewayID), as: PluginEmpty.self)
+        _ = try await call(.networking, "networking.createRoute", RouteParams(routeTableID: routeTableID, destinationCIDR: destinationCIDR, gatewayID: gatewayID), as: PluginEmpty.self)
     }
 
     public func associateRouteTable(routeTableID: String, subnetID: String) async throws {
-        _ = try call(.networking, "networking.associateRouteTable", AssociationParams(routeTableID: routeTableID, subnetID: subnetID), as: PluginEmpty.self)
+        _ = try await call(.networking, "networking.associateRouteTable", AssociationParams(routeTableID: routeTableID, subnetID: subnetID), as: PluginEmpty.self)
     }
 
     public func createSecurityGroup(vpcID: String, name: String, description: String, tags: ResourceTags) async throws -> SecurityGroup {
-        try call(.networking, "networking.createSecurityGroup", GroupParams(vpcID: vpcID, name: name, description: description, tags: tags))
+        try await call(.networking, "networking.createSecurityGroup", GroupParams(vpcID: vpcID, name: name, description: description, tags: tags))
     }
 
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {
-        _ = try call(.networking, "networking.authorizeIngress", IngressParams(securityGroupID: securityGroupID, rules: rules), as: PluginEmpty.self)
+        _ = try await call(.networking, "networking.authorizeIngress", IngressParams(securityGroupID: securityGroupID, rules: rules), as: PluginEmpty.self)
     }
 
     public func describeNetworks() async throws -> NetworkInventory {
-        try call(.networking, "networking.describeNetworks", NoParams())
+        try await call(.networking, "networking.describeNetworks", NoParams())
     }
 
     public func deleteNetworkResource(_ resource: CloudResource) async throws {
-        _ = try call(.networking, "networking.deleteResource", ResourceParams(kind: resource.kind, id: resource.id), as: PluginEmpty.self)
+        _ = try await call(.networking, "networking.deleteResource", ResourceParams(kind: resource.kind, id: resource.id), as: PluginEmpty.self)
     }
 
     // MARK: identity
@@ -87,26 +93,26 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
     private struct AccessKey: Decodable { var accessKeyID: String; var userName: String; var secret: String }
 
     public func createUser(name: String, tags: ResourceTags) async throws -> IdentityUser {
-        try call(.identity, "identity.createUser", UserParams(name: name, tags: tags))
+        try await call(.identity, "identity.createUser", UserParams(name: name, tags: tags))
     }
 
     public func putUserPolicy(userName: String, policyName: String, document: PolicyDocument) async throws {
-        _ = try call(.identity, "identity.putUserPolicy", PolicyParams(userName: userName, policyName: policyName, document: document), as: PluginEmpty.self)
+        _ = try await call(.identity, "identity.putUserPolicy", PolicyParams(userName: userName, policyName: policyName, document: document), as: PluginEmpty.self)
     }
 
     public func createAccessKey(userName: String) async throws -> AccessKeyGrant {
-        let key = try call(.identity, "identity.createAccessKey", UserName(userName: userName), as: AccessKey.self)
+        let key = try await call(.identity, "identity.createAccessKey", UserName(userName: userName), as: AccessKey.self)
         return AccessKeyGrant(accessKeyID: key.accessKeyID, userName: key.userName, secret: Secret(key.secret))
     }
 
     public func deleteUser(name: String) async throws {
-        _ = try call(.identity, "identity.deleteUser", Name(name: name), as: PluginEmpty.self)
+        _ = try await call(.identity, "identity.deleteUser", Name(name: name), as: PluginEmpty.self)
     }
 
     /// Asked of the plugin each time; a plugin that cannot answer gets an empty policy, which
     /// allows nothing.
     public var workbenchPolicy: PolicyDocument {
-        (try? call(.identity, "identity.workbenchPolicy", NoParams(), as: PolicyDocument.self)) ?? PolicyDocument(statements: [])
+        (try? blockingCall(.identity, "identity.workbenchPolicy", NoParams(), as: PolicyDocument.self)) ?? PolicyDocument(statements: [])
     }
 
     // MARK: volume import
@@ -126,8 +132,10 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
         // The steps of one import belong to one process. With one process allowed, every
         // step is an ordinary call and lands there anyway, taking turns with other calls
         // instead of holding the process for the whole import.
-        if plugin.parallelProcesses == 1 { return try importVolume(request, progress: progress, in: nil) }
-        return try plugin.withConnection { connection in try importVolume(request, progress: progress, in: connection) }
+        // Reads of the source and writes to the plugin, block after block: on a thread of its own.
+        let plugin = self.plugin
+        if plugin.parallelProcesses == 1 { return try await BlockingWork.run { try importVolume(request, progress: progress, in: nil) } }
+        return try await BlockingWork.run { try plugin.withConnection { connection in try importVolume(request, progress: progress, in: connection) } }
     }
 
     private func requireCapability(_ capability: Capability) throws {
@@ -141,7 +149,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
         // Without a process of its own, the import's steps go to the plugin's one process;
         // if that was started again meanwhile, the new one knows nothing of this import.
         let restartsBefore = connection == nil ? plugin.restartCount : nil
-        let began = try call(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self, in: connection)
+        let began = try blockingCall(.volumeImport, "volumeImport.begin", BeginParams(name: request.name, sizeBytes: source.size, parent: request.parent, tags: request.tags), as: Began.self, in: connection)
         do {
             let ranges = request.parent != nil ? ByteRange.coalesce(request.changedRanges ?? [ByteRange(offset: 0, length: source.size)]) : try source.allocatedRanges()
             let total = ranges.reduce(0) { $0 + $1.length }
@@ -159,7 +167,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                         // Held for a long time: stop as soon as the plugin is no longer trusted.
                         try plugin.checkUsable(restartsBefore: restartsBefore)
                         _ = try buffer.withUnsafeBytes {
-                            try call(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self,
+                            try blockingCall(.volumeImport, "volumeImport.write", WriteParams(importID: began.importID, offset: offset, length: length), as: PluginEmpty.self,
                                      attachment: UnsafeRawBufferPointer(rebasing: $0[0..<length]), in: connection)
                         }
                         sent += UInt64(length)
@@ -170,15 +178,15 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
                 }
             }
             try plugin.checkUsable(restartsBefore: restartsBefore)
-            return try call(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self, in: connection)
+            return try blockingCall(.volumeImport, "volumeImport.commit", ImportID(importID: began.importID), as: ImportedVolume.self, in: connection)
         } catch {
-            _ = try? call(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self, in: connection)
+            _ = try? blockingCall(.volumeImport, "volumeImport.abort", ImportID(importID: began.importID), as: PluginEmpty.self, in: connection)
             throw error
         }
     }
 
     public func deleteImportedVolume(id: String) async throws {
-        _ = try call(.volumeImport, "volumeImport.delete", ID(id: id), as: PluginEmpty.self)
+        _ = try await call(.volumeImport, "volumeImport.delete", ID(id: id), as: PluginEmpty.self)
     }
 
     // MARK: images
@@ -187,15 +195,15 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
     private struct Images: Decodable { var images: [MachineImage] }
 
     public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage {
-        try call(.images, "images.register", RegisterParams(name: name, rootVolume: rootVolume, additionalVolumes: additionalVolumes, bootMode: bootMode, tags: tags))
+        try await call(.images, "images.register", RegisterParams(name: name, rootVolume: rootVolume, additionalVolumes: additionalVolumes, bootMode: bootMode, tags: tags))
     }
 
     public func describeImages() async throws -> [MachineImage] {
-        try call(.images, "images.describe", NoParams(), as: Images.self).images
+        try await call(.images, "images.describe", NoParams(), as: Images.self).images
     }
 
     public func deregisterImage(id: String) async throws {
-        _ = try call(.images, "images.deregister", ID(id: id), as: PluginEmpty.self)
+        _ = try await call(.images, "images.deregister", ID(id: id), as: PluginEmpty.self)
     }
 
     // MARK: compute
@@ -223,22 +231,22 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
             throw PluginError(plugin: descriptor.name, path: plugin.path, method: "compute.launch", reason: .remote(code: PluginErrorCode.invalidParams, message: "the source's private IP must be resolved to an address before launch (privateIPPolicy copyFromSource)"))
         }
         let wire = WireLaunchSettings(instanceType: settings.instanceType, subnetID: settings.subnetID, securityGroupIDs: settings.securityGroupIDs, privateIP: privateIP, tags: settings.tags, bootMode: settings.bootMode)
-        return try call(.compute, "compute.launch", LaunchParams(imageID: imageID, settings: wire, userData: userData, name: name))
+        return try await call(.compute, "compute.launch", LaunchParams(imageID: imageID, settings: wire, userData: userData, name: name))
     }
 
-    public func describeInstance(id: String) async throws -> Instance { try call(.compute, "compute.describe", ID(id: id)) }
-    public func describeInstances() async throws -> [Instance] { try call(.compute, "compute.describeAll", NoParams(), as: Instances.self).instances }
-    public func stopInstance(id: String) async throws -> Instance { try call(.compute, "compute.stop", ID(id: id)) }
-    public func startInstance(id: String) async throws -> Instance { try call(.compute, "compute.start", ID(id: id)) }
-    public func terminateInstance(id: String) async throws -> Instance { try call(.compute, "compute.terminate", ID(id: id)) }
+    public func describeInstance(id: String) async throws -> Instance { try await call(.compute, "compute.describe", ID(id: id)) }
+    public func describeInstances() async throws -> [Instance] { try await call(.compute, "compute.describeAll", NoParams(), as: Instances.self).instances }
+    public func stopInstance(id: String) async throws -> Instance { try await call(.compute, "compute.stop", ID(id: id)) }
+    public func startInstance(id: String) async throws -> Instance { try await call(.compute, "compute.start", ID(id: id)) }
+    public func terminateInstance(id: String) async throws -> Instance { try await call(.compute, "compute.terminate", ID(id: id)) }
 
     public func firstBootStatus(id: String) async throws -> FirstBootStatus {
-        try call(.compute, "compute.firstBootStatus", ID(id: id), as: BootStatus.self).status
+        try await call(.compute, "compute.firstBootStatus", ID(id: id), as: BootStatus.self).status
     }
 
     public func endpoint(instanceID: String, port: Int) async throws -> InstanceEndpoint {
         do {
-            return try call(.compute, "compute.endpoint", EndpointParams(id: instanceID, port: port))
+            return try await call(.compute, "compute.endpoint", EndpointParams(id: instanceID, port: port))
         } catch let error as PluginError where error.isResourceNotFound {
             throw NoReachableEndpoint(instanceID: instanceID, port: port, reason: "adapter '\(descriptor.name)': \(error.reasonText)")
         }
@@ -249,6 +257,6 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
     private struct Disks: Decodable { var disks: [DiskFacts] }
 
     public func instanceDisks(instanceID: String) async throws -> [DiskFacts] {
-        try call(.instanceDisks, "instanceDisks.list", ID(id: instanceID), as: Disks.self).disks
+        try await call(.instanceDisks, "instanceDisks.list", ID(id: instanceID), as: Disks.self).disks
     }
 }

@@ -1,6 +1,7 @@
 import FerryCore
 import Foundation
 import Logging
+import Synchronization
 
 /// A plugin that was found but not loaded, and why.
 public struct BrokenPlugin: Codable, Hashable, Sendable {
@@ -76,12 +77,11 @@ extension ExternalPlugin {
 }
 
 /// The handshakes' results, filled in from several threads.
-private final class Handshakes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Result<ExternalPlugin, PluginError>?]
+private final class Handshakes: Sendable {
+    private let results: Mutex<[Result<ExternalPlugin, PluginError>?]>
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
 
-    func set(_ index: Int, _ result: Result<ExternalPlugin, PluginError>) { lock.withLock { results[index] = result } }
-    func result(_ index: Int) -> Result<ExternalPlugin, PluginError>? { lock.withLock { results[index] } }
+    func set(_ index: Int, _ result: Result<ExternalPlugin, PluginError>) { results.withLock { $0[index] = result } }
+    func result(_ index: Int) -> Result<ExternalPlugin, PluginError>? { results.withLock { $0[index] } }
 }

@@ -28,11 +28,14 @@ public struct RecipeResourceDestroyer: Sendable {
         case .instance:
             _ = try await environment.compute().terminateInstance(id: resource.id)
         case .process:
-            Self.stopProcess(resource.id)
+            // Up to five seconds of polling for the process to end: on a thread of its own.
+            let id = resource.id
+            await BlockingWork.run { Self.stopProcess(id) }
         }
     }
 
-    /// SIGTERM, then SIGKILL if it lingers. A pid that is gone is done.
+    /// SIGTERM, then SIGKILL if it lingers. A pid that is gone is done. It blocks its
+    /// thread for up to five seconds: async callers run it through `BlockingWork`.
     static func stopProcess(_ id: String) {
         guard let pid = pid_t(id), pid > 1 else { return }
         guard kill(pid, 0) == 0 else { return }

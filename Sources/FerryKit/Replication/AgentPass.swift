@@ -1,6 +1,7 @@
 import FerryCore
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// One pass of the agent over every disk: what is sent, what is in flight, what the server
 /// holds. It survives across passes on one connection, so a second pass sends only changes.
@@ -51,7 +52,7 @@ struct AgentPass {
             }
             for index in indexes {
                 let key = Key(disk: UInt32(diskIndex), index: index)
-                let hash = try readBlock(disk: disk, index: index)
+                let hash = try await readBlock(disk: disk, index: index)
                 summary.bytesScanned += UInt64(Self.blockSize)
                 if let hash {
                     if held[diskIndex][index] != hash {
@@ -85,14 +86,21 @@ struct AgentPass {
     }
 
     /// Reads a block (zero-padded past the disk's end) and returns its hash, or nil when it is all zeros.
-    private mutating func readBlock(disk: ReplicationAgent.Disk, index: UInt64) throws -> ChunkHash? {
+    /// The read (a file, a device, a plugin's pipe) and the hash run on NIO's thread pool, not
+    /// on the cooperative pool that the connection's tasks need meanwhile.
+    private mutating func readBlock(disk: ReplicationAgent.Disk, index: UInt64) async throws -> ChunkHash? {
         let offset = index * UInt64(Self.blockSize)
         let count = Int(min(UInt64(Self.blockSize), disk.reader.size - offset))
-        return try buffer.withUnsafeMutableBytes { bytes in
-            try disk.reader.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]), at: offset)
-            if count < Self.blockSize { UnsafeMutableRawBufferPointer(rebasing: bytes[count...]).initializeMemory(as: UInt8.self, repeating: 0) }
-            if Self.isZero(UnsafeRawBufferPointer(bytes)) { return nil }
-            return ChunkHash(hashing: UnsafeRawBufferPointer(bytes))
+        let reader = disk.reader
+        let block = BlockBuffer(swapping: &buffer)
+        defer { block.swap(back: &buffer) }
+        return try await NIOThreadPool.singleton.runIfActive {
+            try block.bytes.withUnsafeMutableBytes { bytes in
+                try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]), at: offset)
+                if count < Self.blockSize { UnsafeMutableRawBufferPointer(rebasing: bytes[count...]).initializeMemory(as: UInt8.self, repeating: 0) }
+                if Self.isZero(UnsafeRawBufferPointer(bytes)) { return nil }
+                return ChunkHash(hashing: UnsafeRawBufferPointer(bytes))
+            }
         }
     }
 
@@ -134,7 +142,7 @@ struct AgentPass {
             }
             // Read it again: the source may have changed since, and the new content is what counts.
             let diskConfig = configuration.disks[Int(disk)]
-            if let hash = try readBlock(disk: diskConfig, index: index) {
+            if let hash = try await readBlock(disk: diskConfig, index: index) {
                 _ = try await sendBlock(key: key, hash: hash, retries: retries + 1, connection: &connection)
             } else {
                 try await send(.trim(disk: disk, index: index), key: key, as: .trim, connection: &connection)
@@ -168,4 +176,16 @@ struct AgentPass {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         return AgentProgress(pass: pass, bytesDone: done, bytesTotal: total, bytesSent: sent, bytesPerSecond: rate, etaSeconds: rate > 0 ? Double(total - min(done, total)) / rate : nil)
     }
+}
+
+/// The pass's block buffer, lent to the thread that reads into it and given back after, so
+/// that 512 KiB are neither copied nor allocated per block.
+private final class BlockBuffer: @unchecked Sendable {
+    // @unchecked: one read at a time has it; the pass touches it again only after that
+    // read has returned (the await orders the two).
+    var bytes: [UInt8] = []
+
+    init(swapping buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
+
+    func swap(back buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
 }

@@ -1,28 +1,14 @@
 import FerryCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
 import Foundation
 
 extension StagingStore {
-    /// Writes a snapshot disk to `path` as a sparse raw image: only listed blocks are written.
-    /// An existing file at `path` is replaced only when the whole image is written (see
-    /// `OutputFile`): an export that fails leaves it as it was.
+    /// Writes a snapshot disk to `path` as a sparse raw image, through the same writer as
+    /// `disk export` (blocks the manifest does not list, and zeros, stay holes). An existing
+    /// file at `path` is replaced only when the whole image is written (see `OutputFile`):
+    /// an export that fails leaves it as it was.
     public func exportRaw(snapshotID: String, diskIndex: Int, to path: String) throws {
-        let manifest = try manifest(snapshotID: snapshotID, diskIndex: diskIndex)
-        let output = try OutputFile(creating: path)
-        try output.setLength(manifest.sizeBytes)
-        var chunk = [UInt8](repeating: 0, count: Self.blockSize)
-        for index in manifest.sortedIndexes {
-            let offset = index * UInt64(Self.blockSize)
-            let count = Int(min(UInt64(Self.blockSize), manifest.sizeBytes - offset))
-            try chunk.withUnsafeMutableBytes { try readChunk(manifest.blocks[index]!, into: $0) }
-            try chunk.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
-        }
-        try output.close()
+        try SparseRawWriter().write(try reader(snapshotID: snapshotID, diskIndex: diskIndex), to: path, progress: nil)
     }
 
     /// Re-reads and re-hashes every chunk a snapshot refers to.

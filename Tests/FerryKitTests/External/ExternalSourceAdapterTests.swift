@@ -3,6 +3,7 @@ import Testing
 import FerryCore
 @testable import FerryKit
 import FerryTestSupport
+import Synchronization
 
 /// External source adapters through the proxy: a good plugin reads exactly like the file it
 /// serves, and every kind of bad plugin gives an error that names it, quickly.
@@ -315,9 +316,8 @@ struct ExternalSourceAdapterTests {
 }
 
 /// A count shared by threads.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

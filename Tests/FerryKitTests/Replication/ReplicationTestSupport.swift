@@ -3,6 +3,7 @@ import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// A disk image file for replication tests, read with pread like the physical source does.
@@ -120,9 +121,8 @@ final class ReplicationFixture: @unchecked Sendable {
     }
 }
 
-final class SummaryBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [AgentPassSummary] = []
-    func append(_ item: AgentPassSummary) { lock.withLock { items.append(item) } }
-    var all: [AgentPassSummary] { lock.withLock { items } }
+final class SummaryBox: Sendable {
+    private let items = Mutex<[AgentPassSummary]>([])
+    func append(_ item: AgentPassSummary) { items.withLock { $0.append(item) } }
+    var all: [AgentPassSummary] { items.withLock { $0 } }
 }

@@ -3,6 +3,7 @@ import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// A man in the middle on 127.0.0.1: it relays agent connections to the replication server
@@ -21,9 +22,7 @@ final class TamperingProxy: @unchecked Sendable {
     private let upstreamPort: Int
     private let listener: Int32
     private let tamper: @Sendable (_ connection: Int, _ frame: [UInt8]) -> Verdict
-    private let lock = NSLock()
-    private var sockets: [Int32] = []
-    private var connections = 0
+    private let relayed = Mutex<(sockets: [Int32], connections: Int)>(([], 0))
 
     init(upstreamPort: Int, tamper: @escaping @Sendable (_ connection: Int, _ frame: [UInt8]) -> Verdict) throws {
         self.upstreamPort = upstreamPort
@@ -44,7 +43,7 @@ final class TamperingProxy: @unchecked Sendable {
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        lock.withLock { for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) } }
+        relayed.withLock { for fd in $0.sockets { shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 
     private func acceptLoop() {
@@ -55,10 +54,10 @@ final class TamperingProxy: @unchecked Sendable {
             var address = Self.loopback(port: upstreamPort)
             let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard connected == 0 else { close(client); close(server); continue }
-            let number = lock.withLock { () -> Int in
-                sockets += [client, server]
-                connections += 1
-                return connections
+            let number = relayed.withLock { relayed -> Int in
+                relayed.sockets += [client, server]
+                relayed.connections += 1
+                return relayed.connections
             }
             Thread { [self] in relayFrames(from: client, to: server, connection: number) }.start()
             Thread { [self] in relayBytes(from: server, to: client) }.start()

@@ -3,6 +3,7 @@ import FerryCore
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// A running plugin executable: its pid, a pipe to its stdin, a pipe from its stdout, and
 /// its stderr in an unlinked temporary file, so that what it said before failing can be
@@ -166,23 +167,22 @@ struct PluginStartFailure: Error {
 /// closes and a plugin that keeps the protocol ends by itself; one that does not is sent
 /// SIGTERM, with its process group, so that no plugin outlives the Ferry that started it.
 enum LivePluginProcesses {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var pids: Set<pid_t> = []
+    private static let pids = Mutex<Set<pid_t>>([])
     private static let registerExitHandler: Void = {
         atexit { LivePluginProcesses.terminateAll() }
     }()
 
     static func add(_ pid: pid_t) {
         registerExitHandler
-        lock.withLock { _ = pids.insert(pid) }
+        pids.withLock { _ = $0.insert(pid) }
     }
 
     static func remove(_ pid: pid_t) {
-        lock.withLock { _ = pids.remove(pid) }
+        pids.withLock { _ = $0.remove(pid) }
     }
 
     static func terminateAll() {
-        for pid in lock.withLock({ pids }) {
+        for pid in pids.withLock({ $0 }) {
             kill(-pid, SIGTERM)
         }
     }
