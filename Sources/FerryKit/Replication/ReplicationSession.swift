@@ -1,6 +1,7 @@
 import FerryCore
 import Foundation
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One agent connection on the replication server: handshake, registration, blocks, commits.
@@ -85,7 +86,7 @@ final class ReplicationSession: Sendable {
             case .trim(let disk, let index):
                 let id = try registeredServer()
                 try checkBlock(disk: disk, index: index)
-                try store.trimReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index)
+                try await offPool { [store] in try store.trimReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index) }
                 server.counters.withLock { $0.trims += 1 }
                 try await outbound.write(.ack(disk: disk, index: index))
             case .progress(_, let done, let total, let backlog):
@@ -149,32 +150,35 @@ final class ReplicationSession: Sendable {
             previous.channel.close(promise: nil)
         }
         state.withLock { $0.identity = identity }
-        let registered = try workspace.sourceServers.register(agentIdentity: identity, facts: facts, adapter: "agent")
-        let id = registered.id
-        try store.setReplicaDisks(sourceServerID: id, disks: facts.disks)
+        let (id, inventories) = try await offPool { [workspace, store] in
+            let registered = try workspace.sourceServers.register(agentIdentity: identity, facts: facts, adapter: "agent")
+            let id = registered.id
+            try store.setReplicaDisks(sourceServerID: id, disks: facts.disks)
+            if registered.dataReplicationState != .stopped, registered.dataReplicationState != .disconnected, registered.dataReplicationState != .stalled {
+                try workspace.sourceServers.recordIfAllowed(.stop, for: id)
+            }
+            try workspace.sourceServers.recordIfAllowed(.start, for: id)
+            let hasSnapshot = try !store.snapshots(sourceServerID: id).isEmpty
+            try workspace.sourceServers.recordIfAllowed(.beginInitialSync, for: id)
+            if hasSnapshot {
+                // A machine that was replicated before resumes by comparing every block: a rescan.
+                try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
+                try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
+            }
+            try workspace.sourceServers.update(id) { $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes } }
+            let inventories = try facts.disks.indices.map { try store.replicaBlocks(sourceServerID: id, diskIndex: $0).sorted { $0.key < $1.key } }
+            return (id, inventories)
+        }
         let sizes = Dictionary(uniqueKeysWithValues: facts.disks.enumerated().map { ($0.offset, $0.element.sizeBytes) })
         state.withLock {
             $0.sourceServerID = id
             $0.diskSizes = sizes
             $0.passStartedAt = .now
         }
-        if registered.dataReplicationState != .stopped, registered.dataReplicationState != .disconnected, registered.dataReplicationState != .stalled {
-            try workspace.sourceServers.recordIfAllowed(.stop, for: id)
-        }
-        try workspace.sourceServers.recordIfAllowed(.start, for: id)
-        let hasSnapshot = try !store.snapshots(sourceServerID: id).isEmpty
-        try workspace.sourceServers.recordIfAllowed(.beginInitialSync, for: id)
-        if hasSnapshot {
-            // A machine that was replicated before resumes by comparing every block: a rescan.
-            try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
-            try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
-        }
-        try workspace.sourceServers.update(id) { $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes } }
 
         server.logger.info("agent registered", metadata: ["sourceServer": "\(id)", "hostname": "\(facts.hostname)", "peer": "\(peer)", "disks": "\(facts.disks.count)"])
         try await outbound.write(.registered(sourceServerID: id))
-        for disk in facts.disks.indices {
-            let held = try store.replicaBlocks(sourceServerID: id, diskIndex: disk).sorted { $0.key < $1.key }
+        for (disk, held) in inventories.enumerated() {
             var start = 0
             repeat {
                 let slice = held[start..<min(start + ReplicationProtocol.inventoryEntriesPerFrame, held.count)]
@@ -208,18 +212,22 @@ final class ReplicationSession: Sendable {
             $0.blocksReceived += 1
             $0.blockBytesReceived += UInt64(data.readableBytes)
         }
+        // Inflating, hashing and storing run on the thread pool: a pwrite and a SQLite
+        // transaction must not hold one of the two threads every connection shares.
+        let outcome = try await offPool { [store] () throws -> BlockOutcome in
         let inflated = compressed ? try data.withUnsafeReadableBytes { try BlockCompression.decompress($0, expectedLength: ReplicationProtocol.blockSize) } : nil
         // The block's bytes: inflated, or the received frame's own buffer, uncopied.
         let check = { (block: UnsafeRawBufferPointer) -> BlockOutcome in
             guard block.count == ReplicationProtocol.blockSize else { return .refused("block is \(block.count) bytes, not \(ReplicationProtocol.blockSize)") }
             guard let claimed = ChunkHash(bytes: sha256), ChunkHash(hashing: block) == claimed else { return .refused("SHA-256 mismatch") }
             do {
-                return .stored(written: try self.store.storeBlock(block, hash: claimed, sourceServerID: id, diskIndex: Int(disk), blockIndex: index))
+                return .stored(written: try store.storeBlock(block, hash: claimed, sourceServerID: id, diskIndex: Int(disk), blockIndex: index))
             } catch {
                 return .storeFailed(error)
             }
         }
-        let outcome = if let inflated { inflated.withUnsafeBytes(check) } else { data.withUnsafeReadableBytes(check) }
+        return if let inflated { inflated.withUnsafeBytes(check) } else { data.withUnsafeReadableBytes(check) }
+        }
         switch outcome {
         case .refused(let reason):
             // Never stored: the agent reads the block again and resends it.
@@ -236,7 +244,7 @@ final class ReplicationSession: Sendable {
         }
     }
 
-    private enum BlockOutcome {
+    private enum BlockOutcome: Sendable {
         case refused(String)
         case stored(written: Bool)
         case storeFailed(any Error)
@@ -271,12 +279,24 @@ final class ReplicationSession: Sendable {
         let id = try registeredServer()
         let snapshot: Snapshot
         do {
-            snapshot = try store.commitSnapshot(sourceServerID: id)
+            snapshot = try await offPool { [workspace, store] in try Self.commit(id, sourceTime: sourceTime, workspace: workspace, store: store) }
         } catch {
             try? await outbound.write(.failed(reason: "it could not commit pass \(pass): \(error)"))
             throw error
         }
         server.counters.withLock { $0.snapshotsCommitted += 1 }
+        state.withLock {
+            $0.passStartedAt = .now
+            $0.endedCleanly = true
+        }
+        server.logger.info("pass committed", metadata: ["sourceServer": "\(id)", "pass": "\(pass)", "snapshot": "\(snapshot.id)"])
+        try await outbound.write(.committed(pass: pass, snapshotID: snapshot.id))
+    }
+
+    /// Commits the replica as a snapshot, moves the server's states and metrics, and applies
+    /// retention: the database and file work of a commit, on a thread of the pool.
+    private static func commit(_ id: String, sourceTime: Double, workspace: Workspace, store: StagingStore) throws -> Snapshot {
+        let snapshot = try store.commitSnapshot(sourceServerID: id)
         let current = try workspace.sourceServers.find(id: id)
         switch current.dataReplicationState {
         case .initialSync: try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
@@ -298,12 +318,13 @@ final class ReplicationSession: Sendable {
             server.replicationMetrics.lastSeenAt = Date()
         }
         try store.applyRetention(sourceServerID: id, keep: current.replicationSettings.snapshotRetentionCount)
-        state.withLock {
-            $0.passStartedAt = .now
-            $0.endedCleanly = true
-        }
-        server.logger.info("pass committed", metadata: ["sourceServer": "\(id)", "pass": "\(pass)", "snapshot": "\(snapshot.id)"])
-        try await outbound.write(.committed(pass: pass, snapshotID: snapshot.id))
+        return snapshot
+    }
+
+    /// Runs database and file work on NIO's thread pool, off the cooperative threads that
+    /// every connection (and the accept loop) share.
+    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
     }
 
     /// Called when the connection is gone.

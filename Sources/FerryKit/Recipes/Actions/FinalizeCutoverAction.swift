@@ -27,7 +27,7 @@ struct FinalizeCutoverAction: RecipeAction {
         // The processes this run started go first: the replication server lets go of the
         // staging store, which finalize then cleans.
         for (role, pid) in [("agent", try inputs.integer("agent_pid")), ("replication server", try inputs.integer("replication_server_pid"))] where pid > 0 {
-            RecipeResourceDestroyer.stopProcess(String(pid))
+            await BlockingWork.run { RecipeResourceDestroyer.stopProcess(String(pid)) }
             try context.destroyedRecorded(CloudResource(kind: .process, id: String(pid)))
             context.progress("\(role) (pid \(pid)) stopped")
         }
