@@ -4,6 +4,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import FerryTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -75,20 +76,6 @@ struct RecipeCommandsTests {
         """
     }
 
-    /// A port on 127.0.0.1 where nothing listens (yet).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// A web server for the check to find: Python's, on `port`.
     static func webServer(port: Int, in directory: URL) throws -> Process {
         let process = Process()
@@ -108,7 +95,7 @@ struct RecipeCommandsTests {
     @Test func aRunCreatesRecordsDrawsAndDestroys() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let port = Self.freePort()
+        let port = try LocalPort.free()
         let web = try Self.webServer(port: port, in: project.directory)
         defer { web.terminate() }
         let file = try project.recipe("networks", Self.networks(port: port, timeout: 20))
@@ -143,7 +130,7 @@ struct RecipeCommandsTests {
     @Test func resumeContinuesFromTheFailedStepWithoutRedoingFinishedOnes() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let port = Self.freePort()
+        let port = try LocalPort.free()
         let file = try project.recipe("networks", Self.networks(port: port, timeout: 1))
 
         let failed = try project.ferry(["recipe", "run", file, "--yes"])
@@ -169,7 +156,7 @@ struct RecipeCommandsTests {
     @Test func destroyAfterACrashRemovesWhatWasRecorded() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let file = try project.recipe("networks", Self.networks(port: Self.freePort(), timeout: 120))
+        let file = try project.recipe("networks", Self.networks(port: try LocalPort.free(), timeout: 120))
         let process = Process()
         process.executableURL = FerryProcess.executable
         process.arguments = ["recipe", "run", file, "--yes", "--workspace", project.workspace]

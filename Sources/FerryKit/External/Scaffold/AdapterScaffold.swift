@@ -64,6 +64,8 @@ public struct AdapterScaffold: Sendable {
         case .python:
             return [
                 File(path: executableName, contents: fill(AdapterScaffoldTemplates.pythonAdapter), isExecutable: true),
+                // Beside the adapter, which imports it: the scaffold works wherever it is copied.
+                File(path: PythonPluginFraming.fileName, contents: PythonPluginFraming.source),
                 File(path: "README.md", contents: fill(AdapterScaffoldTemplates.pythonReadme)),
             ]
         case .swift:
