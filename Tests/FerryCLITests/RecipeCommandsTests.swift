@@ -218,4 +218,44 @@ struct RecipeCommandsTests {
         #expect(!list.isEmpty)
         for recipe in list { #expect(recipe["problem"] == nil, "\(recipe["name"] ?? ""): \(recipe["problem"] ?? "")") }
     }
+
+    @Test func theBuiltInRecipesAreListedFromAnyFolderAfterTheLocalOnesThatOverrideThem() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let builtIn = try FerryProcess.run(["recipe", "list"], in: directory)
+        #expect(builtIn.status == 0, "\(builtIn.stderr)")
+        for name in ["workshop", "migration-networks", "vmware-migration"] {
+            #expect(builtIn.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") && $0.hasSuffix("built-in") }, "\(builtIn.stdout)")
+        }
+        let recipes = directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try Self.networks(port: 1, timeout: 1).replacingOccurrences(of: "name: networks", with: "name: workshop")
+            .write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let result = try FerryProcess.run(["recipe", "list", "--output", "json"], in: directory)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(list.first?["name"] as? String == "workshop")
+        #expect(list.first?["origin"] as? String == "local")
+        #expect(list.first?["overridesBuiltIn"] as? Bool == true)
+        #expect(list.first?["steps"] as? Int == 4)
+        let shadowed = try #require(list.first { $0["name"] as? String == "workshop" && $0["origin"] as? String == "built-in" })
+        #expect((shadowed["source"] as? String)?.hasPrefix("built-in, overridden by ") == true)
+        let text = try FerryProcess.run(["recipe", "list"], in: directory)
+        #expect(text.stdout.contains("(overrides the built-in)"), "\(text.stdout)")
+    }
+
+    @Test func aCommandThatFailsOnItsRecipeLeavesNoWorkspaceBehind() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let unknown = try FerryProcess.run(["recipe", "run", "no-such-recipe", "--yes"], in: directory)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no recipe 'no-such-recipe'"), "\(unknown.stderr)")
+        // The workshop reads its recipe, here a broken local one, before it makes a workspace.
+        let recipes = directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try "name: workshop\n".write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let workshop = try FerryProcess.run(["workshop", "--yes"], in: directory)
+        #expect(workshop.status != 0)
+        #expect(workshop.stderr.contains("steps: is required"), "\(workshop.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(".ferry").path))
+    }
 }
