@@ -17,15 +17,15 @@ public enum BuiltInRecipes {
     ]
 
     /// The file names, sorted.
-    public static var fileNames: [String] { files.keys.sorted() }
+    static var fileNames: [String] { files.keys.sorted() }
 
     /// The recipes' names (their files without `.yaml`), sorted.
-    public static var names: [String] {
+    static var names: [String] {
         fileNames.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(".yaml".count)) }
     }
 
     /// The text of the built-in file `name` (`workshop.yaml`), or nil.
-    public static func text(of name: String) -> String? {
+    static func text(of name: String) -> String? {
         files[name].map { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -36,11 +36,11 @@ public enum BuiltInRecipes {
     public static var wordPressUserData: String { text(of: "wordpress-user-data.sh") ?? "" }
 
     /// A label that stands for a built-in file where a path is expected (in messages).
-    public static func label(of fileName: String) -> String { "(built-in) \(fileName)" }
+    static func label(of fileName: String) -> String { "(built-in) \(fileName)" }
 
     /// The built-in recipe `name`, read from the embedded text; its `file` is a label, not a
     /// path. Nil when there is no such built-in recipe.
-    public static func recipe(named name: String) throws -> Recipe? {
+    static func recipe(named name: String) throws -> Recipe? {
         guard let yaml = text(of: "\(name).yaml") else { return nil }
         return try RecipeLoader.parse(yaml: yaml, file: label(of: "\(name).yaml"))
     }
@@ -50,7 +50,7 @@ public enum BuiltInRecipes {
     /// files its steps name against the recipe's folder; the copy lives in the workspace,
     /// so that a resume or a destroy reads the recipe the run started with, even after
     /// Ferry has been upgraded.
-    public static func writeFiles(into workspace: Workspace) throws -> URL {
+    static func writeFiles(into workspace: Workspace) throws -> URL {
         var hash = SHA256()
         for name in fileNames {
             hash.update(data: Data(name.utf8))
