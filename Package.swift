@@ -44,7 +44,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // Embedded in the binary, so that an installed `ferry` needs no repository:
+            // recipes/ (Recipes/BuiltIn links to it) and the adapter scaffold's files.
+            resources: [.embedInCode("Recipes/BuiltIn"), .embedInCode("External/Scaffold/Templates")]
         ),
         .target(name: "PhysicalSource", dependencies: ["FerryCore"], path: "Plugins/PhysicalSource"),
         .target(name: "VMwareSource", dependencies: ["FerryCore", "CZlib"], path: "Plugins/VMwareSource"),
@@ -63,16 +66,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Stub adapters and an in-memory disk, shared by the core's and the engine's tests.
+        // What several test targets share: stub adapters, seeded random bytes, sparse test
+        // images, free ports, and the servers tests start (moto, a static web server).
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryCore", "FerryTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Adapter tests use the engine's readers and workspace only as the CLI would hand them in.
-        .testTarget(name: "PhysicalSourceTests", dependencies: ["PhysicalSource", "FerryCore", "FerryKit"]),
-        .testTarget(name: "VMwareSourceTests", dependencies: ["VMwareSource", "FerryCore", "FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "AWSTargetTests", dependencies: ["AWSTarget", "FerryCore", "FerryKit"]),
-        .testTarget(name: "SandboxTargetTests", dependencies: ["SandboxTarget", "FerryCore", "FerryKit", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PhysicalSourceTests", dependencies: ["FerryTestSupport", "PhysicalSource", "FerryCore", "FerryKit"]),
+        .testTarget(name: "VMwareSourceTests", dependencies: ["FerryTestSupport", "VMwareSource", "FerryCore", "FerryKit", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "AWSTargetTests", dependencies: ["FerryTestSupport", "AWSTarget", "FerryCore", "FerryKit"]),
+        .testTarget(name: "SandboxTargetTests", dependencies: ["FerryTestSupport", "SandboxTarget", "FerryCore", "FerryKit", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `ferry` executable as a user would.
-        .testTarget(name: "FerryCLITests", dependencies: ["ferry", "FerryCore", "FerryKit"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryTestSupport", "ferry", "FerryCore", "FerryKit"]),
     ]
 )

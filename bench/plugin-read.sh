@@ -36,9 +36,9 @@ qemu-img convert -f raw -O qcow2 "$work/source.raw" "$work/source.qcow2"
 
 echo "Writing the plugins: the example qcow2 adapter and two scaffolds…"
 mkdir -p "$work/plugins"
-cp Plugins/examples/qcow2/ferry-adapter-qcow2 "$work/plugins/"
+cp -L examples/qcow2/ferry-adapter-qcow2 examples/qcow2/ferry_framing.py "$work/plugins/"
 "$FERRY_BIN" adapter new rawpy --kind source --lang python --dir "$work/rawpy" >/dev/null
-cp "$work/rawpy/ferry-adapter-rawpy" "$work/plugins/"
+cp "$work/rawpy/ferry-adapter-rawpy" "$work/rawpy/ferry_framing.py" "$work/plugins/"
 "$FERRY_BIN" adapter new rawswift --kind source --lang swift --dir "$work/rawswift" >/dev/null
 (cd "$work/rawswift" && ${SWIFT:-swift} build -c release >/dev/null)
 cp "$work/rawswift/.build/release/ferry-adapter-rawswift" "$work/plugins/"

@@ -9,10 +9,11 @@ struct RecipePlanCommand: ParsableCommand {
     var name: String
 
     @OptionGroup var targets: RecipeTargetOptions
+    @OptionGroup var recipes: RecipeFolderOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
+        let recipe = try recipes.catalog.recipe(name)
         let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn,
                                   registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe)),
                                   events: RecipeConsole(guided: false, json: true))

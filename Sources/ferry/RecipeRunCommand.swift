@@ -18,11 +18,15 @@ struct RecipeRunCommand: AsyncParsableCommand {
 
     @OptionGroup var style: RecipeRunStyle
 
+    @OptionGroup var recipes: RecipeFolderOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
+        let catalog = recipes.catalog
+        _ = try catalog.origin(of: name)  // an unknown recipe is told before a missing workspace
         let workspace = try global.openWorkspace()
+        let recipe = try catalog.recipeForRun(name, in: workspace)
         let console = RecipeConsole(guided: style.isGuided, json: global.output == .json)
         let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe))
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)

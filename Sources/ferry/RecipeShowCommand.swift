@@ -11,10 +11,12 @@ struct RecipeShowCommand: ParsableCommand {
     @Option(help: "Language of the explanations: en or ja.")
     var lang = "en"
 
+    @OptionGroup var recipes: RecipeFolderOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: name))
+        let recipe = try recipes.catalog.recipe(name)
         try RecipeValidator(actions: .builtIn).validate(recipe)
         if global.output == .json {
             try Output.json(recipe.steps.map { ["id": $0.id, "title": $0.title, "action": $0.action, "on": $0.environment.rawValue, "explanation": $0.explanation(in: lang)] })

@@ -42,7 +42,7 @@ struct SandboxLaunchCommand: ParsableCommand {
 
     func run() throws {
         if wordpress, userData != nil { throw ValidationError("give --user-data or --wordpress, not both") }
-        let script: String? = try wordpress ? SandboxUserData.wordPress : userData.map { path in
+        let script: String? = try wordpress ? BuiltInRecipes.wordPressUserData : userData.map { path in
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read user data file \(path)") }
             return String(decoding: data, as: UTF8.self)
         }

@@ -13,18 +13,27 @@ struct WorkshopCommand: AsyncParsableCommand {
         abstract: "Run the migration workshop on the sandbox: guided on a terminal, unattended with --yes.",
         discussion: """
             Creates the workspace if needed, builds the sandbox base image on first use, removes \
-            the previous workshop run of this workspace, and runs the `workshop` recipe.
+            the previous workshop run of this workspace, and runs the `workshop` recipe: the \
+            built-in one, or a local recipe of that name (--recipes, $FERRY_RECIPES, ./recipes).
             """
     )
 
     @OptionGroup var style: RecipeRunStyle
 
+    @OptionGroup var recipes: RecipeFolderOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        // The recipe is read and checked before the workspace is made: a workshop that
+        // cannot start leaves no ./.ferry behind.
+        let catalog = recipes.catalog
+        let checked = try catalog.recipe("workshop")
+        try RecipeValidator(actions: .builtIn).validate(checked)
+        _ = try RecipeValidator.resolveParameters(checked, given: [:])
         let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
-        let recipe = try RecipeLoader.load(file: RecipeCatalog().file(for: "workshop"))
+        let recipe = try catalog.recipeForRun("workshop", in: workspace)
         let parameters = try RecipeValidator.resolveParameters(recipe, given: [:])
         let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root, only: recipe.adapterNames(source: "sandbox", target: "sandbox", parameters: parameters))
         let console = RecipeConsole(guided: style.isGuided, json: false)

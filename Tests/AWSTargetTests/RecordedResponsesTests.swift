@@ -4,6 +4,7 @@ import Testing
 @testable import AWSTarget
 import FerryCore
 import FerryKit
+import FerryTestSupport
 
 /// Answers shaped as the AWS API references show them, for what moto does differently
 /// (moto keeps no block device mappings on images, sends EBS block indexes as strings
@@ -155,7 +156,7 @@ import FerryKit
     @Test("backoff grows exponentially, stays under its cap, and is jittered")
     func backoff() {
         let policy = RetryPolicy(maxAttempts: 8, baseDelay: 0.1, maxDelay: 2)
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let delays = (1...8).map { policy.delay(beforeRetry: $0, using: &generator) }
         for (attempt, delay) in zip(1..., delays) {
             #expect(delay >= 0 && delay <= min(2, 0.1 * Double(1 << attempt)))

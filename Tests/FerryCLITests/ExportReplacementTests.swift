@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 import Testing
 
 /// An export replaces its output only when it succeeds: one that fails part-way leaves an
@@ -29,25 +30,22 @@ struct ExportReplacementTests {
     /// disk with unreadable sectors there would.
     static func writeHalfwayPlugin(in folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try PythonPluginFraming.write(into: URL(fileURLWithPath: folder))
         let file = "\(folder)/ferry-adapter-halfway"
         try #"""
             #!/usr/bin/env python3
             import json, os, sys
+            from ferry_framing import read_message, write_message
             inp, out = sys.stdin.buffer, sys.stdout.buffer
             def send(i, result=None, binary=b"", error=None):
                 body = {"jsonrpc": "2.0", "id": i}
                 if error: body["error"] = error
                 else: body["result"] = result
-                body = json.dumps(body).encode()
-                out.write(b"Content-Length: %d\r\nBinary-Length: %d\r\n\r\n" % (len(body), len(binary)) + body + binary); out.flush()
+                write_message(out, body, binary)
             while True:
-                h = {}
-                while True:
-                    line = inp.readline()
-                    if not line: sys.exit(0)
-                    if not line.strip(): break
-                    k, v = line.decode().split(":"); h[k.lower()] = int(v)
-                req = json.loads(inp.read(h["content-length"])); i, m, p = req["id"], req["method"], req["params"]
+                message = read_message(inp)
+                if message is None: sys.exit(0)
+                req = json.loads(message[0]); i, m, p = req["id"], req["method"], req["params"]
                 if m == "describe":
                     send(i, {"protocolVersion": 1, "name": "halfway", "kind": "source", "version": "1", "summary": "unreadable from the middle on",
                              "capabilities": ["discovery", "block-read"], "options": [{"name": "path", "type": "path", "required": True, "help": "a raw image"}]})
@@ -74,12 +72,8 @@ struct ExportReplacementTests {
 
     /// `size` bytes of data that no format compresses away, in every 64 KiB block.
     func makeSource(_ name: String) throws -> String {
-        var state: UInt64 = 11
-        let bytes = (0..<Self.size).map { _ -> UInt8 in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return UInt8(truncatingIfNeeded: state >> 35)
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
+        var generator = SplitMix64(seed: 11)
+        try Data(generator.bytes(Self.size)).write(to: URL(fileURLWithPath: path(name)))
         return path(name)
     }
 

@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 import Testing
 
 /// External adapters as a user meets them: `ferry adapters`, `ferry adapter test` on every
@@ -9,7 +10,7 @@ import Testing
 @Suite("external adapters from the command line", .serialized)
 struct PluginCommandsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let examplePlugins = root.appendingPathComponent("Plugins/examples/qcow2").path
+    static let examplePlugins = root.appendingPathComponent("examples/qcow2").path
     static let mib: UInt64 = 1 << 20
 
     let directory: URL
@@ -55,19 +56,7 @@ struct PluginCommandsTests {
     /// and at the very end.
     func makeRaw(_ name: String, size: UInt64 = 24 << 20, seed: UInt64 = 3) throws -> String {
         let path = self.path(name)
-        FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.truncate(atOffset: size)
-        var state = seed
-        for (offset, length) in [(0, 300_000), (Int(Self.mib) / 2 - 5000, 10_000), (5 * Int(Self.mib), 3 * Int(Self.mib)), (Int(size) - 4096, 4096)] {
-            let bytes = (0..<length).map { _ -> UInt8 in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return UInt8(truncatingIfNeeded: state >> 35)
-            }
-            try handle.seek(toOffset: UInt64(offset))
-            try handle.write(contentsOf: bytes)
-        }
-        try handle.close()
+        try SparseImage.write(path, size: size, regions: [(0, 300_000), (Self.mib / 2 - 5000, 10_000), (5 * Self.mib, 3 * Int(Self.mib)), (size - 4096, 4096)], seed: seed)
         return path
     }
 
@@ -90,8 +79,10 @@ struct PluginCommandsTests {
     }
 
     /// Writes an executable plugin script named `ferry-adapter-<name>` into `folder`.
+    /// Writes `ferry-adapter-NAME` into `folder`, beside the framing module a Python plugin imports.
     func writePlugin(_ name: String, in folder: String, _ text: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try PythonPluginFraming.write(into: URL(fileURLWithPath: folder))
         let file = "\(folder)/ferry-adapter-\(name)"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         chmod(file, 0o755)
@@ -286,18 +277,14 @@ struct PluginCommandsTests {
             #!/usr/bin/env python3
             # Answers every read with one byte fewer than asked.
             import json, os, sys
+            from ferry_framing import read_message, write_message
             inp, out = sys.stdin.buffer, sys.stdout.buffer
             def send(i, result, binary=b""):
-                body = json.dumps({"jsonrpc": "2.0", "id": i, "result": result}).encode()
-                out.write(b"Content-Length: %d\r\nBinary-Length: %d\r\n\r\n" % (len(body), len(binary)) + body + binary); out.flush()
+                write_message(out, {"jsonrpc": "2.0", "id": i, "result": result}, binary)
             while True:
-                h = {}
-                while True:
-                    line = inp.readline()
-                    if not line: sys.exit(0)
-                    if not line.strip(): break
-                    k, v = line.decode().split(":"); h[k.lower()] = int(v)
-                req = json.loads(inp.read(h["content-length"])); i, m, p = req["id"], req["method"], req["params"]
+                message = read_message(inp)
+                if message is None: sys.exit(0)
+                req = json.loads(message[0]); i, m, p = req["id"], req["method"], req["params"]
                 if m == "describe":
                     send(i, {"protocolVersion": 1, "name": "liar", "kind": "source", "version": "1", "summary": "lies",
                              "capabilities": ["discovery", "block-read"], "options": [{"name": "path", "type": "path", "help": "image"}]})
@@ -332,18 +319,14 @@ struct PluginCommandsTests {
             #!/usr/bin/env python3
             # Answers everything but reads; a read kills it, after a word on stderr.
             import json, os, sys
+            from ferry_framing import read_message, write_message
             inp, out = sys.stdin.buffer, sys.stdout.buffer
             def send(i, result):
-                body = json.dumps({"jsonrpc": "2.0", "id": i, "result": result}).encode()
-                out.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); out.flush()
+                write_message(out, {"jsonrpc": "2.0", "id": i, "result": result})
             while True:
-                h = {}
-                while True:
-                    line = inp.readline()
-                    if not line: sys.exit(0)
-                    if not line.strip(): break
-                    k, v = line.decode().split(":"); h[k.lower()] = int(v)
-                req = json.loads(inp.read(h["content-length"])); i, m, p = req["id"], req["method"], req["params"]
+                message = read_message(inp)
+                if message is None: sys.exit(0)
+                req = json.loads(message[0]); i, m, p = req["id"], req["method"], req["params"]
                 if m == "describe":
                     send(i, {"protocolVersion": 1, "name": "crashy", "kind": "source", "version": "1", "summary": "crashes at every read",
                              "capabilities": ["discovery", "block-read"], "options": [{"name": "path", "type": "path", "help": "image"}]})

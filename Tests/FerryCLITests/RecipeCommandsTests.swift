@@ -4,6 +4,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import FerryTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -75,20 +76,6 @@ struct RecipeCommandsTests {
         """
     }
 
-    /// A port on 127.0.0.1 where nothing listens (yet).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// A web server for the check to find: Python's, on `port`.
     static func webServer(port: Int, in directory: URL) throws -> Process {
         let process = Process()
@@ -108,7 +95,7 @@ struct RecipeCommandsTests {
     @Test func aRunCreatesRecordsDrawsAndDestroys() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let port = Self.freePort()
+        let port = try LocalPort.free()
         let web = try Self.webServer(port: port, in: project.directory)
         defer { web.terminate() }
         let file = try project.recipe("networks", Self.networks(port: port, timeout: 20))
@@ -143,7 +130,7 @@ struct RecipeCommandsTests {
     @Test func resumeContinuesFromTheFailedStepWithoutRedoingFinishedOnes() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let port = Self.freePort()
+        let port = try LocalPort.free()
         let file = try project.recipe("networks", Self.networks(port: port, timeout: 1))
 
         let failed = try project.ferry(["recipe", "run", file, "--yes"])
@@ -169,7 +156,7 @@ struct RecipeCommandsTests {
     @Test func destroyAfterACrashRemovesWhatWasRecorded() throws {
         let project = try Project()
         defer { project.cleanUp() }
-        let file = try project.recipe("networks", Self.networks(port: Self.freePort(), timeout: 120))
+        let file = try project.recipe("networks", Self.networks(port: try LocalPort.free(), timeout: 120))
         let process = Process()
         process.executableURL = FerryProcess.executable
         process.arguments = ["recipe", "run", file, "--yes", "--workspace", project.workspace]
@@ -230,5 +217,45 @@ struct RecipeCommandsTests {
         let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(!list.isEmpty)
         for recipe in list { #expect(recipe["problem"] == nil, "\(recipe["name"] ?? ""): \(recipe["problem"] ?? "")") }
+    }
+
+    @Test func theBuiltInRecipesAreListedFromAnyFolderAfterTheLocalOnesThatOverrideThem() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let builtIn = try FerryProcess.run(["recipe", "list"], in: directory)
+        #expect(builtIn.status == 0, "\(builtIn.stderr)")
+        for name in ["workshop", "migration-networks", "vmware-migration"] {
+            #expect(builtIn.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") && $0.hasSuffix("built-in") }, "\(builtIn.stdout)")
+        }
+        let recipes = directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try Self.networks(port: 1, timeout: 1).replacingOccurrences(of: "name: networks", with: "name: workshop")
+            .write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let result = try FerryProcess.run(["recipe", "list", "--output", "json"], in: directory)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(list.first?["name"] as? String == "workshop")
+        #expect(list.first?["origin"] as? String == "local")
+        #expect(list.first?["overridesBuiltIn"] as? Bool == true)
+        #expect(list.first?["steps"] as? Int == 4)
+        let shadowed = try #require(list.first { $0["name"] as? String == "workshop" && $0["origin"] as? String == "built-in" })
+        #expect((shadowed["source"] as? String)?.hasPrefix("built-in, overridden by ") == true)
+        let text = try FerryProcess.run(["recipe", "list"], in: directory)
+        #expect(text.stdout.contains("(overrides the built-in)"), "\(text.stdout)")
+    }
+
+    @Test func aCommandThatFailsOnItsRecipeLeavesNoWorkspaceBehind() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let unknown = try FerryProcess.run(["recipe", "run", "no-such-recipe", "--yes"], in: directory)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no recipe 'no-such-recipe'"), "\(unknown.stderr)")
+        // The workshop reads its recipe, here a broken local one, before it makes a workspace.
+        let recipes = directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try "name: workshop\n".write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let workshop = try FerryProcess.run(["workshop", "--yes"], in: directory)
+        #expect(workshop.status != 0)
+        #expect(workshop.stderr.contains("steps: is required"), "\(workshop.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(".ferry").path))
     }
 }

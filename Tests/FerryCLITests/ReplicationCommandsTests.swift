@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -71,22 +72,7 @@ struct ReplicationCommandsTests {
 
     /// Writes random data into `regions` of a sparse file of `size` bytes.
     static func makeImage(_ path: String, size: UInt64, regions: [(UInt64, Int)], seed: UInt64) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.truncate(atOffset: size)
-        var state = seed
-        for (offset, length) in regions {
-            var bytes = [UInt8](repeating: 0, count: length)
-            bytes.withUnsafeMutableBytes { raw in
-                for word in 0..<(length / 8) {
-                    state = state &* 6364136223846793005 &+ 1442695040888963407
-                    raw.storeBytes(of: state ^ (state >> 29), toByteOffset: word * 8, as: UInt64.self)
-                }
-            }
-            try handle.seek(toOffset: offset)
-            try handle.write(contentsOf: bytes)
-        }
-        try handle.close()
+        try SparseImage.write(path, size: size, regions: regions.map { (offset: $0.0, length: $0.1) }, seed: seed)
     }
 
     static func sameBytes(_ a: String, _ b: String) throws -> Bool {

@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ struct WorkshopAWSTests {
 
     @Test(.timeLimit(.minutes(10)))
     func theWorkshopRunsOnAnAWSStyleCloudWithTheSourceOnTheSandboxAndDestroyLeavesNothing() async throws {
-        let moto = try await WorkshopMoto.start()
+        let moto = try await MotoServerProcess.start()
         defer { moto.stop() }
         let directory = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -185,7 +186,7 @@ struct WorkshopAWSTests {
         let site = directory.appendingPathComponent("site")
         try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
         try "<html><body>Another blog</body></html>".write(to: site.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
-        let server = try await WorkshopMoto.startHTTPServer(serving: site)
+        let server = try await LocalServerProcess.httpServer(serving: site)
         defer { server.stop() }
         let workspace = directory.appendingPathComponent("ws").path
         try #require(try await Self.ferry(["init", "--workspace", workspace]).status == 0)
@@ -279,141 +280,4 @@ struct WorkshopAWSTests {
         }
         return content
     }
-}
-
-/// A `moto_server` of this test's own on a free port of 127.0.0.1 (as the AWS target's
-/// tests start theirs), with a watchdog that stops it should the test process die.
-final class WorkshopMoto: Sendable {
-    let process: Process
-    let endpoint: URL
-
-    private init(process: Process, endpoint: URL) {
-        self.process = process
-        self.endpoint = endpoint
-    }
-
-    /// Starts the server and waits until it answers. Both happen on a thread of their own:
-    /// tests that block the few threads Swift concurrency shares must not make the
-    /// server look slow to start.
-    static func start() async throws -> WorkshopMoto {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try startBlocking() }) }.start()
-        }
-    }
-
-    /// `python3 -m http.server` serving `directory` on a free port of 127.0.0.1.
-    static func startHTTPServer(serving directory: URL) async throws -> WorkshopMoto {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result {
-                    let port = try freePort()
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory.path, String(port)]
-                    process.standardInput = FileHandle.nullDevice
-                    process.standardOutput = FileHandle.nullDevice
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
-                    let server = WorkshopMoto(process: process, endpoint: URL(string: "http://127.0.0.1:\(port)")!)
-                    let deadline = Date().addingTimeInterval(30)
-                    while Date() < deadline, process.isRunning {
-                        if answers(port: port, path: "/") { return server }
-                        usleep(100_000)
-                    }
-                    server.stop()
-                    throw WorkshopMotoError(description: "python3 -m http.server did not answer on port \(port)")
-                })
-            }.start()
-        }
-    }
-
-    private static func startBlocking() throws -> WorkshopMoto {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let executable = path.split(separator: ":").map({ "\($0)/moto_server" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw WorkshopMotoError(description: "moto_server is not installed: pip install 'moto[server]==5.2.1'")
-        }
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // The shell becomes the server (exec); a watchdog beside it stops the server should
-        // this test process die (the server's parent is then no longer this process).
-        let watchdog = "while kill -0 $$ 2>/dev/null; do set -- $(cat /proc/$$/stat); [ \"$4\" = \"\(getpid())\" ] || { kill -KILL $$; break; }; sleep 1; done"
-        process.arguments = ["-c", "(\(watchdog)) >/dev/null 2>&1 & exec \"$0\" -H 127.0.0.1 -p \(port)", executable]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
-        process.environment = environment
-        try process.run()
-        let moto = WorkshopMoto(process: process, endpoint: URL(string: "http://127.0.0.1:\(port)")!)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if answers(port: port, path: "/moto-api/") { return moto }
-            guard process.isRunning else { break }
-            usleep(100_000)
-        }
-        moto.stop()
-        throw WorkshopMotoError(description: "moto_server did not answer on port \(port) within 60 s")
-    }
-
-    /// Whether `GET path` on the port answers 200 (a blocking HTTP/1.0 exchange).
-    private static func answers(port: Int, path: String) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        guard send(fd, request, request.count, 0) == request.count else { return false }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return false }
-        return String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\r\n").first?.contains(" 200") == true
-    }
-
-    /// SIGKILL (moto keeps nothing), then reaps it; the wait is bounded, since Foundation
-    /// may reap the child itself.
-    func stop() {
-        let pid = process.processIdentifier
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        for _ in 0..<50 {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || reaped < 0 { return }
-            usleep(100_000)
-        }
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw WorkshopMotoError(description: "socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw WorkshopMotoError(description: "bind failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw WorkshopMotoError(description: "getsockname failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-struct WorkshopMotoError: Error, CustomStringConvertible {
-    var description: String
 }

@@ -55,7 +55,7 @@ struct AdapterScaffoldTests {
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
         let scaffold = try AdapterScaffold(name: "raw-disk", kind: .source, language: .python)
         let written = try scaffold.write(to: directory)
-        #expect(written == ["ferry-adapter-raw-disk", "README.md"])
+        #expect(written == ["ferry-adapter-raw-disk", "ferry_framing.py", "README.md"])
         #expect(scaffold.executablePath == "ferry-adapter-raw-disk")
         #expect(scaffold.buildCommand == nil)
 

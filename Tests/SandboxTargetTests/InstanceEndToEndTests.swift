@@ -24,7 +24,7 @@ struct InstanceEndToEndTests {
 
         // Launch with the WordPress user data; the first HTTP 200 is timed.
         let started = Date()
-        let source = try await adapter.launchInstance(imageID: image.id, settings: settings, userData: SandboxUserData.wordPress, name: "wordpress")
+        let source = try await adapter.launchInstance(imageID: image.id, settings: settings, userData: BuiltInRecipes.wordPressUserData, name: "wordpress")
         #expect(source.privateIPAddress == "10.0.1.4")
         let endpoint = try await adapter.endpoint(instanceID: source.id, port: 80)
         #expect(endpoint.host == "127.0.0.1")

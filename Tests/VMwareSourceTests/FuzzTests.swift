@@ -3,12 +3,13 @@ import FerryKit
 import Foundation
 import Testing
 @testable import VMwareSource
+import FerryTestSupport
 
 /// Thousands of mutated inputs per parser: each must end in a value or a one-line error,
 /// never a crash, a hang or a huge allocation. Seeds are fixed so failures replay.
 @Suite struct FuzzTests {
     /// Mutates `input`: flipped bytes, overwritten fields with extreme values, truncation.
-    static func mutate(_ input: [UInt8], using random: inout SeededRandom, hotspots: [Range<Int>] = []) -> [UInt8] {
+    static func mutate(_ input: [UInt8], using random: inout SplitMix64, hotspots: [Range<Int>] = []) -> [UInt8] {
         var bytes = input
         let edits = Int.random(in: 1...6, using: &random)
         for _ in 0..<edits {
@@ -42,7 +43,7 @@ import Testing
         let header = try SparseExtentHeader.parse(original, file: "disk.vmdk")
         var hotspots = [0..<512, 512..<1024, max(0, original.count - 1536)..<original.count]
         if header.gdOffset != SparseExtentHeader.gdAtEnd { hotspots.append(Int(header.gdOffset) * 512..<Int(header.gdOffset) * 512 + 512) }
-        var random = SeededRandom(seed: subformat == "streamOptimized" ? 11 : 12)
+        var random = SplitMix64(seed: subformat == "streamOptimized" ? 11 : 12)
         var opened = 0
         for _ in 0..<2000 {
             let input = Self.mutate(original, using: &random, hotspots: hotspots)
@@ -70,7 +71,7 @@ import Testing
             NOACCESS 2048 ZERO
             ddb.adapterType = "lsilogic"
             """.utf8)
-        var random = SeededRandom(seed: 21)
+        var random = SplitMix64(seed: 21)
         for _ in 0..<5000 {
             let input = Self.mutate(original, using: &random)
             do {
@@ -139,7 +140,7 @@ import Testing
 
     @Test func mutatedVMXFilesNeverCrash() throws {
         let original = Array(DiscoveryTests.vmx.utf8)
-        var random = SeededRandom(seed: 31)
+        var random = SplitMix64(seed: 31)
         for _ in 0..<5000 {
             let input = Self.mutate(original, using: &random)
             do {
@@ -154,7 +155,7 @@ import Testing
 
     @Test func mutatedOVFDescriptorsNeverCrash() throws {
         let original = Array(DiscoveryTests.ovf().utf8)
-        var random = SeededRandom(seed: 41)
+        var random = SplitMix64(seed: 41)
         var parsed = 0
         for _ in 0..<3000 {
             let input = Self.mutate(original, using: &random)
@@ -177,7 +178,7 @@ import Testing
         #expect(tar.status == 0, "\(tar.output)")
         let file = try FileRegionReader(path: scratch.path("t.ova"))
         let original = try file.read(at: 0, count: Int(file.size))
-        var random = SeededRandom(seed: 51)
+        var random = SplitMix64(seed: 51)
         var listed = 0
         for _ in 0..<5000 {
             let input = Self.mutate(original, using: &random, hotspots: [0..<512, 1024..<1536, 2048..<2560])

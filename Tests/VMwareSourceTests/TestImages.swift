@@ -2,6 +2,7 @@ import FerryCore
 import FerryKit
 import Foundation
 import Testing
+import FerryTestSupport
 
 /// Test disks made at run time: raw files with scattered random regions and holes, turned
 /// into other formats by qemu-img. Nothing here is committed.
@@ -25,7 +26,7 @@ final class Scratch {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var offsets = (0..<regions).map { _ in UInt64.random(in: 0..<size - 70_000, using: &random) } + extraOffsets
         offsets.append(size - 4096)
         for offset in offsets {
@@ -70,19 +71,6 @@ struct ToolFailure: Error, CustomStringConvertible {
     var command: String
     var output: String
     var description: String { "\(command) failed: \(output)" }
-}
-
-/// SplitMix64: a small deterministic generator, so that a failing input can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Reads every allocated byte of `reader` into nowhere, the way a copy would.

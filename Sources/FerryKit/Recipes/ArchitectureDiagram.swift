@@ -52,11 +52,11 @@ public struct ArchitectureDiagram: Sendable {
                     var subnetBox = Box(id: subnet.resource.id, label: s["name"] ?? "subnet", detail: "\(subnet.resource.id) \(s["cidr"] ?? "")")
                     for instance in records(.instance) where attributes[instance.resource.id]?["subnet"] == subnet.resource.id {
                         let i = attributes[instance.resource.id] ?? [:]
-                        subnetBox.children.append(Box(id: instance.resource.id, label: i["name"] ?? "instance", detail: instance.resource.id, role: i["role"] ?? "instance"))
+                        subnetBox.children.append(Box(id: instance.resource.id, label: i["name"] ?? "instance", detail: instance.resource.id, role: i[RecipeResourceRole.detailKey] ?? "instance"))
                     }
                     for process in records(.process) where attributes[process.resource.id]?["subnet"] == subnet.resource.id {
                         let p = attributes[process.resource.id] ?? [:]
-                        subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: "pid \(process.resource.id)", role: p["role"] ?? "process"))
+                        subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: "pid \(process.resource.id)", role: p[RecipeResourceRole.detailKey] ?? "process"))
                     }
                     box.children.append(subnetBox)
                 }
@@ -89,7 +89,8 @@ public struct ArchitectureDiagram: Sendable {
                     y += 40
                     var nodes: [String] = []
                     for node in subnet.children {
-                        let colour = node.role == "replication-server" ? "#fde7c8" : (node.role.hasPrefix("agent") ? "#e4d7f5" : "#d8ecd5")
+                        let role = RecipeResourceRole(rawValue: node.role)
+                        let colour = role == .replicationServer ? "#fde7c8" : (role == .agent ? "#e4d7f5" : "#d8ecd5")
                         nodes.append(rect(x + 40, y, subnetWidth - 40, nodeHeight, fill: colour, stroke: "#5b6b5b", radius: 6))
                         nodes.append(text(x + 52, y + 15, node.label, size: 13, weight: "bold"))
                         nodes.append(text(x + 52, y + 29, node.detail, size: 10, colour: "#444"))
@@ -137,14 +138,14 @@ public struct ArchitectureDiagram: Sendable {
 
         // Arrows: replication from agents to the replication server, launches from it to instances.
         var arrows: [String] = []
-        let server = positions.first { id, _ in live.contains { $0.resource.id == id && attributes[id]?["role"] == "replication-server" } }
+        func role(_ id: String) -> RecipeResourceRole? { attributes[id]?[RecipeResourceRole.detailKey].flatMap(RecipeResourceRole.init(rawValue:)) }
+        let server = positions.first { id, _ in live.contains { $0.resource.id == id && role(id) == .replicationServer } }
         for record in live {
-            let role = attributes[record.resource.id]?["role"] ?? ""
-            guard let from = positions[record.resource.id], let to = server?.value else { continue }
-            if role.hasPrefix("agent") {
+            guard let role = role(record.resource.id), let from = positions[record.resource.id], let to = server?.value else { continue }
+            if role == .agent {
                 arrows.append(arrow(from: (from.x + from.w, from.y + from.h / 2), to: (to.x, to.y + to.h / 2), colour: "#6a3fb5", label: "replication · TCP 1500"))
-            } else if role == "test" || role == "cutover" {
-                arrows.append(arrow(from: (to.x + to.w / 2, to.y + to.h), to: (from.x + from.w / 2, from.y), colour: "#2e7d32", label: "\(role) launch"))
+            } else if role.isLaunchedInstance {
+                arrows.append(arrow(from: (to.x + to.w / 2, to.y + to.h), to: (from.x + from.w / 2, from.y), colour: "#2e7d32", label: "\(role.rawValue) launch"))
             }
         }
 

@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 
 /// A raw disk image in memory, for imports: a few tens of MB with data, zeros and holes.
 /// Allocated ranges are exact, so holes are never read.
@@ -25,7 +26,7 @@ struct TestDisk: BlockReader {
     /// `zeroAllocated` blocks are allocated but all zeros, the rest are holes.
     static func make(blocks: Int, data: [Int], zeroAllocated: [Int] = [], seed: UInt64 = 1, tail: Int = 0) -> TestDisk {
         var bytes = [UInt8](repeating: 0, count: blocks * block + tail)
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for index in data {
             let end = min((index + 1) * block, bytes.count)
             for i in stride(from: index * block, to: end, by: 8) {
@@ -50,7 +51,7 @@ struct TestDisk: BlockReader {
 
     /// Overwrites block `index` with fresh pseudo-random bytes.
     mutating func rewrite(block index: Int, seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for i in index * Self.block..<min((index + 1) * Self.block, bytes.count) {
             bytes[i] = UInt8(truncatingIfNeeded: generator.next())
         }
@@ -59,18 +60,5 @@ struct TestDisk: BlockReader {
 
     mutating func zero(block index: Int) {
         for i in index * Self.block..<min((index + 1) * Self.block, bytes.count) { bytes[i] = 0 }
-    }
-}
-
-/// splitmix64: reproducible bytes without storing them.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

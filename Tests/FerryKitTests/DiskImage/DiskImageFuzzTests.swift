@@ -3,6 +3,7 @@ import FerryKit
 import Foundation
 import PropertyBased
 import Testing
+import FerryTestSupport
 
 extension DiskImageTests {
     /// Thousands of mutated partition tables and superblocks: each ends in a value or a
@@ -31,7 +32,7 @@ extension DiskImageTests {
             }
         }
 
-        static func mutate(_ input: [UInt8], in hotspots: [Range<Int>], using random: inout SplitMix) -> MutatedDisk {
+        static func mutate(_ input: [UInt8], in hotspots: [Range<Int>], using random: inout SplitMix64) -> MutatedDisk {
             var patches: [Int: UInt8] = [:]
             for _ in 0..<Int.random(in: 1...8, using: &random) {
                 let range = hotspots.randomElement(using: &random)!
@@ -53,7 +54,7 @@ extension DiskImageTests {
             let image = try scratch.emptyImage("disk.img", size: 24 << 20)
             #expect(try scratch.run("/usr/sbin/sfdisk", ["-q", image], input: layout).status == 0)
             let original = try FileRegionReader(path: image).read(at: 0, count: 24 << 20)
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             var read = 0
             for _ in 0..<3000 {
                 let input = Self.mutate(original, in: hotspots, using: &random)
@@ -110,7 +111,7 @@ extension DiskImageTests {
             let l2 = Self.bigEndian(original, at: l1) & 0x00FF_FFFF_FFFF_FE00
             // The header, the L1 table and the L2 entries of the GPT's sectors.
             let hotspots = [0..<104, l1..<l1 + 16, l2..<l2 + 8 * 400]
-            var random = SplitMix(seed: 64)
+            var random = SplitMix64(seed: 64)
             var read = 0
             for _ in 0..<500 {
                 let input = Self.mutate(original, in: hotspots, using: &random)
@@ -178,7 +179,7 @@ extension DiskImageTests {
                 // What probing reads: the first 64 KiB, and for NTFS its MFT.
                 originals.append(try FileRegionReader(path: image).read(at: 0, count: Int(min(size, 8 << 20))))
             }
-            var random = SplitMix(seed: 71)
+            var random = SplitMix64(seed: 71)
             for original in originals {
                 for _ in 0..<1500 {
                     let input = Self.mutate(original, in: [0..<512, 1024..<2048, 4000..<4096], using: &random)

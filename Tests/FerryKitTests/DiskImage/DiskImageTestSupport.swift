@@ -1,6 +1,7 @@
 import FerryCore
 import FerryKit
 import Foundation
+import FerryTestSupport
 
 /// The tests of FerryKit's DiskImage folder (partition tables, file systems, image writers).
 enum DiskImageTests {}
@@ -41,10 +42,7 @@ final class DiskScratch {
 
     /// An empty sparse image of `size` bytes.
     func emptyImage(_ name: String, size: UInt64) throws -> String {
-        _ = FileManager.default.createFile(atPath: path(name), contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(name)))
-        try handle.truncate(atOffset: size)
-        try handle.close()
+        try SparseImage.write(path(name), size: size)
         return path(name)
     }
 
@@ -53,7 +51,7 @@ final class DiskScratch {
         let image = try emptyImage(name, size: size)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
         defer { try? handle.close() }
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         for _ in 0..<regions {
             let offset = UInt64.random(in: 0..<size - 100_000, using: &random)
             try handle.seek(toOffset: offset)
@@ -62,18 +60,5 @@ final class DiskScratch {
         try handle.seek(toOffset: size - 1)
         try handle.write(contentsOf: Data([0x42]))
         return image
-    }
-}
-
-/// SplitMix64: deterministic, so that a failing input can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

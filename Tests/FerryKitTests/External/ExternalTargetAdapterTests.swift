@@ -10,6 +10,7 @@ struct ExternalTargetAdapterTests {
     static let script = #"""
     #!/usr/bin/env python3
     import json, os, sys
+    from ferry_framing import read_message, write_message
     STORE = "@STORE@"
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     vpcs, imports, images, instances = {}, {}, {}, {}
@@ -18,18 +19,12 @@ struct ExternalTargetAdapterTests {
         msg = {"jsonrpc": "2.0", "id": i}
         if error: msg["error"] = {"code": error[0], "message": error[1]}
         else: msg["result"] = result
-        body = json.dumps(msg).encode()
-        out.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); out.flush()
+        write_message(out, msg)
 
     while True:
-        headers = {}
-        while True:
-            line = inp.readline()
-            if not line: sys.exit(0)
-            if not line.strip(): break
-            k, v = line.decode().split(":", 1); headers[k.strip().lower()] = int(v)
-        req = json.loads(inp.read(headers["content-length"]))
-        data = inp.read(headers.get("binary-length", 0))
+        message = read_message(inp)
+        if message is None: sys.exit(0)
+        req, data = json.loads(message[0]), message[1]
         i, m, p = req["id"], req["method"], req["params"]
         if m == "describe":
             name = os.path.basename(sys.argv[0])[len("ferry-adapter-"):]
@@ -104,6 +99,7 @@ struct ExternalTargetAdapterTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let plugins = directory.appendingPathComponent("plugins")
         try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
+        try PythonPluginFraming.write(into: plugins)
         for name in ["toycloud", "toynet"] {
             let path = plugins.appendingPathComponent("ferry-adapter-\(name)").path
             try Self.script.replacingOccurrences(of: "@STORE@", with: directory.path).write(toFile: path, atomically: true, encoding: .utf8)
@@ -197,6 +193,7 @@ struct ExternalTargetAdapterTests {
         let directory = try FixturePlugin.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("ferry-adapter-toycloud").path
+        try PythonPluginFraming.write(into: directory)
         try Self.script.replacingOccurrences(of: "@STORE@", with: directory.path).write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         let plugin = try ExternalPlugin.load(path: path, name: "toycloud", timeouts: PluginTimeouts(describe: 5, call: 5, targetCall: 5))

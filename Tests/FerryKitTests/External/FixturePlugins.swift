@@ -1,4 +1,5 @@
 import Foundation
+import FerryTestSupport
 import FerryCore
 @testable import FerryKit
 
@@ -60,10 +61,12 @@ enum FixturePlugin {
         case frozenStamp = "frozen-stamp"
     }
 
-    /// Writes `ferry-adapter-<name>` into `directory` and returns its path.
+    /// Writes `ferry-adapter-<name>`, and the framing module it imports, into `directory`
+    /// and returns the plugin's path.
     @discardableResult
     static func write(_ behaviour: Behaviour, name: String, in directory: URL) throws -> String {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PythonPluginFraming.write(into: directory)
         let path = directory.appendingPathComponent(PluginProtocol.executablePrefix + name).path
         let text = script.replacingOccurrences(of: "@BEHAVIOUR@", with: behaviour.rawValue).replacingOccurrences(of: "@NAME@", with: name)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -106,48 +109,21 @@ enum FixturePlugin {
 
     /// A raw image of `size` bytes with random data in `regions`, written sparse.
     static func writeImage(_ path: String, size: UInt64, regions: [ByteRange], seed: UInt64 = 7) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.truncate(atOffset: size)
-        var state = seed
-        for region in regions {
-            let bytes = (0..<Int(region.length)).map { _ -> UInt8 in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return UInt8(truncatingIfNeeded: state >> 33)
-            }
-            try handle.seek(toOffset: region.offset)
-            try handle.write(contentsOf: bytes)
-        }
+        try SparseImage.write(path, size: size, regions: regions.map { ($0.offset, Int($0.length)) }, seed: seed)
     }
 
     static let script = #"""
     #!/usr/bin/env python3
     # A test plugin for Ferry's plugin protocol; BEHAVIOUR picks how it misbehaves.
     import json, os, sys, time
+    from ferry_framing import read_message, write_message
     BEHAVIOUR = "@BEHAVIOUR@"
     NAME = "@NAME@"
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     handles = {}
 
     def send(obj, binary=b""):
-        body = json.dumps(obj).encode()
-        head = "Content-Length: %d\r\n" % len(body)
-        if binary: head += "Binary-Length: %d\r\n" % len(binary)
-        out.write(head.encode() + b"\r\n" + body + binary)
-        out.flush()
-
-    def read_message():
-        headers = {}
-        while True:
-            line = inp.readline()
-            if not line: return None, b""
-            line = line.strip()
-            if not line: break
-            k, v = line.decode().split(":", 1)
-            headers[k.strip().lower()] = int(v)
-        body = json.loads(inp.read(headers["content-length"]))
-        return body, inp.read(headers.get("binary-length", 0))
+        write_message(out, obj, binary)
 
     def error(i, code, message):
         send({"jsonrpc": "2.0", "id": i, "error": {"code": code, "message": message}})
@@ -168,8 +144,9 @@ enum FixturePlugin {
         sys.stderr.write("cannot start: missing configuration\n"); sys.exit(2)
 
     while True:
-        req, _ = read_message()
-        if req is None: sys.exit(0)
+        message = read_message(inp)
+        if message is None: sys.exit(0)
+        req = json.loads(message[0])
         i, m, p = req.get("id"), req.get("method"), req.get("params", {})
         if m == "describe":
             if BEHAVIOUR == "garbage":

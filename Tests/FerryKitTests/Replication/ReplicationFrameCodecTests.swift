@@ -2,6 +2,7 @@ import FerryCore
 @testable import FerryKit
 import NIOCore
 import Testing
+import FerryTestSupport
 
 @Suite("Replication frame codec")
 struct ReplicationFrameCodecTests {
@@ -72,7 +73,7 @@ struct ReplicationFrameCodecTests {
     }
 
     @Test func randomBytesNeverCrashTheDecoder() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<5000 {
             let length = Int(generator.next() % 64)
             var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -118,15 +119,3 @@ struct ReplicationAuthenticationTests {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -3,6 +3,7 @@ import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import FerryTestSupport
 import Synchronization
 #endif
 
@@ -14,18 +15,8 @@ final class TestDiskImage: BlockReader, @unchecked Sendable {
     /// A sparse file of `size` bytes with random data in `regions` (offset, length).
     init(in directory: URL, size: UInt64, regions: [(UInt64, Int)], seed: UInt64) throws {
         path = directory.appendingPathComponent("disk-\(UUID().uuidString).raw").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        try SparseImage.write(path, size: size, regions: regions.map { (offset: $0.0, length: $0.1) }, seed: seed)
         fd = open(path, O_RDWR)
-        ftruncate(fd, off_t(size))
-        var generator = SeededGenerator(seed: seed)
-        for (offset, length) in regions {
-            var bytes = [UInt8](repeating: 0, count: length)
-            bytes.withUnsafeMutableBytes { raw in
-                for word in 0..<(length / 8) { raw.storeBytes(of: generator.next(), toByteOffset: word * 8, as: UInt64.self) }
-                for index in (length / 8 * 8)..<length { raw[index] = UInt8(truncatingIfNeeded: generator.next()) }
-            }
-            try write(bytes, at: offset)
-        }
     }
 
     deinit { close(fd) }

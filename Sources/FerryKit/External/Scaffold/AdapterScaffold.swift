@@ -16,10 +16,10 @@ public struct AdapterScaffold: Sendable {
     }
 
     /// The adapter's name: `[a-z][a-z0-9-]*`, the NAME in `ferry-adapter-NAME`.
-    public var name: String
+    var name: String
     /// Only `.source`: there is no target scaffold yet.
-    public var kind: AdapterKind
-    public var language: Language
+    var kind: AdapterKind
+    var language: Language
 
     public init(name: String, kind: AdapterKind, language: Language) throws {
         guard AdapterNames.isValid(name) else { throw AdapterScaffoldError.invalidName(name) }
@@ -64,6 +64,8 @@ public struct AdapterScaffold: Sendable {
         case .python:
             return [
                 File(path: executableName, contents: fill(AdapterScaffoldTemplates.pythonAdapter), isExecutable: true),
+                // Beside the adapter, which imports it: the scaffold works wherever it is copied.
+                File(path: PythonPluginFraming.fileName, contents: PythonPluginFraming.source),
                 File(path: "README.md", contents: fill(AdapterScaffoldTemplates.pythonReadme)),
             ]
         case .swift:

@@ -1,8 +1,3 @@
-/// The scaffold's files, with `__NAME__` where the adapter's name goes. Each template is the
-/// file's exact text: raw strings, so backslashes and `\(...)` stay as they are.
-enum AdapterScaffoldTemplates {
-    /// ferry-adapter-NAME (Python 3, standard library only).
-    static let pythonAdapter = #"""
 #!/usr/bin/env python3
 # ferry-adapter-__NAME__: a Ferry source adapter, speaking the Ferry plugin protocol, version 1
 # (docs/plugin-protocol.md in the Ferry repository).
@@ -15,7 +10,7 @@ enum AdapterScaffoldTemplates {
 #   - describe():         summary, version and the options your adapter takes;
 #   - discover():         which machines and disks `options` point at, and their facts;
 #   - DiskReader:         how a disk is opened, which ranges hold data, how bytes are read.
-# The protocol code (framing, JSON-RPC, errors) should not need changes.
+# The protocol code (JSON-RPC, errors, and the framing in ferry_framing.py) should not need changes.
 #
 # Python 3.8 or later, standard library only. stdout carries protocol messages only: log
 # with log() (stderr); a stray print() is sent to stderr too, never to Ferry.
@@ -27,13 +22,13 @@ import stat
 import sys
 import traceback
 
+# The message framing, in ferry_framing.py beside this file (written with it; copy both).
+from ferry_framing import ProtocolError, read_message, write_message
+
 NAME = "__NAME__"
 VERSION = "0.1.0"  # TODO: your adapter's version
 PROTOCOL_VERSION = 1
 
-MAX_HEADER_BLOCK = 1024
-MAX_JSON = 16 * 1024 * 1024
-MAX_BINARY = 16 * 1024 * 1024
 MAX_READ = 4 * 1024 * 1024
 
 # Error codes (docs/plugin-protocol.md, "Errors").
@@ -326,66 +321,7 @@ class Adapter:
 
 
 # ----------------------------------------------------------------------------------------
-# Framing and JSON-RPC (docs/plugin-protocol.md, "Framing"). Nothing to change here.
-
-
-class ProtocolError(Exception):
-    """The byte stream cannot be understood; the plugin cannot go on."""
-
-
-def read_message(stream):
-    """(json bytes, binary bytes) of the next message, or None at the end of stdin."""
-    headers = {}
-    block = 0
-    first = True
-    while True:
-        line = stream.readline(MAX_HEADER_BLOCK + 1)
-        if not line:
-            if first:
-                return None
-            raise ProtocolError("stdin ended inside a header block")
-        first = False
-        block += len(line)
-        if block > MAX_HEADER_BLOCK:
-            raise ProtocolError("header block longer than %d bytes" % MAX_HEADER_BLOCK)
-        if not line.endswith(b"\n"):
-            raise ProtocolError("stdin ended inside a header line")
-        line = line.rstrip(b"\r\n")
-        if not line:
-            break
-        name, colon, value = line.partition(b":")
-        if not colon:
-            raise ProtocolError("bad header line %r" % line)
-        headers[name.strip().lower().decode("ascii", "replace")] = value.strip().decode("ascii", "replace")
-
-    def length(header, limit, required):
-        text = headers.get(header)
-        if text is None:
-            if required:
-                raise ProtocolError("no %s header" % header)
-            return 0
-        if not text.isdigit() or int(text) > limit:
-            raise ProtocolError("bad %s: %r" % (header, text))
-        return int(text)
-
-    json_length = length("content-length", MAX_JSON, True)
-    binary_length = length("binary-length", MAX_BINARY, False)
-    body = stream.read(json_length)
-    binary = stream.read(binary_length) if binary_length else b""
-    if len(body) != json_length or len(binary) != binary_length:
-        raise ProtocolError("stdin ended inside a message")
-    return body, binary
-
-
-def write_message(out, message, binary=b""):
-    body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    header = "Content-Length: %d\r\n" % len(body)
-    if binary:
-        header += "Binary-Length: %d\r\n" % len(binary)
-    out.write(header.encode("ascii") + b"\r\n" + body)
-    if binary:
-        out.write(binary)
-    out.flush()
+# JSON-RPC (docs/plugin-protocol.md); the framing is in ferry_framing.py. Nothing to change here.
 
 
 def error_response(request_id, code, message, data=None):
@@ -461,74 +397,3 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
-
-"""#
-
-    /// README.md of the Python scaffold.
-    static let pythonReadme = #"""
-# ferry-adapter-__NAME__
-
-A Ferry source adapter, written by `ferry adapter new __NAME__ --kind source --lang python`.
-It speaks the Ferry plugin protocol, version 1: see `docs/plugin-protocol.md` in the Ferry
-repository for every message, type and error code.
-
-As generated it already works: it serves **raw disk images**. Option `path` is a raw image
-file (or a block device); the machine is named after the file without its extension (or
-option `hostname`) and has one disk, `disk0`. Holes in a sparse image are reported with
-`SEEK_DATA`/`SEEK_HOLE`, so Ferry copies only the data.
-
-It is one file, `ferry-adapter-__NAME__`, Python 3.8 or later, standard library only.
-
-## Try it
-
-```sh
-# a sparse test image with some data in it
-truncate -s 64M disk.img
-dd if=/dev/urandom of=disk.img bs=1M seek=8 count=2 conv=notrunc
-
-export FERRY_PLUGIN_PATH=$PWD      # folders Ferry searches for ferry-adapter-* executables
-ferry adapters                     # lists __NAME__ (or says why it is broken)
-ferry adapter test __NAME__ --option path=disk.img
-ferry source add --adapter __NAME__ --option path=disk.img
-```
-
-To talk to it by hand (the answer is framed the same way):
-
-```sh
-printf 'Content-Length: 78\r\n\r\n{"jsonrpc":"2.0","id":1,"method":"describe","params":{"protocolVersions":[1]}}' \
-  | ./ferry-adapter-__NAME__
-```
-
-## What to fill in
-
-Search for `TODO:` in `ferry-adapter-__NAME__`:
-
-- `describe`: the one-line summary, your version, and the options your adapter takes
-  (`string`, `integer`, `boolean`, `path` or `choice`). Ferry checks option values against
-  them and fills in defaults before it calls you.
-- `discover`: which machines the options point at (a folder of images, a VM export, an
-  API), with what you know about each: OS, CPUs, memory, network interfaces, boot mode and
-  disks. A disk's `locator` is any string you need to find it again; `sizeBytes` must be
-  what `source.openDisk` reports.
-- `DiskReader`: how a disk is opened, which ranges may hold data (everything else must read
-  as zeros; return one range covering the disk if you cannot tell) and how bytes at a
-  virtual offset are read. A read returns exactly the bytes asked for.
-- Optionally `source.changeStamp`, with the `change-tracking` capability.
-
-The framing and JSON-RPC code at the end of the file should not need changes.
-
-## Rules worth knowing
-
-- stdout carries protocol messages only; log to stderr with `log(...)`. Ferry keeps the
-  last 8 KiB of stderr and shows it when the plugin fails. (This adapter moves stdout out
-  of the way at start-up, so a stray `print` lands on stderr.)
-- Answer errors with the protocol's codes: `InvalidOption` (-32004, with
-  `{"option": name}`) for an unusable option value, `NotFound` (-32001) for an unknown
-  handle, machine or disk, `OutOfBounds` (-32002) for a read past the end, `IOError`,
-  `Unsupported` and `Corrupt` for problems with the input. An unexpected exception is
-  answered with `InternalError` (-32603) and the plugin carries on.
-- Ferry sends one request at a time; the plugin exits on `shutdown` or when stdin closes.
-
-"""#
-
-}

@@ -1,0 +1,1 @@
+../../Sources/FerryKit/External/Scaffold/Templates/ferry_framing.py
