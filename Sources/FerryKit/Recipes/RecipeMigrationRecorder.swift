@@ -6,7 +6,15 @@ struct RecipeMigrationRecorder: MigrationRecorder {
     let context: RecipeContext
 
     func created(_ resource: CloudResource, role: MigrationResourceRole, attributes: [String: String]) throws {
-        try context.created(resource, detail: RecipeResourceDetail.json(attributes.merging(["role": role.rawValue]) { $1 }))
+        let recorded: RecipeResourceRole = switch role {
+        case .testVolume: .testVolume
+        case .cutoverVolume: .cutoverVolume
+        case .testImage: .testImage
+        case .cutoverImage: .cutoverImage
+        case .testInstance: .test
+        case .cutoverInstance: .cutover
+        }
+        try context.created(resource, detail: RecipeResourceDetail.json(attributes.merging([RecipeResourceRole.detailKey: recorded.rawValue]) { $1 }))
     }
 
     func removed(_ resource: CloudResource) throws {

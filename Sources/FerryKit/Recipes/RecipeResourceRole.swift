@@ -25,16 +25,6 @@ public enum RecipeResourceRole: String, Sendable, CaseIterable {
     /// The key of the role in a resource's detail.
     public static let detailKey = "role"
 
-    /// The role of a launch of `mode` ("test" or "cutover"): its instance, image or volume.
-    public static func launch(_ mode: String, _ part: LaunchPart = .instance) -> RecipeResourceRole? {
-        RecipeResourceRole(rawValue: part == .instance ? mode : "\(mode)-\(part.rawValue)")
-    }
-
-    /// Which part of a launch a resource is.
-    public enum LaunchPart: String, Sendable {
-        case instance, image, volume
-    }
-
     /// An instance launched from a replicated snapshot (drawn with an arrow from the server).
     public var isLaunchedInstance: Bool { self == .test || self == .cutover }
 }

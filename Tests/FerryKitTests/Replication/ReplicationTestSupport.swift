@@ -1,10 +1,10 @@
 import FerryCore
 @testable import FerryKit
 import Foundation
-#if canImport(Glibc)
-import Glibc
 import FerryTestSupport
 import Synchronization
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// A disk image file for replication tests, read with pread like the physical source does.

@@ -38,7 +38,7 @@ struct InstallAgentAction: RecipeAction {
             intervalSeconds: try inputs.integer("interval_seconds"), diskPaths: disks.map(\.locator)
         ), environment: ["FERRY_AGENT_TOKEN": try token.read().reveal()], log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
-            "name": "agent on \(try inputs.string("hostname"))", "role": "agent", "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
+            "name": "agent on \(try inputs.string("hostname"))", RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue, "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
         ]))
         context.progress("agent \(pid) installed on \(instance), replicating to \(try inputs.string("server"))")
         return ["agent_identity": .string(identity), "pid": .integer(Int(pid)), "disks": .integer(disks.count)]

@@ -16,7 +16,7 @@ struct LaunchInstanceAction: RecipeAction {
         RecipeActionInput("security_group_ids", .list, default: .list([]), help: "security groups"),
         RecipeActionInput("instance_type", .string, default: .string("t3.small"), help: "the instance type"),
         RecipeActionInput("user_data_file", .string, default: .string(""), help: "a file whose content is the instance's user data (relative to the recipe)"),
-        RecipeActionInput("role", .string, default: .string("workload"), help: "what the instance is for, in diagrams (workload, test, cutover)"),
+        RecipeActionInput("role", .string, default: .string(RecipeResourceRole.workload.rawValue), help: "what the instance is for, in diagrams (workload, test, cutover)"),
     ]
     let outputs = ["instance_id", "private_ip", "url", "no_endpoint_reason"]
     let requiredCapabilities: [Capability] = [.compute]
@@ -42,7 +42,7 @@ struct LaunchInstanceAction: RecipeAction {
         let compute = try context.environment.compute()
         let instance = try await compute.launchInstance(imageID: try inputs.string("image_id"), settings: settings, userData: userData, name: name)
         try context.created(CloudResource(kind: .instance, id: instance.id),
-                            detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, "role": try inputs.string("role")]))
+                            detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, RecipeResourceRole.detailKey: try inputs.string("role")]))
         context.progress("instance \(name): \(instance.id) \(instance.privateIPAddress ?? "")")
         let endpoint = try await InstanceURL.find(compute: compute, instanceID: instance.id, port: 80, context: context)
         return [

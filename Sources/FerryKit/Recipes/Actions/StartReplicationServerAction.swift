@@ -28,7 +28,7 @@ struct StartReplicationServerAction: RecipeAction {
             workspace: context.workspace.root, listen: try inputs.string("listen"), portFile: portFile, stallAfterSeconds: 20, disconnectAfterSeconds: 60
         ), log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
-            "name": "replication server", "role": "replication-server", "subnet": try inputs.string("subnet_id"), "log": log.path,
+            "name": "replication server", RecipeResourceRole.detailKey: RecipeResourceRole.replicationServer.rawValue, "subnet": try inputs.string("subnet_id"), "log": log.path,
         ]))
         // The server writes its address to the port file once it listens.
         let deadline = ContinuousClock.now + .seconds(20)
