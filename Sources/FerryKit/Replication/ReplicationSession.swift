@@ -15,6 +15,10 @@ final class ReplicationSession: Sendable {
     struct State {
         var lastFrameAt = ContinuousClock.now
         var authenticated = false
+        /// The token this connection proved: when the project's token is rotated, the
+        /// connections that proved the old one are closed.
+        var token: Secret?
+        var lastTokenCheck = ContinuousClock.now
         var stalled = false
         var identity: String?
         var sourceServerID: String?
@@ -51,10 +55,26 @@ final class ReplicationSession: Sendable {
                 state.withLock { $0.stalled = true }
                 try workspace.sourceServers.recordIfAllowed(.stall, for: serverID)
             }
+            if try tokenWasRotated() {
+                throw ReplicationProtocolError.authenticationFailed("the project's token was rotated; \(peer) proved the old one")
+            }
             if quiet > configuration.disconnectAfter {
                 throw ReplicationProtocolError.connectionClosed("after \(configuration.disconnectAfter) without a frame from \(peer)")
             }
         }
+    }
+
+    /// Every 2 seconds: whether the token file now holds another token than the one this
+    /// connection proved. The connection then closes; the agent, reconnecting with its old
+    /// token, is refused at the handshake, as any holder of a wrong token is.
+    private func tokenWasRotated() throws -> Bool {
+        let proven = state.withLock { s -> Secret? in
+            guard let token = s.token, s.lastTokenCheck.duration(to: .now) >= .seconds(2) else { return nil }
+            s.lastTokenCheck = .now
+            return token
+        }
+        guard let proven else { return false }
+        return try server.tokens.read() != proven
     }
 
     // MARK: Frames
@@ -116,7 +136,10 @@ final class ReplicationSession: Sendable {
             try await refuse("authentication failed: the agent does not hold this project's token (`ferry agent token` on the workbench shows the current one; it may have been rotated)", outbound: outbound)
             throw ReplicationProtocolError.authenticationFailed("wrong token from \(peer)")
         }
-        state.withLock { $0.authenticated = true }
+        state.withLock {
+            $0.authenticated = true
+            $0.token = token
+        }
         // Every frame after the welcome is sealed, both ways.
         seal.activate(token: token, serverNonce: serverNonce, agentNonce: agentNonce, role: .server)
         try await outbound.write(.welcome(serverProof: ReplicationAuthentication.serverProof(token: token, serverNonce: serverNonce, agentNonce: agentNonce)))

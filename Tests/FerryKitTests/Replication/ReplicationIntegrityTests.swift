@@ -265,3 +265,27 @@ final class ListeningSocket: @unchecked Sendable {
         Glibc.close(fd)
     }
 }
+
+/// `ferry agent token --rotate` says agents holding the old token are refused: connected
+/// ones too, not only the next to connect.
+@Suite("Token rotation", .serialized)
+struct TokenRotationTests {
+    @Test(.timeLimit(.minutes(1))) func aConnectedAgentIsCutOffWhenTheTokenIsRotated() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: 1 << 20, regions: [(0, 4096)], seed: 51)
+        let commits = SummaryBox()
+        let agent = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(500))
+        let running = Task { try await agent.run { if case .committed(let s) = $0 { commits.append(s) } } }
+        defer { running.cancel() }
+        try await waitUntil(.seconds(10)) { commits.all.count >= 1 }
+
+        _ = try AgentTokenStore(workspace: fixture.workspace).rotate()
+        let ended = await running.result
+        guard case .failure(let error) = ended else {
+            Issue.record("the agent kept replicating with the old token")
+            return
+        }
+        #expect("\(error)".contains("does not hold this project's token"), "\(error)")
+    }
+}
