@@ -40,6 +40,9 @@ struct WorkshopCommand: AsyncParsableCommand {
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
 
         for previous in try RecipeRunStore(workspace: workspace).runs() where previous.recipe == recipe.name && previous.status != .destroyed {
+            // A run still going in another process is refused here, before anything is said
+            // to be removed (destroy takes the same lock again, for good).
+            _ = try WorkspaceLock(workspace: workspace, name: previous.id, purpose: "checking that the run is not in use")
             print("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
             _ = try await runner.destroy(previous.id)
         }

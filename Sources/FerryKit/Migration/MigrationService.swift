@@ -37,7 +37,7 @@ public struct MigrationService: Sendable {
         let job = Job(kind: request.mode == .test ? .launchTest : .launchCutover, status: .started, sourceServerIDs: [serverID])
         try workspace.jobs.create(job)
         let log = JobLog(jobs: workspace.jobs, jobID: job.id, serverID: serverID, recorder: recorder)
-        try log.write("Job started", "\(request.mode.rawValue) launch of \(serverID), initiated by \(initiator)")
+        try log.write("Job started", "\(job.id): \(request.mode.rawValue) launch of \(serverID), initiated by \(initiator)")
         do {
             let result = try await run(request, server: server, log: log, jobID: job.id)
             try workspace.jobs.setStatus(job.id, .completed, ended: true)
