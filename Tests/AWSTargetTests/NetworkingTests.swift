@@ -34,6 +34,9 @@ extension MotoSuite {
 
             let group = try await aws.createSecurityGroup(vpcID: vpc.id, name: "replication", description: "Ferry replication servers", tags: ["Name": "replication"])
             try await aws.authorizeIngress(securityGroupID: group.id, rules: [.tcp(1500), .tcp(443, from: "10.0.0.0/8"), .udp(53)])
+            // As MGN's replication servers' group: out on TCP 443 and UDP 53 only.
+            #expect(group.egress == [.allTraffic])
+            try await aws.replaceEgress(securityGroupID: group.id, rules: [.tcp(443), .udp(53)])
 
             let inventory = try await aws.describeNetworks()
             #expect(inventory.vpcs.contains(vpc))
@@ -46,6 +49,11 @@ extension MotoSuite {
             let describedGroup = try #require(inventory.securityGroups.first { $0.id == group.id })
             #expect(describedGroup.name == "replication")
             #expect(Set(describedGroup.ingress.map { "\($0.ipProtocol.rawValue) \($0.fromPort) \($0.sourceCIDR ?? "")" }) == ["tcp 1500 0.0.0.0/0", "tcp 443 10.0.0.0/8", "udp 53 0.0.0.0/0"])
+            #expect(Set(describedGroup.egress) == [.tcp(443), .udp(53)])
+            // Replacing again with what is there changes nothing and is not refused.
+            try await aws.replaceEgress(securityGroupID: group.id, rules: [.tcp(443), .udp(53)])
+            try await aws.replaceEgress(securityGroupID: group.id, rules: [.allTraffic])
+            #expect(try await aws.describeNetworks().securityGroups.first { $0.id == group.id }?.egress == [.allTraffic])
         }
 
         @Test("tag filters narrow the inventory to the tagged resources")

@@ -192,7 +192,7 @@ struct RecipeCommandsTests {
         let plan = try project.ferry(["recipe", "plan", file])
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("create VPC SourceVPC 10.0.0.0/16"))
-        #expect(plan.stdout.contains("create security group web allowing tcp:80:0.0.0.0/0"))
+        #expect(plan.stdout.contains("create security group web allowing in tcp:80:0.0.0.0/0"))
         #expect(try project.runs().isEmpty)
     }
 

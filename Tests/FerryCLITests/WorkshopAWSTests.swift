@@ -98,7 +98,9 @@ struct WorkshopAWSTests {
         #expect(Set(networks.vpcs.map(\.id)).isSuperset(of: recorded("target", "vpc")))
         let replication = try #require(networks.securityGroups.first { $0.name == "replication-servers" })
         #expect(replication.vpcID == outputs("staging-network")["vpc_id"] as? String)
-        #expect(Set(replication.ingress.map { "\($0.ipProtocol.rawValue):\($0.fromPort)" }) == ["tcp:1500", "tcp:443", "udp:53"])
+        // As MGN's: agents in on TCP 1500; the servers out on TCP 443 and UDP 53, and nothing else.
+        #expect(Set(replication.ingress.map { "\($0.ipProtocol.rawValue):\($0.fromPort)" }) == ["tcp:1500"])
+        #expect(Set(replication.egress.map { "\($0.ipProtocol.rawValue):\($0.fromPort)" }) == ["tcp:443", "udp:53"])
         #expect(networks.securityGroups.contains { $0.name == "target-web" && $0.vpcID == outputs("target-network")["vpc_id"] as? String })
 
         // The migration user, with exactly the adapter's workbench policy.

@@ -42,6 +42,7 @@ public struct NetworkOnlyTarget: NetworkingCapability {
         SecurityGroup(id: "sg-1", vpcID: vpcID, name: name, description: description)
     }
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {}
+    public func replaceEgress(securityGroupID: String, rules: [EgressRule]) async throws {}
     public func describeNetworks() async throws -> NetworkInventory { NetworkInventory() }
     public func deleteNetworkResource(_ resource: CloudResource) async throws {}
 }

@@ -119,6 +119,18 @@ struct NetworkingRulesTests {
         }
     }
 
+    @Test func egressIsAllTrafficUntilReplaced() throws {
+        let vpc = try cloud.createVPC(cidrBlock: "10.0.0.0/16")
+        let group = try cloud.createSecurityGroup(vpcID: vpc.id, name: "replication", description: "staging")
+        #expect(group.egress == [.allTraffic])
+        try cloud.replaceEgress(securityGroupID: group.id, rules: [.tcp(443), .udp(53)])
+        #expect(try cloud.describeNetworks().securityGroups.first?.egress == [.tcp(443), .udp(53)])
+        #expect(throws: SandboxError.self) { try cloud.replaceEgress(securityGroupID: group.id, rules: [.tcp(70000)]) }
+        #expect(throws: SandboxError.self) { try cloud.replaceEgress(securityGroupID: group.id, rules: [.tcp(443), .tcp(443)]) }
+        #expect(throws: SandboxError.self) { try cloud.replaceEgress(securityGroupID: group.id, rules: [.tcp(443, to: "10.0.0.0/40")]) }
+        #expect(try cloud.describeNetworks().securityGroups.first?.egress == [.tcp(443), .udp(53)], "a refused replacement changes nothing")
+    }
+
     @Test func ingressRulesAreValidated() throws {
         let vpc = try cloud.createVPC(cidrBlock: "10.0.0.0/16")
         let group = try cloud.createSecurityGroup(vpcID: vpc.id, name: "replication", description: "staging")

@@ -11,6 +11,7 @@ public enum EC2Action: String, CaseIterable, Sendable {
     case describeRouteTables = "DescribeRouteTables", deleteRouteTable = "DeleteRouteTable"
     case disassociateRouteTable = "DisassociateRouteTable"
     case createSecurityGroup = "CreateSecurityGroup", authorizeSecurityGroupIngress = "AuthorizeSecurityGroupIngress"
+    case authorizeSecurityGroupEgress = "AuthorizeSecurityGroupEgress", revokeSecurityGroupEgress = "RevokeSecurityGroupEgress"
     case describeSecurityGroups = "DescribeSecurityGroups", deleteSecurityGroup = "DeleteSecurityGroup"
     case createTags = "CreateTags"
     // Volumes, snapshots, images

@@ -27,19 +27,28 @@ enum EC2Mapping {
     }
 
     static func securityGroup(_ x: XMLTree) -> SecurityGroup {
-        var rules: [IngressRule] = []
-        for permission in x.items("ipPermissions") {
-            let proto = IPProtocol(rawValue: permission.string("ipProtocol") ?? "-1") ?? .all
-            let from = Int(permission.string("fromPort") ?? "") ?? 0
-            let to = Int(permission.string("toPort") ?? "") ?? 0
-            for range in permission.items("ipRanges") {
-                rules.append(IngressRule(ipProtocol: proto, fromPort: from, toPort: to, sourceCIDR: range.string("cidrIp"), description: range.string("description")))
-            }
-            for group in permission.items("groups") {
-                rules.append(IngressRule(ipProtocol: proto, fromPort: from, toPort: to, sourceSecurityGroupID: group.string("groupId"), description: group.string("description")))
-            }
+        var ingress: [IngressRule] = []
+        for (proto, from, to, cidr, group, description) in permissions(x.items("ipPermissions")) {
+            ingress.append(IngressRule(ipProtocol: proto, fromPort: from, toPort: to, sourceCIDR: cidr, sourceSecurityGroupID: group, description: description))
         }
-        return SecurityGroup(id: x.string("groupId") ?? "", vpcID: x.string("vpcId") ?? "", name: x.string("groupName") ?? "", description: x.string("groupDescription") ?? "", ingress: rules, tags: x.ec2Tags)
+        var egress: [EgressRule] = []
+        for (proto, from, to, cidr, group, description) in permissions(x.items("ipPermissionsEgress")) {
+            egress.append(EgressRule(ipProtocol: proto, fromPort: from, toPort: to, destinationCIDR: cidr, destinationSecurityGroupID: group, description: description))
+        }
+        return SecurityGroup(id: x.string("groupId") ?? "", vpcID: x.string("vpcId") ?? "", name: x.string("groupName") ?? "", description: x.string("groupDescription") ?? "",
+                             ingress: ingress, egress: egress, tags: x.ec2Tags)
+    }
+
+    /// Each (protocol, ports, CIDR or group, description) of a list of IpPermissions, one per
+    /// range or group; "all traffic" has no ports, which read as 0.
+    private static func permissions(_ items: [XMLTree]) -> [(IPProtocol, Int, Int, String?, String?, String?)] {
+        items.flatMap { permission -> [(IPProtocol, Int, Int, String?, String?, String?)] in
+            let proto = IPProtocol(rawValue: permission.string("ipProtocol") ?? "-1") ?? .all
+            let from = proto == .all ? 0 : Int(permission.string("fromPort") ?? "") ?? 0
+            let to = proto == .all ? 0 : Int(permission.string("toPort") ?? "") ?? 0
+            return permission.items("ipRanges").map { (proto, from, to, $0.string("cidrIp"), nil, $0.string("description")) }
+                + permission.items("groups").map { (proto, from, to, nil, $0.string("groupId"), $0.string("description")) }
+        }
     }
 
     static func instance(_ x: XMLTree) -> Instance {

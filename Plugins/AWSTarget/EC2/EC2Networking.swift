@@ -55,22 +55,50 @@ extension AWSTargetAdapter: NetworkingCapability {
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {
         var p = QueryParameters([("GroupId", securityGroupID)])
         for (n, rule) in rules.enumerated() {
-            let prefix = "IpPermissions.\(n + 1)"
-            p.set("\(prefix).IpProtocol", rule.ipProtocol.rawValue)
-            if rule.ipProtocol != .all {
-                p.set("\(prefix).FromPort", rule.fromPort)
-                p.set("\(prefix).ToPort", rule.toPort)
-            }
-            if let cidr = rule.sourceCIDR {
-                p.set("\(prefix).IpRanges.1.CidrIp", cidr)
-                p.set("\(prefix).IpRanges.1.Description", rule.description)
-            }
-            if let group = rule.sourceSecurityGroupID {
-                p.set("\(prefix).Groups.1.GroupId", group)
-                p.set("\(prefix).Groups.1.Description", rule.description)
-            }
+            Self.permission(&p, n + 1, rule.ipProtocol, rule.fromPort, rule.toPort, cidr: rule.sourceCIDR, group: rule.sourceSecurityGroupID, description: rule.description)
         }
         _ = try await connection().ec2.call(.authorizeSecurityGroupIngress, p)
+    }
+
+    public func replaceEgress(securityGroupID: String, rules: [EgressRule]) async throws {
+        let ec2 = try connection().ec2
+        var filter = QueryParameters()
+        filter.set("GroupId.1", securityGroupID)
+        guard let group = try await ec2.describe(.describeSecurityGroups, filter, list: "securityGroupInfo").map(EC2Mapping.securityGroup).first else {
+            throw AWSResponseError(service: "ec2", operation: EC2Action.describeSecurityGroups.rawValue, reason: "security group \(securityGroupID) is not in the answer")
+        }
+        // What is there and not wanted goes; what is wanted and not there comes. EC2 refuses
+        // to authorize a rule the group already has, and to revoke one it does not.
+        let revoke = group.egress.filter { !rules.contains($0) }
+        let authorize = rules.filter { !group.egress.contains($0) }
+        if !revoke.isEmpty { _ = try await ec2.call(.revokeSecurityGroupEgress, Self.egressParameters(securityGroupID, revoke)) }
+        if !authorize.isEmpty { _ = try await ec2.call(.authorizeSecurityGroupEgress, Self.egressParameters(securityGroupID, authorize)) }
+    }
+
+    private static func egressParameters(_ groupID: String, _ rules: [EgressRule]) -> QueryParameters {
+        var p = QueryParameters([("GroupId", groupID)])
+        for (n, rule) in rules.enumerated() {
+            permission(&p, n + 1, rule.ipProtocol, rule.fromPort, rule.toPort, cidr: rule.destinationCIDR, group: rule.destinationSecurityGroupID, description: rule.description)
+        }
+        return p
+    }
+
+    /// `IpPermissions.N`, the same for ingress and egress: the peer is a CIDR or a group.
+    private static func permission(_ p: inout QueryParameters, _ n: Int, _ proto: IPProtocol, _ from: Int, _ to: Int, cidr: String?, group: String?, description: String?) {
+        let prefix = "IpPermissions.\(n)"
+        p.set("\(prefix).IpProtocol", proto.rawValue)
+        if proto != .all {
+            p.set("\(prefix).FromPort", from)
+            p.set("\(prefix).ToPort", to)
+        }
+        if let cidr {
+            p.set("\(prefix).IpRanges.1.CidrIp", cidr)
+            p.set("\(prefix).IpRanges.1.Description", description)
+        }
+        if let group {
+            p.set("\(prefix).Groups.1.GroupId", group)
+            p.set("\(prefix).Groups.1.Description", description)
+        }
     }
 
     public func describeNetworks() async throws -> NetworkInventory {

@@ -141,6 +141,25 @@ extension SandboxCloud {
         }
     }
 
+    public func replaceEgress(securityGroupID: String, rules: [EgressRule]) throws {
+        try database.write { db in
+            guard var group = try SecurityGroupRecord.fetchOne(db, key: securityGroupID) else {
+                throw SandboxError.notFound(kind: .securityGroup, id: securityGroupID)
+            }
+            for rule in rules {
+                // The same checks as an ingress rule's, on the rule's other end.
+                try Self.validate(IngressRule(ipProtocol: rule.ipProtocol, fromPort: rule.fromPort, toPort: rule.toPort,
+                                              sourceCIDR: rule.destinationCIDR, sourceSecurityGroupID: rule.destinationSecurityGroupID),
+                                  groupVPC: group.vpcID, in: db)
+            }
+            guard Set(rules).count == rules.count else {
+                throw SandboxError.invalidIngressRule("\(securityGroupID): an egress rule is given twice (InvalidPermission.Duplicate)")
+            }
+            group.egress = JSONText.encode(rules)
+            try group.update(db)
+        }
+    }
+
     public func describeNetworks() throws -> NetworkInventory {
         try database.read { db in
             NetworkInventory(
@@ -293,6 +312,10 @@ extension SandboxTargetAdapter: NetworkingCapability {
 
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {
         try await onCloud { try $0.authorizeIngress(securityGroupID: securityGroupID, rules: rules) }
+    }
+
+    public func replaceEgress(securityGroupID: String, rules: [EgressRule]) async throws {
+        try await onCloud { try $0.replaceEgress(securityGroupID: securityGroupID, rules: rules) }
     }
 
     public func describeNetworks() async throws -> NetworkInventory {

@@ -76,11 +76,13 @@ struct SecurityGroupRecord: Codable, FetchableRecord, PersistableRecord {
     var ingress: String
     var tags: String
     var createdAt: Date
+    var egress: String = JSONText.encode([EgressRule.allTraffic])
 
     var rules: [IngressRule] { JSONText.decode([IngressRule].self, ingress) ?? [] }
+    var egressRules: [EgressRule] { JSONText.decode([EgressRule].self, egress) ?? [] }
 
     var model: SecurityGroup {
-        SecurityGroup(id: id, vpcID: vpcID, name: name, description: groupDescription, ingress: rules, tags: JSONText.decode(ResourceTags.self, tags) ?? [:])
+        SecurityGroup(id: id, vpcID: vpcID, name: name, description: groupDescription, ingress: rules, egress: egressRules, tags: JSONText.decode(ResourceTags.self, tags) ?? [:])
     }
 }
 

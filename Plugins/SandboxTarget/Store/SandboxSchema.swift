@@ -1,3 +1,4 @@
+import FerryCore
 import GRDB
 
 /// The sandbox cloud's tables, in the sandbox's own database (`sandbox/sandbox.sqlite`).
@@ -103,6 +104,13 @@ public enum SandboxSchema {
                 t.column("consoleOffset", .integer).notNull().defaults(to: 0)
                 t.column("firstBoot", .text).notNull().defaults(to: "PENDING")
                 t.column("launchedAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("sandbox-v2-egress") { db in
+            // A group's outbound rules; every group so far allowed all traffic out, as a new
+            // group of a VPC does on AWS.
+            try db.alter(table: "sandboxSecurityGroup") { t in
+                t.add(column: "egress", .jsonText).notNull().defaults(to: JSONText.encode([EgressRule.allTraffic]))
             }
         }
         return migrator

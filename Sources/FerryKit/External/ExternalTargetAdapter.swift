@@ -42,6 +42,7 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
     private struct AssociationParams: Encodable { var routeTableID: String; var subnetID: String }
     private struct GroupParams: Encodable { var vpcID: String; var name: String; var description: String; var tags: ResourceTags }
     private struct IngressParams: Encodable { var securityGroupID: String; var rules: [IngressRule] }
+    private struct EgressParams: Encodable { var securityGroupID: String; var rules: [EgressRule] }
     private struct ResourceParams: Encodable { var kind: CloudResourceKind; var id: String }
 
     public func createVPC(cidrBlock: String, tags: ResourceTags) async throws -> VPC {
@@ -74,6 +75,10 @@ public struct ExternalTargetAdapter: NetworkingCapability, IdentityCapability, V
 
     public func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws {
         _ = try await call(.networking, "networking.authorizeIngress", IngressParams(securityGroupID: securityGroupID, rules: rules), as: PluginEmpty.self)
+    }
+
+    public func replaceEgress(securityGroupID: String, rules: [EgressRule]) async throws {
+        _ = try await call(.networking, "networking.replaceEgress", EgressParams(securityGroupID: securityGroupID, rules: rules), as: PluginEmpty.self)
     }
 
     public func describeNetworks() async throws -> NetworkInventory {

@@ -93,20 +93,66 @@ public struct IngressRule: Codable, Hashable, Sendable {
     }
 }
 
+/// One egress rule: traffic of `ipProtocol` on ports `fromPort...toPort` to a CIDR or a group.
+public struct EgressRule: Codable, Hashable, Sendable {
+    public var ipProtocol: IPProtocol
+    public var fromPort: Int
+    public var toPort: Int
+    public var destinationCIDR: String?
+    public var destinationSecurityGroupID: String?
+    public var description: String?
+
+    public init(ipProtocol: IPProtocol, fromPort: Int, toPort: Int, destinationCIDR: String? = nil, destinationSecurityGroupID: String? = nil, description: String? = nil) {
+        self.ipProtocol = ipProtocol
+        self.fromPort = fromPort
+        self.toPort = toPort
+        self.destinationCIDR = destinationCIDR
+        self.destinationSecurityGroupID = destinationSecurityGroupID
+        self.description = description
+    }
+
+    /// What a new group of a VPC allows out, on AWS and in the sandbox alike: everything.
+    public static let allTraffic = EgressRule(ipProtocol: .all, fromPort: 0, toPort: 0, destinationCIDR: "0.0.0.0/0")
+
+    public static func tcp(_ port: Int, to cidr: String = "0.0.0.0/0") -> EgressRule {
+        EgressRule(ipProtocol: .tcp, fromPort: port, toPort: port, destinationCIDR: cidr)
+    }
+
+    public static func udp(_ port: Int, to cidr: String = "0.0.0.0/0") -> EgressRule {
+        EgressRule(ipProtocol: .udp, fromPort: port, toPort: port, destinationCIDR: cidr)
+    }
+}
+
 public struct SecurityGroup: Codable, Hashable, Sendable {
     public var id: String
     public var vpcID: String
     public var name: String
     public var description: String
     public var ingress: [IngressRule]
+    /// What the group allows out. A new group allows all traffic out, as on AWS.
+    public var egress: [EgressRule]
     public var tags: ResourceTags
-    public init(id: String, vpcID: String, name: String, description: String, ingress: [IngressRule] = [], tags: ResourceTags = [:]) {
+    public init(id: String, vpcID: String, name: String, description: String, ingress: [IngressRule] = [], egress: [EgressRule] = [.allTraffic], tags: ResourceTags = [:]) {
         self.id = id
         self.vpcID = vpcID
         self.name = name
         self.description = description
         self.ingress = ingress
+        self.egress = egress
         self.tags = tags
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, vpcID, name, description, ingress, egress, tags }
+
+    /// A group described without egress (by a plugin written before egress rules existed)
+    /// has the default: all traffic out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), vpcID: try c.decode(String.self, forKey: .vpcID),
+                  name: try c.decode(String.self, forKey: .name), description: try c.decode(String.self, forKey: .description),
+                  ingress: try c.decode([IngressRule].self, forKey: .ingress),
+                  egress: try c.decodeIfPresent([EgressRule].self, forKey: .egress) ?? [.allTraffic],
+                  tags: try c.decode(ResourceTags.self, forKey: .tags))
     }
 }
 

@@ -10,6 +10,10 @@ public protocol NetworkingCapability: Adapter {
     func associateRouteTable(routeTableID: String, subnetID: String) async throws
     func createSecurityGroup(vpcID: String, name: String, description: String, tags: ResourceTags) async throws -> SecurityGroup
     func authorizeIngress(securityGroupID: String, rules: [IngressRule]) async throws
+    /// Makes `rules` the group's whole egress: what it allowed out before (all traffic, for a
+    /// new group) is revoked. MGN's replication servers, say, may only reach out on TCP 443
+    /// and UDP 53.
+    func replaceEgress(securityGroupID: String, rules: [EgressRule]) async throws
     func describeNetworks() async throws -> NetworkInventory
     /// Deletes a VPC, subnet, internet gateway (detaching it first), route table
     /// (disassociating it from its subnets first) or security group; refuses with a
