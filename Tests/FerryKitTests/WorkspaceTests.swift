@@ -94,6 +94,21 @@ struct WorkspaceTests {
         #expect(read.lifecycleState == .notReady)
     }
 
+    @Test func anArchivedServerHasNoLagOrETAWhileAReplicatingOneKeepsThem() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
+        var replicating = sampleServer()
+        replicating.lifecycleState = .cutover
+        replicating.replicationMetrics = ReplicationMetrics(totalBytes: 8, replicatedBytes: 8, lagSeconds: 3, etaSeconds: 0)
+        try workspace.sourceServers.save(replicating)
+        #expect(try workspace.sourceServers.find(id: replicating.id).replicationMetrics.lagSeconds == 3)
+        try workspace.sourceServers.perform(.archive, on: replicating.id)
+        let archived = try workspace.sourceServers.find(id: replicating.id)
+        #expect(archived.lifecycleState == .archived)
+        #expect(archived.replicationMetrics.lagSeconds == nil && archived.replicationMetrics.etaSeconds == nil)
+        #expect(archived.replicationMetrics.replicatedBytes == 8, "what was replicated stays true")
+    }
+
     @Test func lifecycleActionsAreAppliedAndRecorded() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
