@@ -36,6 +36,31 @@ struct WorkspaceTests {
         #expect(applied.isSuperset(of: ["v1-core", "v2-lifecycle-history", "v3-staging"]))
     }
 
+    func permissions(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) & 0o777
+    }
+
+    @Test func createInAnExistingFolderMakesItAndTheDatabaseFilesPrivate() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
+        try workspace.sourceServers.save(sampleServer())
+        #expect(try permissions(root.path) == 0o700)
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(try permissions(workspace.databaseURL.path + suffix) == 0o600, "ferry.sqlite\(suffix)")
+        }
+    }
+
+    @Test func openingAnOlderWorkspaceMakesItPrivate() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let database = try Workspace.create(at: root, ferryVersion: "test").workspace.databaseURL.path
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
+        _ = try Workspace.open(at: root)
+        #expect(try permissions(root.path) == 0o700)
+        #expect(try permissions(database) == 0o600)
+    }
+
     @Test func createTwiceKeepsWhatIsThere() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let server = sampleServer()
