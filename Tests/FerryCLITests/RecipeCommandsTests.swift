@@ -309,6 +309,24 @@ struct RecipeCommandsTests {
         #expect(text.stdout.contains("(overrides the built-in)"), "\(text.stdout)")
     }
 
+    @Test func theWorkshopWithOutputJSONPrintsTheRunAsJSONAndNothingElse() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        // A local workshop of networks only: no machine, so no base image to build.
+        let recipes = project.directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        let yaml = Self.networks(port: 1, timeout: 1).replacingOccurrences(of: "name: networks", with: "name: workshop")
+            .components(separatedBy: "\n  - id: check")[0]
+        try yaml.write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let result = try project.ferry(["workshop", "--yes", "--output", "json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(run["recipe"] as? String == "workshop")
+        #expect(run["status"] as? String == "succeeded")
+        #expect((run["steps"] as? [Any])?.count == 2)
+        _ = try project.ferry(["recipe", "destroy", try #require(run["id"] as? String)])
+    }
+
     @Test func aCommandThatFailsOnItsRecipeLeavesNoWorkspaceBehind() throws {
         let directory = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
