@@ -8,7 +8,10 @@ import Foundation
 /// path followed by the member's name (`/vms/web.ova/web-disk1.vmdk`).
 public enum VMwareMachine {
     /// The machines described by the file at `path`, with their facts and disks.
-    public static func discover(path: String) throws -> [MachineFacts] {
+    public static func discover(path given: String) throws -> [MachineFacts] {
+        // Locators are absolute: an .ova member's locator is split back into archive and
+        // member by the archive's absolute path, and a disk may be opened from elsewhere.
+        let path = absolute(given)
         guard FileManager.default.fileExists(atPath: path) else {
             throw VMwareSourceError.invalid(file: path, reason: "no such file")
         }
@@ -50,7 +53,10 @@ public enum VMwareMachine {
     }
 
     /// Opens the disk a locator from `discover` names.
-    public static func openDisk(locator: String) throws -> VMDKDisk {
+    public static func openDisk(locator given: String) throws -> VMDKDisk {
+        // The archive found below is absolute, so the locator must be too, for the member's
+        // name to be what follows the archive's path.
+        let locator = absolute(given)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: locator, isDirectory: &isDirectory), !isDirectory.boolValue {
             return try VMDKDisk(path: locator)
@@ -65,6 +71,12 @@ public enum VMwareMachine {
             }
         }
         throw VMwareSourceError.missing(file: locator, reference: locator, role: "disk file")
+    }
+
+    /// `path` against the current directory when it is relative, without `.` or `..` parts.
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
     }
 
     static func openMember(_ memberName: String, of archivePath: String) throws -> VMDKDisk {

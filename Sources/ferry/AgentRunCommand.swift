@@ -13,7 +13,7 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The replication server.", valueName: "host:port"))
     var server: String
 
-    @Option(help: "The project's agent token (see `ferry agent token`); or set FERRY_AGENT_TOKEN.")
+    @Option(help: "The project's agent token (see `ferry agent token`). Prefer FERRY_AGENT_TOKEN: a command line is visible in `ps`.")
     var token: String?
 
     @Option(name: .customLong("disk"), help: ArgumentHelp("A disk to replicate (raw image or block device); repeat for more.", valueName: "path"))
@@ -51,7 +51,7 @@ struct AgentRunCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoint = try ReplicationEndpoint(parsing: server, option: "--server")
         guard let tokenText = token ?? ProcessInfo.processInfo.environment["FERRY_AGENT_TOKEN"], !tokenText.isEmpty else {
-            throw ValidationError("the agent needs the project's token: --token TOKEN or FERRY_AGENT_TOKEN (see `ferry agent token` on the workbench)")
+            throw ValidationError("the agent needs the project's token: set FERRY_AGENT_TOKEN (or --token TOKEN, which `ps` shows to every user; see `ferry agent token` on the workbench)")
         }
         if adapter == nil && !options.isEmpty { throw ValidationError("--option needs --adapter") }
         guard attempts >= 1 else { throw ValidationError("--attempts must be 1 or more, not \(attempts)") }

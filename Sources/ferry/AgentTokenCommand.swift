@@ -22,7 +22,9 @@ struct AgentTokenCommand: ParsableCommand {
         let tokens = AgentTokenStore(workspace: workspace)
         try tokens.createIfMissing()
         let token = rotate ? try tokens.rotate() : try tokens.read()
-        let install = "ferry agent --server \(server) --token \(token.reveal())"
+        // In the environment, not after --token: a command line is visible to every user of
+        // the source machine in `ps`, the environment of a process only to its owner and root.
+        let install = "FERRY_AGENT_TOKEN=\(token.reveal()) ferry agent --server \(server)"
         switch global.output {
         case .json:
             try Output.json(["token": token.reveal(), "installCommand": install, "rotated": rotate ? "true" : "false"])
@@ -31,6 +33,8 @@ struct AgentTokenCommand: ParsableCommand {
             print("Project agent token: \(token.reveal())\n")
             print("To add a source machine, copy ferry to it and run, as root:")
             print("  \(install)")
+            print("\nThe token goes in the environment rather than after --token, where `ps` would show it to every user.")
+            print("Or keep it in a file only root reads: FERRY_AGENT_TOKEN=$(cat /root/ferry-token) ferry agent --server \(server)")
             print("\nWith no --disk the agent identifies the machine's disks itself; add --continuous to keep replicating.")
         }
     }

@@ -8,11 +8,15 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "A migration workbench: replicate machines block by block, test-launch, cut over.",
         discussion: """
-            Start with `ferry init` to create a workspace (./.ferry), then `ferry adapters` to \
-            see the sources and targets Ferry can use.
+            Start with `ferry workshop`: it migrates a WordPress server step by step on a \
+            local sandbox whose instances really boot, explaining each step. For your own \
+            machines, `ferry init` creates a workspace (./.ferry) and `ferry adapters` shows \
+            the sources and targets Ferry can use.
             """,
         version: FerryVersion.current,
+        // The workshop first: it is where a newcomer starts.
         subcommands: [
+            WorkshopCommand.self,
             VersionCommand.self,
             InitCommand.self,
             AdaptersCommand.self,
@@ -25,7 +29,6 @@ struct Ferry: AsyncParsableCommand {
             ReplicationServerCommand.self,
             SnapshotCommand.self,
             RecipeCommand.self,
-            WorkshopCommand.self,
             SandboxCommand.self,
         ]
     )

@@ -28,15 +28,17 @@ struct RecipeTargetOptions: ParsableArguments {
     func adapterNames(of recipe: Recipe) throws -> Set<String>? {
         // Parameters that do not resolve are the run's own error to report; until then,
         // an adapter named through one is simply not known.
-        let values = (try? RecipeValidator.resolveParameters(recipe, given: try parsedParameters())) ?? [:]
+        let values = (try? RecipeValidator.resolveParameters(recipe, given: try parsedParameters(for: recipe))) ?? [:]
         return recipe.adapterNames(source: source, target: target, parameters: values)
     }
 
-    func parsedParameters() throws -> [String: String] {
+    /// The `--param`s as names and texts. A malformed one is refused with the parameters
+    /// `recipe` takes: a usage error here would print only the generic usage of `ferry`.
+    func parsedParameters(for recipe: Recipe) throws -> [String: String] {
         var result: [String: String] = [:]
         for text in parameters {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw ValidationError("--param must be NAME=VALUE, not '\(text)'")
+                throw RecipeError.parameter(name: text, reason: "--param must be NAME=VALUE; \(RecipeValidator.parameterList(of: recipe))")
             }
             result[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }

@@ -17,13 +17,13 @@ struct RecipePlanCommand: ParsableCommand {
         let runner = RecipeRunner(workspace: try global.openWorkspace(), actions: .builtIn,
                                   registry: try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe)),
                                   events: RecipeConsole(guided: false, json: true))
-        let plan = try runner.plan(recipe, parameters: try targets.parsedParameters(), source: targets.source, target: targets.target)
+        let plan = try runner.plan(recipe, parameters: try targets.parsedParameters(for: recipe), source: targets.source, target: targets.target)
         switch global.output {
         case .json: try Output.json(plan)
         case .text:
             print("Plan for \(recipe.title): source on \(targets.source), target on \(targets.target)\n")
             for (index, step) in plan.enumerated() {
-                print("\(index + 1). \(step.title)  [\(step.action) on \(step.adapter)]")
+                print("\(RecipeStep.listed(step.title, position: index + 1))  [\(step.action) on \(step.adapter)]")
                 for effect in step.effects { print("   - \(effect)") }
                 if let problem = step.problem { print("   ! cannot run: \(problem)") }
             }

@@ -11,6 +11,11 @@ struct RecipeShowCommand: ParsableCommand {
     @Option(help: "Language of the explanations: en or ja.")
     var lang = "en"
 
+    func validate() throws {
+        // As `recipe run` refuses it: an unknown language would silently show English.
+        guard ["en", "ja"].contains(lang) else { throw ValidationError("--lang must be en or ja, not '\(lang)'") }
+    }
+
     @OptionGroup var recipes: RecipeFolderOptions
 
     @OptionGroup var global: GlobalOptions
@@ -30,7 +35,7 @@ struct RecipeShowCommand: ParsableCommand {
             print("")
         }
         for (index, step) in recipe.steps.enumerated() {
-            print("\(index + 1). \(step.title)  [\(step.action) on \(step.environment.rawValue)]")
+            print("\(RecipeStep.listed(step.title, position: index + 1))  [\(step.action) on \(step.environment.rawValue)]")
             for line in step.explanation(in: lang).split(separator: "\n", omittingEmptySubsequences: false) { print("   \(line)") }
             print("")
         }

@@ -11,17 +11,20 @@ struct RecipeStatusCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let store = RecipeRunStore(workspace: try global.openWorkspace())
+        let workspace = try global.openWorkspace()
+        let store = RecipeRunStore(workspace: workspace)
         guard let runID else {
-            let runs = try store.runs()
+            let runs = try store.runs().map { $0.noticingInterruption(in: workspace) }
             if global.output == .json { return try Output.json(runs) }
             if runs.isEmpty { print("No recipe runs yet: `ferry recipe run NAME` starts one."); return }
-            Output.table(["RUN", "RECIPE", "TARGET", "STATUS", "STARTED"], runs.map { [$0.id, $0.recipe, $0.targetAdapter, $0.status.rawValue, $0.startedAt.ISO8601Format()] })
+            Output.table(["RUN", "RECIPE", "TARGET", "STATUS", "STARTED"], runs.map { [$0.id, $0.recipe, $0.targetAdapter, $0.interruption?.summary ?? $0.status.rawValue, $0.startedAt.ISO8601Format()] })
+            for run in runs { if let interruption = run.interruption { print("\(run.id): \(interruption.summary); continue with `\(interruption.resume)`") } }
             return
         }
-        let record = try store.run(runID)
+        let record = try store.run(runID).noticingInterruption(in: workspace)
         if global.output == .json { return try Output.json(record) }
-        print("Run \(record.id) of \(record.recipe): \(record.status.rawValue) (source \(record.sourceAdapter), target \(record.targetAdapter))")
+        print("Run \(record.id) of \(record.recipe): \(record.interruption?.summary ?? record.status.rawValue) (source \(record.sourceAdapter), target \(record.targetAdapter))")
+        if let interruption = record.interruption { print("No process works on it any more: continue with `\(interruption.resume)`.") }
         Output.table(["STEP", "STATUS", "SECONDS", "ERROR"], record.steps.map { [$0.stepID, $0.status.rawValue, $0.seconds.map { String(format: "%.1f", $0) } ?? "-", $0.error ?? ""] })
         let live = record.resources.filter { $0.destroyedAt == nil }
         print("\nResources (\(live.count) live of \(record.resources.count) created):")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryCore
 import FerryKit
+import Foundation
 import SandboxTarget
 
 struct SandboxStartCommand: ParsableCommand {
@@ -11,9 +12,19 @@ struct SandboxStartCommand: ParsableCommand {
     @Argument(help: "The instance id (i-…).")
     var id: String
 
+    @Flag(help: "Wait until the guest has booted (its boot scripts ran), as `sandbox launch` waits for the first boot.")
+    var wait = false
+
     func run() throws {
-        let instance = try global.openSandbox().startInstance(id: id)
+        let sandbox = try global.openSandbox()
+        let started = Date()
+        var instance = try sandbox.startInstance(id: id)
+        if wait {
+            if global.output == .text { print("Started \(instance.id); waiting for it to boot…") }
+            try sandbox.waitUntilRunning(id: id)
+            instance = try sandbox.describeInstance(id: id)
+        }
         if global.output == .json { return try Output.json(instance) }
-        print("\(instance.id) is \(instance.state.rawValue)")
+        print("\(instance.id) is \(instance.state.rawValue)\(wait ? " after \(Int(Date().timeIntervalSince(started))) s" : "")")
     }
 }

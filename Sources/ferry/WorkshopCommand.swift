@@ -36,27 +36,35 @@ struct WorkshopCommand: AsyncParsableCommand {
         let recipe = try catalog.recipeForRun("workshop", in: workspace)
         let parameters = try RecipeValidator.resolveParameters(recipe, given: [:])
         let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root, only: recipe.adapterNames(source: "sandbox", target: "sandbox", parameters: parameters))
-        let console = RecipeConsole(guided: style.isGuided, json: false)
+        let json = global.output == .json
+        let console = RecipeConsole(guided: style.isGuided, json: json)
+        // With --output json, stdout holds the run as JSON and nothing else: what the command
+        // says on the way goes to stderr.
+        let say: (String) -> Void = { line in
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
 
         for previous in try RecipeRunStore(workspace: workspace).runs() where previous.recipe == recipe.name && previous.status != .destroyed {
             // A run still going in another process is refused here, before anything is said
             // to be removed (destroy takes the same lock again, for good).
             _ = try WorkspaceLock(workspace: workspace, name: previous.id, purpose: "checking that the run is not in use")
-            print("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
+            say("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
             _ = try await runner.destroy(previous.id)
         }
         // The registry's own sandbox adapter, so that the run and this command share one database connection.
         let sandbox = try ((registry.adapter(named: "sandbox") as? SandboxTargetAdapter) ?? BuiltInAdapters.sandbox(workspaceRoot: workspace.root)).cloud()
-        let baseImage = recipe.parameter("base_image")?.defaultValue?.string ?? SandboxCloud.baseImageName
-        if try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
-            print("Building the sandbox base image (first use) from this machine's Debian packages…")
-            let image = try sandbox.buildBaseImage { print("   \($0)") }
-            print("Built \(image.id) (\(image.name))")
+        // Built only for a recipe that boots it (the workshop names it as its `base_image`): a
+        // local workshop recipe without machines needs none, and must not wait minutes for one.
+        if let baseImage = recipe.parameter("base_image")?.defaultValue?.string, try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
+            say("Building the sandbox base image (first use) from this machine's Debian packages…")
+            let image = try sandbox.buildBaseImage { say("   \($0)") }
+            say("Built \(image.id) (\(image.name))")
         }
         let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang)
+        // As JSON: the run, as `recipe status --output json` shows it.
         try console.summary(run)
-        print(WorkshopSummary(run: run).text)
+        if !json { print(WorkshopSummary(run: run).text) }
     }
 }
 

@@ -185,6 +185,72 @@ struct RecipeCommandsTests {
         #expect((run["resources"] as? [[String: Any]])?.allSatisfy { $0["destroyedAt"] != nil } == true)
     }
 
+    /// One step that creates a network and then waits for a web server on `port`.
+    static func networkWithCheck(port: Int) -> String {
+        """
+        name: checked-network
+        title: A network and a check inside its step
+        steps:
+          - id: source-network
+            title: SourceVPC
+            explain: {en: The source network.}
+            action: network.create-vpc
+            inputs: {name: SourceVPC, cidr: 10.0.0.0/16, subnet_cidr: 10.0.1.0/24}
+            checks:
+              - action: verify.http
+                inputs: {url: "http://127.0.0.1:\(port)/", timeout_seconds: 120}
+        """
+    }
+
+    @Test func aKilledRunShowsAsInterruptedAndItsResumeRemovesWhatTheKilledStepMade() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let port = try LocalPort.free()
+        let file = try project.recipe("checked-network", Self.networkWithCheck(port: port))
+        let process = Process()
+        process.executableURL = FerryProcess.executable
+        process.arguments = ["recipe", "run", file, "--yes", "--workspace", project.workspace]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the step has made its network and waits in its check, then kill the run.
+        var runID: String?
+        for _ in 0..<300 where runID == nil {
+            if let id = try project.runs().first?["id"] as? String, (try project.run(id)["resources"] as? [[String: Any]])?.count == 4 {
+                runID = id
+            } else {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        let pid = process.processIdentifier
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        let id = try #require(runID)
+
+        let text = try project.ferry(["recipe", "status"])
+        #expect(text.stdout.contains("interrupted (pid \(pid) gone)"), "\(text.stdout)")
+        #expect(text.stdout.contains("ferry recipe resume \(id)"))
+        let json = try project.run(id)
+        #expect(json["status"] as? String == "running", "the record is left as it was")
+        let interruption = try #require(json["interruption"] as? [String: Any])
+        #expect(interruption["summary"] as? String == "interrupted (pid \(pid) gone)")
+        #expect(interruption["resume"] as? String == "ferry recipe resume \(id)")
+
+        let web = try Self.webServer(port: port, in: project.directory)
+        defer { web.terminate() }
+        let resumed = try project.ferry(["recipe", "resume", id, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("removed vpc"))
+        let run = try project.run(id)
+        #expect(run["interruption"] == nil)
+        let resources = try #require(run["resources"] as? [[String: Any]])
+        // The killed attempt's four resources are gone; the second attempt's four are live.
+        #expect(resources.count == 8)
+        #expect(resources.prefix(4).allSatisfy { $0["destroyedAt"] != nil })
+        #expect(resources.suffix(4).allSatisfy { $0["destroyedAt"] == nil })
+        _ = try project.ferry(["recipe", "destroy", id])
+    }
+
     @Test func planShowsWhatWouldBeCreatedAndTouchesNothing() throws {
         let project = try Project()
         defer { project.cleanUp() }
@@ -241,6 +307,24 @@ struct RecipeCommandsTests {
         #expect((shadowed["source"] as? String)?.hasPrefix("built-in, overridden by ") == true)
         let text = try FerryProcess.run(["recipe", "list"], in: directory)
         #expect(text.stdout.contains("(overrides the built-in)"), "\(text.stdout)")
+    }
+
+    @Test func theWorkshopWithOutputJSONPrintsTheRunAsJSONAndNothingElse() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        // A local workshop of networks only: no machine, so no base image to build.
+        let recipes = project.directory.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        let yaml = Self.networks(port: 1, timeout: 1).replacingOccurrences(of: "name: networks", with: "name: workshop")
+            .components(separatedBy: "\n  - id: check")[0]
+        try yaml.write(to: recipes.appendingPathComponent("workshop.yaml"), atomically: true, encoding: .utf8)
+        let result = try project.ferry(["workshop", "--yes", "--output", "json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(run["recipe"] as? String == "workshop")
+        #expect(run["status"] as? String == "succeeded")
+        #expect((run["steps"] as? [Any])?.count == 2)
+        _ = try project.ferry(["recipe", "destroy", try #require(run["id"] as? String)])
     }
 
     @Test func aCommandThatFailsOnItsRecipeLeavesNoWorkspaceBehind() throws {

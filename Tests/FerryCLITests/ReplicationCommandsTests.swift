@@ -195,7 +195,9 @@ struct ReplicationCommandsTests {
         let old = try project.token
         let shown = try project.ferry(["agent", "token"])
         #expect(shown.stdout.contains(old))
-        #expect(shown.stdout.contains("ferry agent --server 127.0.0.1:1500 --token \(old)"))
+        // Through the environment: a token on the command line would be visible in `ps`.
+        #expect(shown.stdout.contains("FERRY_AGENT_TOKEN=\(old) ferry agent --server 127.0.0.1:1500"))
+        #expect(!shown.stdout.contains("--token \(old)"))
         // No other command prints it.
         for command in [["source", "list"], ["adapters"], ["snapshot", "list"]] {
             #expect(try !project.ferry(command).stdout.contains(old))

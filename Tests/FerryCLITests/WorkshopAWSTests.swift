@@ -109,9 +109,13 @@ struct WorkshopAWSTests {
         #expect(outputs("migration-user")["policy_actions"] as? Int == policy.count)
 
         // The launches: images registered, the test instance terminated at "ready for
-        // cutover", the cutover instance running in TargetVPC from its image.
+        // cutover" with the image and snapshot its launch made, the cutover instance running
+        // in TargetVPC from its image.
         let images = try await aws.describeImages()
-        #expect(Set(images.map(\.id)) == Set(recorded("target", "image")))
+        #expect(recorded("target", "image").count == 2)
+        #expect(Set(images.map(\.id)) == Set(recorded("target", "image", step: "cutover")))
+        let testLaunch = resources.filter { $0["stepID"] as? String == "test-launch" }
+        #expect(testLaunch.count == 3 && testLaunch.allSatisfy { $0["destroyedAt"] != nil }, "\(testLaunch)")
         let testInstance = try await aws.describeInstance(id: try #require(outputs("test-launch")["instance_id"] as? String))
         #expect(testInstance.state == .terminated)
         let cutoverInstance = try await aws.describeInstance(id: try #require(outputs("cutover")["instance_id"] as? String))

@@ -45,6 +45,22 @@ struct WorkshopTests {
         let finalize = try #require(steps.first { $0["stepID"] as? String == "finalize" })
         #expect((finalize["outputs"] as? [String: Any])?["lifecycle"] as? String == "ARCHIVED")
 
+        // What only served the test and the staging is gone before destroy: the test launch's
+        // image and volume at mark-ready, every staging segment at finalize of the only server.
+        let resources = try #require(run["resources"] as? [[String: Any]])
+        let testLeftovers = resources.filter { record in
+            let detail = (record["detail"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            return ["test-image", "test-volume"].contains(detail?["role"] as? String ?? "")
+        }
+        #expect(testLeftovers.count >= 2)
+        #expect(testLeftovers.allSatisfy { $0["destroyedAt"] != nil }, "\(testLeftovers)")
+        let segments = URL(fileURLWithPath: workspace).appendingPathComponent("staging/segments").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: segments).isEmpty)
+        #expect(!result.stdout.contains(" 0 MiB reclaimed"))
+        let serverID = try #require((steps.first { $0["stepID"] as? String == "initial-sync" }?["outputs"] as? [String: Any])?["source_server_id"] as? String)
+        let shown = try FerryProcess.run(["source", "show", serverID, "--workspace", workspace])
+        #expect(shown.stdout.contains("ARCHIVED") && !shown.stdout.contains("lag:") && !shown.stdout.contains("ETA:"), "\(shown.stdout)")
+
         let destroyed = try FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace])
         #expect(destroyed.status == 0, "\(destroyed.stderr)")
         #expect(try Self.qemuProcesses(mentioning: workspace).isEmpty)

@@ -36,6 +36,31 @@ struct WorkspaceTests {
         #expect(applied.isSuperset(of: ["v1-core", "v2-lifecycle-history", "v3-staging"]))
     }
 
+    func permissions(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) & 0o777
+    }
+
+    @Test func createInAnExistingFolderMakesItAndTheDatabaseFilesPrivate() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
+        try workspace.sourceServers.save(sampleServer())
+        #expect(try permissions(root.path) == 0o700)
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(try permissions(workspace.databaseURL.path + suffix) == 0o600, "ferry.sqlite\(suffix)")
+        }
+    }
+
+    @Test func openingAnOlderWorkspaceMakesItPrivate() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let database = try Workspace.create(at: root, ferryVersion: "test").workspace.databaseURL.path
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
+        _ = try Workspace.open(at: root)
+        #expect(try permissions(root.path) == 0o700)
+        #expect(try permissions(database) == 0o600)
+    }
+
     @Test func createTwiceKeepsWhatIsThere() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let server = sampleServer()
@@ -92,6 +117,21 @@ struct WorkspaceTests {
         #expect(read.facts == server.facts)
         #expect(read.launchSettings == server.launchSettings)
         #expect(read.lifecycleState == .notReady)
+    }
+
+    @Test func anArchivedServerHasNoLagOrETAWhileAReplicatingOneKeepsThem() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let workspace = try Workspace.create(at: root, ferryVersion: "test").workspace
+        var replicating = sampleServer()
+        replicating.lifecycleState = .cutover
+        replicating.replicationMetrics = ReplicationMetrics(totalBytes: 8, replicatedBytes: 8, lagSeconds: 3, etaSeconds: 0)
+        try workspace.sourceServers.save(replicating)
+        #expect(try workspace.sourceServers.find(id: replicating.id).replicationMetrics.lagSeconds == 3)
+        try workspace.sourceServers.perform(.archive, on: replicating.id)
+        let archived = try workspace.sourceServers.find(id: replicating.id)
+        #expect(archived.lifecycleState == .archived)
+        #expect(archived.replicationMetrics.lagSeconds == nil && archived.replicationMetrics.etaSeconds == nil)
+        #expect(archived.replicationMetrics.replicatedBytes == 8, "what was replicated stays true")
     }
 
     @Test func lifecycleActionsAreAppliedAndRecorded() throws {

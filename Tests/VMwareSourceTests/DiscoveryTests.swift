@@ -119,6 +119,28 @@ import Testing
         #expect(try DiskComparison.firstDifference(FileRegionReader(path: raw), disk) == nil)
     }
 
+    @Test func anOVAGivenByARelativePathIsDiscoveredAndItsDiskOpens() throws {
+        let scratch = try Scratch()
+        let raw = try scratch.rawImage("disk.raw", size: 16 << 20)
+        try scratch.qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw, scratch.path("web-disk1.vmdk"))
+        try scratch.write("web.ovf", Self.ovf())
+        let tar = try scratch.run("tar", ["--format=ustar", "-cf", "web.ova", "web.ovf", "web-disk1.vmdk"])
+        #expect(tar.status == 0, "\(tar.output)")
+        // The archive as a user names it from where they are: relative to the current
+        // directory (reached through `..`, so that the test changes no process-wide state).
+        let up = String(repeating: "../", count: FileManager.default.currentDirectoryPath.split(separator: "/").count)
+        let relative = up + scratch.path("web.ova").drop { $0 == "/" }
+        #expect(!relative.hasPrefix("/"))
+
+        let facts = try #require(try VMwareMachine.discover(path: relative).first)
+        #expect(facts.disks.first?.locator == scratch.path("web.ova") + "/web-disk1.vmdk")
+        let disk = try VMwareSourceAdapter().openDisk(facts.disks[0], configuration: AdapterConfiguration(["path": relative], for: VMwareSourceAdapter().descriptor))
+        #expect(try DiskComparison.firstDifference(FileRegionReader(path: raw), disk) == nil)
+        // A relative locator, as an older record may hold, opens too.
+        let member = try VMwareMachine.openDisk(locator: relative + "/web-disk1.vmdk")
+        #expect(member.size == 16 << 20)
+    }
+
     @Test func anOVFBesideItsDiskIsDiscovered() throws {
         let scratch = try Scratch()
         try scratch.qemuImg("create", "-f", "vmdk", "-o", "subformat=streamOptimized", scratch.path("web-disk1.vmdk"), "16M")

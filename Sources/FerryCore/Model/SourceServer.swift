@@ -64,3 +64,17 @@ public struct ReplicationMetrics: Codable, Hashable, Sendable {
         self.lastSeenAt = lastSeenAt
     }
 }
+
+extension SourceServer {
+    /// The metrics as they are true now: lag and ETA describe replication in progress, so an
+    /// archived or disconnected server has none (the last values measured would otherwise
+    /// stay listed forever, as if it still replicated).
+    public var currentReplicationMetrics: ReplicationMetrics {
+        var metrics = replicationMetrics
+        if lifecycleState == .archived || lifecycleState == .disconnected || dataReplicationState == .disconnected {
+            metrics.lagSeconds = nil
+            metrics.etaSeconds = nil
+        }
+        return metrics
+    }
+}

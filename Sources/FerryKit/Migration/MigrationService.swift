@@ -116,15 +116,31 @@ public struct MigrationService: Sendable {
 
     // MARK: After a launch
 
-    /// After a successful test: the test instance is terminated, as the console does, and
-    /// the server is READY_FOR_CUTOVER.
+    /// After a successful test: the test instance is terminated, as the console does, then
+    /// the image and volumes the test launch made for it are removed (nothing launches from
+    /// them again: the cutover imports its own), and the server is READY_FOR_CUTOVER.
+    /// - Parameter testLaunchResources: the image and volumes of the test launch, in the
+    ///   order they were created; they are removed newest first.
     @discardableResult
-    public func markReadyForCutover(sourceServerID: String, testInstanceID: String?) async throws -> SourceServer {
+    public func markReadyForCutover(sourceServerID: String, testInstanceID: String?, testLaunchResources: [CloudResource] = []) async throws -> SourceServer {
         let server = try workspace.sourceServers.perform(.markReadyForCutover, on: sourceServerID)
         if let testInstanceID, !testInstanceID.isEmpty {
             _ = try await target.compute().terminateInstance(id: testInstanceID)
             try recorder.removed(CloudResource(kind: .instance, id: testInstanceID))
             recorder.progress("test instance \(testInstanceID) terminated")
+        }
+        for resource in testLaunchResources.reversed() {
+            do {
+                switch resource.kind {
+                case .image: try await target.images().deregisterImage(id: resource.id)
+                case .volume, .snapshot: try await target.volumeImport().deleteImportedVolume(id: resource.id)
+                default: continue  // only what a launch makes besides its instance
+                }
+            } catch let error as any ResourceNotFoundError where error.isResourceNotFound {
+                // Already gone: removed is what it should be.
+            }
+            try recorder.removed(resource)
+            recorder.progress("test \(resource.kind.rawValue) \(resource.id) removed")
         }
         return server
     }

@@ -54,6 +54,15 @@ public struct RecipeStep: Sendable {
     public func explanation(in language: String) -> String {
         explanation[language] ?? explanation["en"] ?? ""
     }
+
+    /// A step's title as a list shows it: numbered by its position, unless the title already
+    /// carries a number of its own (the workshop's titles follow the workshop's numbering,
+    /// which groups several steps under one number): "1. 1. Networks" says it twice.
+    public static func listed(_ title: String, position: Int) -> String {
+        let digits = title.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, title.dropFirst(digits.count).hasPrefix(". ") { return title }
+        return "\(position). \(title)"
+    }
 }
 
 /// A check after a step: an action (usually `verify.*`) that must succeed.

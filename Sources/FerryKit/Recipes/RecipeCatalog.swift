@@ -36,7 +36,7 @@ public struct RecipeCatalog: Sendable {
     /// is read from the copy of the built-in files in `workspace`.
     public func recipeForRun(_ name: String, in workspace: Workspace) throws -> Recipe {
         switch try origin(of: name) {
-        case .local(let file): return try RecipeLoader.load(file: file)
+        case .local(let file): return try load(name, from: .local(file: file))
         case .builtIn:
             let folder = try BuiltInRecipes.writeFiles(into: workspace)
             return try RecipeLoader.load(file: folder.appendingPathComponent("\(name).yaml").path)
@@ -81,7 +81,18 @@ public struct RecipeCatalog: Sendable {
 
     private func load(_ name: String, from origin: RecipeOrigin) throws -> Recipe {
         switch origin {
-        case .local(let file): return try RecipeLoader.load(file: file)
+        case .local(let file):
+            let recipe = try RecipeLoader.load(file: file)
+            // Found by its file's name, a recipe must be called by it: a run records the
+            // `name:`, and a name no file has could not be found again (to plan it, or to
+            // tell which built-in recipe it overrides).
+            if !Self.isPath(name), recipe.name != name {
+                throw RecipeError.invalid(file: file, problems: [RecipeProblem(
+                    location: RecipeLocation(file: file, line: 1, column: 1), field: "name",
+                    message: "the recipe is named '\(recipe.name)' but its file is \(URL(fileURLWithPath: file).lastPathComponent): rename the file to \(recipe.name).yaml or set name: \(name)"
+                )])
+            }
+            return recipe
         case .builtIn:
             guard let recipe = try BuiltInRecipes.recipe(named: name) else { throw notFound(name) }
             return recipe

@@ -136,6 +136,9 @@ public struct RecipeRun: Codable, Hashable, Sendable {
     public var endedAt: Date?
     public var steps: [RecipeStepRecord]
     public var resources: [RecipeResourceRecord]
+    /// Set by `noticingInterruption(in:)` when no process is behind a run recorded as
+    /// running; never stored.
+    public var interruption: RecipeRunInterruption? = nil
 
     public func step(_ id: String) -> RecipeStepRecord? { steps.first { $0.stepID == id } }
 }

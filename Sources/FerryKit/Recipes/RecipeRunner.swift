@@ -80,9 +80,12 @@ public struct RecipeRunner: Sendable {
         let source = RecipeEnvironmentAccess(role: .source, adapterName: run.sourceAdapter, registry: registry)
         let target = RecipeEnvironmentAccess(role: .target, adapterName: run.targetAdapter, registry: registry)
         for (index, step) in recipe.steps.enumerated() {
-            guard run.step(step.id)?.status != .succeeded else { continue }
+            guard let record = run.step(step.id), record.status != .succeeded else { continue }
             let action = actions.action(named: step.action)!
             try await events.willRun(step: step, index: index, of: recipe.steps.count, language: run.language)
+            if record.status == .failed || record.status == .running {
+                try await removeLeftovers(of: step.id, in: run)
+            }
             try store.startStep(run: runID, step: step.id)
             let context = RecipeContext(
                 runID: runID, stepID: step.id, workspace: workspace, environment: step.environment == .source ? source : target,
@@ -126,9 +129,38 @@ public struct RecipeRunner: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let run = try store.run(runID)
         try store.setStatus(run: runID, .destroying)
+        let (removed, failures) = await remove(run.resources, of: run)
+        guard failures.isEmpty else {
+            try store.setStatus(run: runID, .failed, ended: true)
+            throw RecipeError.stepFailed(run: runID, step: "destroy", reason: failures.joined(separator: "; "))
+        }
+        try store.setStatus(run: runID, .destroyed, ended: true)
+        return removed
+    }
+
+    /// Before a failed or interrupted step runs again, what its earlier attempt created goes,
+    /// newest first: a step is not idempotent (a second test launch would leave the first
+    /// test instance running through cutover and finalize, unknown to every later step).
+    /// Removing rather than adopting, because an interrupted attempt may have stopped
+    /// half-way through making a resource (a volume half imported, an instance that never
+    /// booted), and only the action could tell a usable one from a broken one.
+    private func removeLeftovers(of stepID: String, in run: RecipeRun) async throws {
+        let leftovers = run.resources.filter { $0.stepID == stepID }
+        let (_, failures) = await remove(leftovers, of: run)
+        guard failures.isEmpty else {
+            // Running the step again now would add to what could not be removed.
+            try store.setStatus(run: run.id, .failed, ended: true)
+            throw RecipeError.stepFailed(run: run.id, step: stepID,
+                                         reason: "what its interrupted attempt created could not be removed: \(failures.joined(separator: "; "))")
+        }
+    }
+
+    /// Removes the records not yet destroyed, newest first, each through the capability that
+    /// owns its kind; returns what went and what could not.
+    private func remove(_ records: [RecipeResourceRecord], of run: RecipeRun) async -> (removed: [RecipeResourceRecord], failures: [String]) {
         var failures: [String] = []
         var removed: [RecipeResourceRecord] = []
-        for record in run.resources.reversed() where record.destroyedAt == nil {
+        for record in records.reversed() where record.destroyedAt == nil {
             let adapter = record.environment == .source ? run.sourceAdapter : run.targetAdapter
             let destroyer = RecipeResourceDestroyer(environment: RecipeEnvironmentAccess(role: record.environment, adapterName: adapter, registry: registry))
             do {
@@ -139,16 +171,16 @@ public struct RecipeRunner: Sendable {
                 failures.append("\(record.resource): \(error)")
                 continue
             }
-            try store.markDestroyed(sequence: record.sequence)
+            do {
+                try store.markDestroyed(sequence: record.sequence)
+            } catch {
+                failures.append("\(record.resource): removed, but not recorded as removed: \(error)")
+                continue
+            }
             removed.append(record)
             events.destroyed(record)
         }
-        guard failures.isEmpty else {
-            try store.setStatus(run: runID, .failed, ended: true)
-            throw RecipeError.stepFailed(run: runID, step: "destroy", reason: failures.joined(separator: "; "))
-        }
-        try store.setStatus(run: runID, .destroyed, ended: true)
-        return removed
+        return (removed, failures)
     }
 
     /// One process at a time runs, resumes or destroys a run: a second `ferry workshop`

@@ -99,11 +99,21 @@ public struct RecipeValidator: Sendable {
 
     /// The parameter values for a run: defaults, overridden by `given` (parsed to each
     /// parameter's type); unknown or missing parameters are errors.
+    /// The parameters `recipe` takes, one a line with type, default and help, for an error
+    /// about a parameter it does not take.
+    public static func parameterList(of recipe: Recipe) -> String {
+        guard !recipe.parameters.isEmpty else { return "it takes no parameters" }
+        let lines = recipe.parameters.map { p in
+            "  --param \(p.name)=\(p.type.rawValue.uppercased())\(p.defaultValue.map { " (default \($0))" } ?? " (required)"): \(p.help)"
+        }
+        return "it takes:\n" + lines.joined(separator: "\n")
+    }
+
     public static func resolveParameters(_ recipe: Recipe, given: [String: String]) throws -> [String: RecipeValue] {
         var values: [String: RecipeValue] = [:]
         for (name, text) in given {
             guard let parameter = recipe.parameter(name) else {
-                throw RecipeError.parameter(name: name, reason: "recipe '\(recipe.name)' has no such parameter (it has: \(recipe.parameters.map(\.name).joined(separator: ", ")))")
+                throw RecipeError.parameter(name: name, reason: "recipe '\(recipe.name)' has no such parameter; \(parameterList(of: recipe))")
             }
             guard let value = RecipeValue.parse(text, as: parameter.type) else {
                 throw RecipeError.parameter(name: name, reason: "'\(text)' is not a \(parameter.type.rawValue)")

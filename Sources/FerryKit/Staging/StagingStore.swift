@@ -339,7 +339,8 @@ public final class StagingStore: Sendable {
     }
 
     /// Removes chunks that no snapshot and no replica refers to, deletes segment files left
-    /// with nothing live and rewrites the ones that are mostly garbage.
+    /// with nothing live (the one being appended to included: the next chunk creates it
+    /// anew) and rewrites the ones that are mostly garbage.
     public func collectGarbage() throws -> GarbageCollectionReport {
         try segments.withLock { state in
             var report = GarbageCollectionReport()
@@ -363,13 +364,20 @@ public final class StagingStore: Sendable {
             }
             let folder = directory.appendingPathComponent("segments").path
             let numbers = try FileManager.default.contentsOfDirectory(atPath: folder).compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }
-            for number in numbers.sorted() where number != state.current {
+            // The current segment too: after the last server is finalized it is all garbage,
+            // and skipping it would leave up to a whole segment behind.
+            for number in numbers.sorted() {
                 let file = try segment(number, in: &state)
+                if number == state.current, file.length == 0 { continue }
                 let liveBytes = try database.read { db in
                     try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(length), 0) FROM chunk WHERE segment = ?", arguments: [number]) ?? 0
                 }
                 if liveBytes > 0, UInt64(liveBytes) * 2 >= file.length { continue }
                 if liveBytes > 0 {
+                    // Compacting the current segment into itself would copy chunks onto its own
+                    // end: its live chunks go to a fresh segment instead. No other process
+                    // appends meanwhile, since a collection runs under the staging writer lock.
+                    if number == state.current { state.current += 1 }
                     try moveLiveChunks(from: file, state: &state)
                     report.segmentsCompacted += 1
                 } else {

@@ -163,7 +163,7 @@ struct SourceServerRow: Codable, FetchableRecord, PersistableRecord {
         facts = try JSONColumn.encode(server.facts)
         replicationSettings = try JSONColumn.encode(server.replicationSettings)
         launchSettings = try JSONColumn.encode(server.launchSettings)
-        replicationMetrics = try JSONColumn.encode(server.replicationMetrics)
+        replicationMetrics = try JSONColumn.encode(server.currentReplicationMetrics)
         createdAt = server.createdAt
         updatedAt = server.updatedAt
     }
@@ -175,7 +175,7 @@ struct SourceServerRow: Codable, FetchableRecord, PersistableRecord {
         guard let replication = DataReplicationState(rawValue: dataReplicationState) else {
             throw WorkspaceError.database(path: "sourceServer", message: "server \(id) has unknown replication state '\(dataReplicationState)'")
         }
-        return SourceServer(
+        var server = SourceServer(
             id: id, adapter: adapter,
             facts: try JSONColumn.decode(MachineFacts.self, from: facts),
             lifecycleState: lifecycle, dataReplicationState: replication,
@@ -184,5 +184,8 @@ struct SourceServerRow: Codable, FetchableRecord, PersistableRecord {
             replicationMetrics: try JSONColumn.decode(ReplicationMetrics.self, from: replicationMetrics),
             createdAt: createdAt, updatedAt: updatedAt
         )
+        // Also for a server archived before the metrics were cleared on write.
+        server.replicationMetrics = server.currentReplicationMetrics
+        return server
     }
 }

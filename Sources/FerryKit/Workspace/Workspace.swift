@@ -66,6 +66,7 @@ public final class Workspace: Sendable {
 
     private static func connect(root: URL) throws -> Workspace {
         let databaseURL = root.appendingPathComponent(databaseFileName)
+        try restrictToOwner(root: root, databaseURL: databaseURL)
         do {
             var configuration = Configuration()
             configuration.foreignKeysEnabled = true
@@ -79,6 +80,29 @@ public final class Workspace: Sendable {
             return Workspace(root: root, database: queue)
         } catch let error as DatabaseError {
             throw WorkspaceError.database(path: databaseURL.path, message: error.message ?? error.description)
+        }
+    }
+
+    /// The workspace holds what a migration knows of its machines (their facts, every block
+    /// of their disks): only its owner may read it, also when `init` was given an existing
+    /// folder or an older workspace is opened. The database file is made 0600 before SQLite
+    /// opens it, because SQLite creates its -wal and -shm files with the database's mode;
+    /// the ones already there are tightened too.
+    static func restrictToOwner(root: URL, databaseURL: URL) throws {
+        let fileManager = FileManager.default
+        do {
+            try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: root.path)
+            if !fileManager.fileExists(atPath: databaseURL.path) {
+                // An empty file is a new database to SQLite.
+                guard fileManager.createFile(atPath: databaseURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: databaseURL.path])
+                }
+            }
+            for suffix in ["", "-wal", "-shm"] where fileManager.fileExists(atPath: databaseURL.path + suffix) {
+                try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: databaseURL.path + suffix)
+            }
+        } catch {
+            throw WorkspaceError.file(path: root.path, operation: "make the workspace private to its owner (0700, database 0600)", message: error.localizedDescription)
         }
     }
 

@@ -57,6 +57,24 @@ public final class WorkspaceLock: Sendable {
         }
     }
 
+    /// Who holds the lock `name` now, or nil when nobody does. It takes the lock for an
+    /// instant to know, without rewriting the file: the file keeps naming the last holder,
+    /// which is what a caller wants to show about a holder that is gone.
+    public static func liveHolder(workspace: Workspace, name: String) -> WorkspaceLockHolder? {
+        let path = workspace.root.appendingPathComponent("locks", isDirectory: true).appendingPathComponent("\(name).lock").path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }  // never taken
+        defer { close(fd) }
+        var result: Int32
+        repeat { result = flock(fd, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
+        return result == 0 ? nil : holder(at: path)
+    }
+
+    /// The holder the lock file of `name` names: the live one, or the last one.
+    public static func recordedHolder(workspace: Workspace, name: String) -> WorkspaceLockHolder {
+        holder(at: workspace.root.appendingPathComponent("locks", isDirectory: true).appendingPathComponent("\(name).lock").path)
+    }
+
     deinit {
         // Closing the last descriptor of the open file releases the flock.
         close(descriptor)

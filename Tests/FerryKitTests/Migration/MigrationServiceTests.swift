@@ -61,12 +61,54 @@ struct MigrationServiceTests {
         #expect(try workspace.jobs.jobs().first?.kind == .launchCutover)
         #expect(try workspace.sourceServers.find(id: id).lifecycleState == .readyForCutover)
     }
+
+    @Test func markReadyRemovesTheTestInstanceThenItsImageThenItsVolumes() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let target = RemovalTarget()
+        var registry = AdapterRegistry()
+        try registry.register(target)
+        let service = MigrationService(workspace: workspace, target: MigrationTarget(adapterName: target.descriptor.name, registry: registry), recorder: recorder)
+        let id = try server(in: .testing)
+        let launched = [CloudResource(kind: .volume, id: "vol-1"), CloudResource(kind: .volume, id: "vol-2"), CloudResource(kind: .image, id: "ami-1")]
+        let server = try await service.markReadyForCutover(sourceServerID: id, testInstanceID: "i-1", testLaunchResources: launched)
+        #expect(server.lifecycleState == .readyForCutover)
+        #expect(target.calls == ["terminate i-1", "deregister ami-1", "delete vol-2", "delete vol-1"])
+        #expect(recorder.removed == [CloudResource(kind: .instance, id: "i-1")] + launched.reversed())
+    }
+}
+
+/// A target that only records what it is asked to remove.
+final class RemovalTarget: ComputeCapability, ImageCapability, VolumeImportCapability {
+    let descriptor = AdapterDescriptor(name: "removals", kind: .target, version: "1.0.0", summary: "records removals",
+                                       capabilities: [.compute, .images, .volumeImport])
+    private let log = Mutex<[String]>([])
+    var calls: [String] { log.withLock { $0 } }
+    struct Unused: Error {}
+
+    func launchInstance(imageID: String, settings: LaunchSettings, userData: String?, name: String?) async throws -> Instance { throw Unused() }
+    func describeInstance(id: String) async throws -> Instance { throw Unused() }
+    func describeInstances() async throws -> [Instance] { [] }
+    func stopInstance(id: String) async throws -> Instance { throw Unused() }
+    func startInstance(id: String) async throws -> Instance { throw Unused() }
+    func terminateInstance(id: String) async throws -> Instance {
+        log.withLock { $0.append("terminate \(id)") }
+        return Instance(id: id, imageID: "ami-1", instanceType: "t3.small", state: .terminated)
+    }
+    func firstBootStatus(id: String) async throws -> FirstBootStatus { .unknown }
+    func endpoint(instanceID: String, port: Int) async throws -> InstanceEndpoint { throw Unused() }
+    func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage { throw Unused() }
+    func describeImages() async throws -> [MachineImage] { [] }
+    func deregisterImage(id: String) async throws { log.withLock { $0.append("deregister \(id)") } }
+    var supportsIncrementalImport: Bool { false }
+    func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ImportedVolume { throw Unused() }
+    func deleteImportedVolume(id: String) async throws { log.withLock { $0.append("delete \(id)") } }
 }
 
 final class ListRecorder: MigrationRecorder {
-    private let state = Mutex<(created: [CloudResource], lines: [String])>(([], []))
+    private let state = Mutex<(created: [CloudResource], removed: [CloudResource], lines: [String])>(([], [], []))
     var created: [CloudResource] { state.withLock { $0.created } }
+    var removed: [CloudResource] { state.withLock { $0.removed } }
     func created(_ resource: CloudResource, role: MigrationResourceRole, attributes: [String: String]) throws { state.withLock { $0.created.append(resource) } }
-    func removed(_ resource: CloudResource) throws {}
+    func removed(_ resource: CloudResource) throws { state.withLock { $0.removed.append(resource) } }
     func progress(_ text: String) { state.withLock { $0.lines.append(text) } }
 }

@@ -99,6 +99,22 @@ struct StagingStoreTests {
         #expect(throws: StagingStoreError.snapshotNotFound(ids[0])) { try store.snapshot(id: ids[0]) }
     }
 
+    @Test func deletingTheOnlyServersSnapshotsLeavesNoSegmentAndCountsEveryByte() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Six chunks: a full segment and the current one, half full.
+        for index in 0..<6 { try put(UInt8(index + 1), at: UInt64(index)) }
+        _ = try store.commitSnapshot(sourceServerID: serverID)
+        let garbage = try store.deleteSnapshots(sourceServerID: serverID)
+        #expect(garbage.chunksRemoved == 6)
+        #expect(garbage.bytesReclaimed == UInt64(6 * Self.block))
+        let segments = store.directory.appendingPathComponent("segments").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: segments).isEmpty)
+        // The store goes on: the next chunk recreates the segment it appends to.
+        try put(9, at: 0)
+        let snapshot = try store.commitSnapshot(sourceServerID: serverID)
+        #expect(try store.reader(snapshotID: snapshot.id, diskIndex: 0).read(at: 0, count: 1) == [9])
+    }
+
     @Test func aMissingSnapshotOrDiskIsAClearError() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(throws: StagingStoreError.snapshotNotFound("pit-x")) { try store.manifest(snapshotID: "pit-x", diskIndex: 0) }
