@@ -54,7 +54,7 @@ struct WorkshopCommand: AsyncParsableCommand {
             let image = try sandbox.buildBaseImage { print("   \($0)") }
             print("Built \(image.id) (\(image.name))")
         }
-        let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang)
+        let run = try await console.running(language: style.lang) { try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang) }
         try console.summary(run)
         print(WorkshopSummary(run: run).text)
     }

@@ -27,7 +27,8 @@ struct CreateSecurityGroupAction: RecipeAction {
         let group = try await network.createSecurityGroup(vpcID: vpcID, name: name, description: try inputs.string("description"), tags: ["Name": name])
         try context.created(CloudResource(kind: .securityGroup, id: group.id), detail: RecipeResourceDetail.json(["name": name, "vpc": vpcID]))
         if !rules.isEmpty { try await network.authorizeIngress(securityGroupID: group.id, rules: rules) }
-        context.progress("security group \(name): \(group.id), \(rules.count) ingress rule\(rules.count == 1 ? "" : "s")")
+        context.progress(context.say(en: "security group \(name): \(group.id), \(rules.count) ingress rule\(rules.count == 1 ? "" : "s")",
+                                     ja: "セキュリティグループ \(name): \(group.id)、インバウンドルール \(rules.count) 件"))
         return ["security_group_id": .string(group.id)]
     }
 
