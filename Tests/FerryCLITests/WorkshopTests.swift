@@ -20,7 +20,7 @@ struct WorkshopTests {
         #expect(result.stdout.contains("cutover command to the first HTTP answer"))
         // Each launch (WordPress, test, cutover) shows its boot's phases while it is waited
         // for, in order, then the first HTTP answer and where to open it.
-        let phases = ["QEMU started", "kernel started", "first boot done", "answered HTTP 200", "open http://127.0.0.1:"]
+        let phases = ["QEMU started", "kernel started", "first boot done", "answered 200 after", "open http://127.0.0.1:"]
         #expect(Self.occurrences(of: phases, inOrder: result.stdout) == 3, "\(result.stdout)")
         #expect(result.stdout.split(separator: "\n").contains { $0.contains("QEMU started — ") && $0.hasSuffix(" s") }, "with the seconds elapsed")
         // The replication's wait draws a bar with the bytes replicated (then rate and ETA, once measured).

@@ -65,7 +65,7 @@ struct VerifyHTTPAction: RecipeAction {
                 if http.statusCode == expected, needle.isEmpty || body.contains(needle) {
                     await stopWatching()
                     let after = RecipeWording.seconds(Date().timeIntervalSince(started), context.language, decimals: 1)
-                    context.progress(context.say(en: "\(url) answered HTTP \(http.statusCode) after \(after)",
+                    context.progress(context.say(en: "\(url) answered \(http.statusCode) after \(after)",
                                                  ja: "\(url) が \(after) で HTTP \(http.statusCode) を返しました"))
                     if !instanceID.isEmpty {
                         context.progress(context.say(en: "open \(url) now", ja: "今すぐ \(url) を開けます"))
