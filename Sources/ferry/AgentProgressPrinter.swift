@@ -21,7 +21,8 @@ final class AgentProgressPrinter: Sendable {
         case .progress(let p):
             guard interactive else { return }
             let eta = p.etaSeconds.map { String(format: "ETA %.0f s", $0) } ?? "ETA -"
-            let text = "pass \(p.pass): \(Output.bytes(p.bytesDone)) of \(Output.bytes(p.bytesTotal)) read, \(Output.bytes(p.bytesSent)) sent, \(Output.bytes(UInt64(p.bytesPerSecond)))/s, \(eta)"
+            let bar = p.bytesTotal > 0 ? ProgressBar.draw(Double(p.bytesDone) / Double(p.bytesTotal)) + "  " : ""
+            let text = "\(bar)pass \(p.pass): \(Output.bytes(p.bytesDone)) of \(Output.bytes(p.bytesTotal)) read, \(Output.bytes(p.bytesSent)) sent, \(Output.bytes(UInt64(p.bytesPerSecond)))/s, \(eta)"
             FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
         case .committed(let s):
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

@@ -21,6 +21,7 @@ struct RecipeResumeCommand: AsyncParsableCommand {
         let workspace = try global.openWorkspace()
         let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try RecipeRunAdapters.names(of: runID, in: workspace))
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
-        try console.summary(try await runner.resume(runID))
+        let language = (try? RecipeRunStore(workspace: workspace).run(runID).language) ?? "en"
+        try console.summary(try await console.running(language: language) { try await runner.resume(runID) })
     }
 }

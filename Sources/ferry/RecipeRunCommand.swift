@@ -30,7 +30,10 @@ struct RecipeRunCommand: AsyncParsableCommand {
         let console = RecipeConsole(guided: style.isGuided, json: global.output == .json)
         let registry = try InstalledAdapters.registry(workspaceRoot: global.workspaceURL, only: try targets.adapterNames(of: recipe))
         let runner = RecipeRunner(workspace: workspace, actions: .builtIn, registry: registry, events: console)
-        let run = try await runner.start(recipe, parameters: try targets.parsedParameters(for: recipe), source: targets.source, target: targets.target, language: style.lang)
+        let parameters = try targets.parsedParameters(for: recipe)
+        let run = try await console.running(language: style.lang) {
+            try await runner.start(recipe, parameters: parameters, source: targets.source, target: targets.target, language: style.lang)
+        }
         try console.summary(run)
     }
 }

@@ -61,7 +61,7 @@ struct WorkshopCommand: AsyncParsableCommand {
             let image = try sandbox.buildBaseImage { say("   \($0)") }
             say("Built \(image.id) (\(image.name))")
         }
-        let run = try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang)
+        let run = try await console.running(language: style.lang) { try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang) }
         // As JSON: the run, as `recipe status --output json` shows it.
         try console.summary(run)
         if !json { print(WorkshopSummary(run: run).text) }

@@ -107,6 +107,30 @@ struct FoundationCommandsTests {
         #expect(list.stdout.contains(server.id))
     }
 
+    @Test func sourceListWatchPrintsOneTablePerIntervalWithReplicationProgressUntilItsCount() throws {
+        let dir = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let workspace = try Workspace.create(at: dir.appendingPathComponent(".ferry"), ferryVersion: "test").workspace
+        var server = SourceServer(adapter: "physical", facts: MachineFacts(hostname: "web-1", cpuCount: 2, disks: [DiskFacts(name: "disk.raw", sizeBytes: 1 << 30, locator: "/tmp/disk.raw")]))
+        server.replicationMetrics = ReplicationMetrics(totalBytes: 1 << 30, replicatedBytes: 1 << 28, lagSeconds: 2.5, etaSeconds: 30)
+        try workspace.sourceServers.save(server)
+
+        let started = Date()
+        let result = try FerryProcess.run(["source", "list", "--watch", "--interval", "0.5", "--count", "3"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        // Not a terminal: one table per refresh, each headed by its time, none redrawn.
+        #expect(result.stdout.components(separatedBy: "ID ").count - 1 == 3, "\(result.stdout)")
+        #expect(result.stdout.components(separatedBy: "Ctrl-C stops").count - 1 == 3)
+        #expect(!result.stdout.contains("\u{1B}["))
+        #expect(result.stdout.contains("256.0 MiB (25%)"))
+        #expect(result.stdout.contains("2.5 s"))
+        #expect(Date().timeIntervalSince(started) >= 1, "two intervals of 0.5 s between three tables")
+
+        let refused = try FerryProcess.run(["source", "list", "--count", "2"], in: dir)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--count is for --watch"))
+    }
+
     @Test func anUnknownServerIsAOneLineError() throws {
         let dir = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -18,6 +18,13 @@ struct WorkshopTests {
         #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
         #expect(result.stdout.contains("Workshop summary"))
         #expect(result.stdout.contains("cutover command to the first HTTP answer"))
+        // Each launch (WordPress, test, cutover) shows its boot's phases while it is waited
+        // for, in order, then the first HTTP answer and where to open it.
+        let phases = ["QEMU started", "kernel started", "first boot done", "answered 200 after", "open http://127.0.0.1:"]
+        #expect(Self.occurrences(of: phases, inOrder: result.stdout) == 3, "\(result.stdout)")
+        #expect(result.stdout.split(separator: "\n").contains { $0.contains("QEMU started — ") && $0.hasSuffix(" s") }, "with the seconds elapsed")
+        // The replication's wait draws a bar with the bytes replicated (then rate and ETA, once measured).
+        #expect(result.stdout.split(separator: "\n").contains { $0.contains("· [") && $0.contains("%  ") && $0.contains(" of ") }, "a progress bar")
 
         let runs = try FerryProcess.run(["recipe", "status", "--workspace", workspace, "--output", "json"])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
@@ -74,6 +81,19 @@ struct WorkshopTests {
             #expect((networks[kind] as? [Any])?.isEmpty == true, "\(kind) left behind")
         }
         #expect((inventory["users"] as? [Any])?.isEmpty == true)
+    }
+
+    /// How many times `phrases` appear one after the other, each run starting after the last.
+    static func occurrences(of phrases: [String], inOrder text: String) -> Int {
+        var rest = text[...]
+        var count = 0
+        while true {
+            for phrase in phrases {
+                guard let found = rest.range(of: phrase) else { return count }
+                rest = rest[found.upperBound...]
+            }
+            count += 1
+        }
     }
 
     /// QEMU processes whose command line names `path`.

@@ -347,7 +347,7 @@ extension SandboxCloud {
         return record
     }
 
-    private func readConsole(_ id: String) -> String {
+    func readConsole(_ id: String) -> String {
         let path = instanceDirectory(id).appendingPathComponent("console.log").path
         return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }

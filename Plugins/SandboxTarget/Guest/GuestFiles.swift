@@ -1,6 +1,7 @@
 /// The files of the sandbox's base image that are not copied from the host: init scripts and
-/// the bootloader configuration. The guest prints `FERRY-FIRST-BOOT <status> <instance-id>` once per
-/// instance and `FERRY-BOOT-READY <instance-id>` on every boot.
+/// the bootloader configuration. The guest prints `FERRY-KERNEL-STARTED` from the initramfs,
+/// `FERRY-FIRST-BOOT <status> <instance-id>` once per instance and `FERRY-BOOT-READY <instance-id>`
+/// on every boot.
 enum GuestFiles {
     /// The initramfs /init: loads the virtio and ext4 drivers, mounts the root partition by label, hands over.
     static let initramfsInit = #"""
@@ -9,6 +10,8 @@ enum GuestFiles {
 # partition, hand over to its /sbin/init.
 /bin/busybox --install -s /bin
 export PATH=/bin
+# The kernel runs `quiet`: this line is how Ferry sees that it started (a boot phase).
+echo "FERRY-KERNEL-STARTED"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -33,6 +33,12 @@ public struct ArchitectureDiagram: Sendable {
         return object.mapValues { "\($0)" }
     }
 
+    /// Helvetica has no Japanese glyphs: a CJK family follows, so that a `--lang ja` diagram
+    /// does not show boxes where its labels should be.
+    static let fontFamily = "Helvetica, Arial, Noto Sans CJK JP, IPAexGothic, sans-serif"
+
+    private func say(_ en: String, _ ja: String) -> String { RecipeWording.pick(run.language, en: en, ja: ja) }
+
     public func svg() -> String {
         let live = run.resources.filter { $0.destroyedAt == nil }
         let attributes = Dictionary(live.map { ($0.resource.id, Self.attributes($0)) }, uniquingKeysWith: { a, _ in a })
@@ -46,7 +52,7 @@ public struct ArchitectureDiagram: Sendable {
                 let a = attributes[vpc.resource.id] ?? [:]
                 let groups = records(.securityGroup).filter { attributes[$0.resource.id]?["vpc"] == vpc.resource.id }.map { attributes[$0.resource.id]?["name"] ?? $0.resource.id }
                 var box = Box(id: vpc.resource.id, label: a["name"] ?? vpc.resource.id, detail: "\(vpc.resource.id) \(a["cidr"] ?? "")",
-                              note: groups.isEmpty ? "" : "security groups: " + groups.joined(separator: ", "))
+                              note: groups.isEmpty ? "" : say("security groups: ", "セキュリティグループ: ") + groups.joined(separator: ", "))
                 for subnet in records(.subnet) where attributes[subnet.resource.id]?["vpc"] == vpc.resource.id {
                     let s = attributes[subnet.resource.id] ?? [:]
                     var subnetBox = Box(id: subnet.resource.id, label: s["name"] ?? "subnet", detail: "\(subnet.resource.id) \(s["cidr"] ?? "")")
@@ -63,7 +69,8 @@ public struct ArchitectureDiagram: Sendable {
                 vpcs.append(box)
             }
             let adapter = environment == .source ? run.sourceAdapter : run.targetAdapter
-            let title = environment == .source ? "Source environment (\(adapter))" : "Target cloud (\(adapter))"
+            let title = environment == .source ? say("Source environment (\(adapter))", "移行元の環境（\(adapter)）")
+                                               : say("Target cloud (\(adapter))", "ターゲットクラウド（\(adapter)）")
             if !vpcs.isEmpty || environment == .target { panels.append((title, vpcs)) }
         }
         let snapshots = snapshotCount()
@@ -113,7 +120,7 @@ public struct ArchitectureDiagram: Sendable {
                 y += 16
             }
             if vpcs.isEmpty {
-                panelBody.append(text(x + 30, y + 10, "nothing created here yet", size: 12, colour: "#777"))
+                panelBody.append(text(x + 30, y + 10, say("nothing created here yet", "まだ何も作成されていません"), size: 12, colour: "#777"))
                 y += 30
             }
             let height = max(y, 160)
@@ -127,9 +134,10 @@ public struct ArchitectureDiagram: Sendable {
         // Staging and identity notes under the panels.
         var notes: [String] = []
         if snapshots > 0 || volumes > 0 || images > 0 {
-            notes.append("Staging: \(snapshots) consistent snapshot\(snapshots == 1 ? "" : "s") in the staging store; \(volumes) imported volume\(volumes == 1 ? "" : "s"); \(images) image\(images == 1 ? "" : "s")")
+            notes.append(say("Staging: \(snapshots) consistent snapshot\(snapshots == 1 ? "" : "s") in the staging store; \(volumes) imported volume\(volumes == 1 ? "" : "s"); \(images) image\(images == 1 ? "" : "s")",
+                             "ステージング: ステージングストアに整合性のあるスナップショット \(snapshots) 個、インポートしたボリューム \(volumes) 個、イメージ \(images) 個"))
         }
-        if !identity.isEmpty { notes.append("IAM user: \(identity.joined(separator: ", ")) (least-privilege policy)") }
+        if !identity.isEmpty { notes.append(say("IAM user: \(identity.joined(separator: ", ")) (least-privilege policy)", "IAM ユーザー: \(identity.joined(separator: ", "))（最小権限のポリシー）")) }
         var y = maxHeight + 30
         for note in notes {
             out.append(text(margin, y, note, size: 13, colour: "#333"))
@@ -143,22 +151,22 @@ public struct ArchitectureDiagram: Sendable {
         for record in live {
             guard let role = role(record.resource.id), let from = positions[record.resource.id], let to = server?.value else { continue }
             if role == .agent {
-                arrows.append(arrow(from: (from.x + from.w, from.y + from.h / 2), to: (to.x, to.y + to.h / 2), colour: "#6a3fb5", label: "replication · TCP 1500"))
+                arrows.append(arrow(from: (from.x + from.w, from.y + from.h / 2), to: (to.x, to.y + to.h / 2), colour: "#6a3fb5", label: say("replication · TCP 1500", "レプリケーション · TCP 1500")))
             } else if role.isLaunchedInstance {
-                arrows.append(arrow(from: (to.x + to.w / 2, to.y + to.h), to: (from.x + from.w / 2, from.y), colour: "#2e7d32", label: "\(role.rawValue) launch"))
+                arrows.append(arrow(from: (to.x + to.w / 2, to.y + to.h), to: (from.x + from.w / 2, from.y), colour: "#2e7d32", label: role == .cutover ? say("cutover launch", "カットオーバーインスタンスを起動") : role == .test ? say("test launch", "テストインスタンスを起動") : say("\(role.rawValue) launch", "\(role.rawValue) を起動")))
             }
         }
 
         let step = recipe.steps.firstIndex { $0.id == afterStep }.map { $0 + 1 } ?? 0
-        let stepTitle = recipe.step(afterStep)?.title ?? afterStep
+        let stepTitle = recipe.step(afterStep)?.title(in: run.language) ?? afterStep
         let width = max(x, 760)
         let height = y + 20
         var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="Helvetica, Arial, sans-serif">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="\(Self.fontFamily)">
         <defs><marker id="head" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="context-stroke"/></marker></defs>
         <rect width="100%" height="100%" fill="#fafafa"/>
-        \(text(margin, 26, recipe.title, size: 17, weight: "bold"))
-        \(text(margin, 44, "after step \(step) of \(recipe.steps.count): \(stepTitle)", size: 13, colour: "#555"))
+        \(text(margin, 26, recipe.title(in: run.language), size: 17, weight: "bold"))
+        \(text(margin, 44, say("after step \(step) of \(recipe.steps.count): \(stepTitle)", "ステップ \(step)/\(recipe.steps.count) の後: \(stepTitle)"), size: 13, colour: "#555"))
 
         """
         svg += (out + arrows).joined(separator: "\n")

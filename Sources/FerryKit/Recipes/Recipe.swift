@@ -2,12 +2,18 @@ import FerryCore
 /// A guided, resumable run: parameters, then steps, each an action with inputs and checks.
 public struct Recipe: Sendable {
     public var name: String
+    /// The title in English: what lists, plans and errors show.
     public var title: String
+    /// The title by language code, written either as one string (English) or as a map like
+    /// the explanations (`title: {en: …, ja: …}`).
+    public var titles: [String: String] = [:]
     public var description: String
     public var parameters: [RecipeParameter]
     public var steps: [RecipeStep]
     /// The file it was loaded from, for errors.
     public var file: String
+
+    public func title(in language: String) -> String { titles[language] ?? title }
 
     public func step(_ id: String) -> RecipeStep? { steps.first { $0.id == id } }
     public func parameter(_ name: String) -> RecipeParameter? { parameters.first { $0.name == name } }
@@ -38,7 +44,10 @@ public enum RecipeEnvironment: String, Codable, Hashable, Sendable {
 
 public struct RecipeStep: Sendable {
     public var id: String
+    /// The title in English.
     public var title: String
+    /// The title by language code (`title: {en: …, ja: …}`); a plain string is English only.
+    public var titles: [String: String] = [:]
     /// Explanations for learners, by language code ("en", "ja").
     public var explanation: [String: String]
     public var action: String
@@ -50,6 +59,8 @@ public struct RecipeStep: Sendable {
     public var actionLocation: RecipeLocation
     /// Where each input is written, for errors.
     public var inputLocations: [String: RecipeLocation]
+
+    public func title(in language: String) -> String { titles[language] ?? title }
 
     public func explanation(in language: String) -> String {
         explanation[language] ?? explanation["en"] ?? ""

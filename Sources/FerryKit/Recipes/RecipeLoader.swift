@@ -121,10 +121,30 @@ struct NodeReader {
         return text
     }
 
+    /// A text that may be translated: one string (English), or a map by language with English
+    /// required, as the explanations are (`title: {en: Networks, ja: ネットワーク}`).
+    mutating func translatedText(_ fields: [String: Node], _ key: String, in field: String, parent: Node) -> [String: String] {
+        let path = field.isEmpty ? key : "\(field).\(key)"
+        guard let node = fields[key], node.mapping != nil else {
+            let text = requiredString(fields, key, in: field, parent: parent)
+            return text.isEmpty ? [:] : ["en": text]
+        }
+        var texts: [String: String] = [:]
+        for (language, value) in self.fields(node, path, known: Set(RecipeWording.languages)) {
+            guard let text = value.scalar?.string, !text.isEmpty, value.tag.rawValue != Tag.Name.null.rawValue else {
+                problem(value, "\(path).\(language)", "must be a non-empty string")
+                continue
+            }
+            texts[language] = text
+        }
+        if texts["en"] == nil { problem(node, "\(path).en", "an English \(key) is required") }
+        return texts
+    }
+
     mutating func recipe(_ root: Node) -> Recipe {
         let top = fields(root, "", known: ["name", "title", "description", "parameters", "steps"])
         let name = requiredString(top, "name", in: "", parent: root)
-        let title = requiredString(top, "title", in: "", parent: root)
+        let titles = translatedText(top, "title", in: "", parent: root)
         let description = top["description"]?.string ?? ""
         var parameters: [RecipeParameter] = []
         if let node = top["parameters"] {
@@ -146,7 +166,7 @@ struct NodeReader {
         } else {
             problem(root, "steps", "is required")
         }
-        return Recipe(name: name, title: title, description: description, parameters: parameters, steps: steps, file: file)
+        return Recipe(name: name, title: titles["en"] ?? "", titles: titles, description: description, parameters: parameters, steps: steps, file: file)
     }
 
     mutating func parameter(name: String, node: Node, key: Node) -> RecipeParameter {
@@ -173,7 +193,7 @@ struct NodeReader {
     mutating func step(_ node: Node, field: String) -> RecipeStep {
         let entries = fields(node, field, known: ["id", "title", "explain", "action", "on", "inputs", "checks"])
         let id = requiredString(entries, "id", in: field, parent: node)
-        let title = requiredString(entries, "title", in: field, parent: node)
+        let titles = translatedText(entries, "title", in: field, parent: node)
         let action = requiredString(entries, "action", in: field, parent: node)
         var explanation: [String: String] = [:]
         if let explain = entries["explain"] {
@@ -220,7 +240,7 @@ struct NodeReader {
                 problem(checkNode, "\(field).checks", "must be a list")
             }
         }
-        return RecipeStep(id: id, title: title, explanation: explanation, action: action, environment: environment,
+        return RecipeStep(id: id, title: titles["en"] ?? "", titles: titles, explanation: explanation, action: action, environment: environment,
                           inputs: inputs, checks: checks, location: location(node), actionLocation: location(entries["action"] ?? node),
                           inputLocations: inputLocations)
     }

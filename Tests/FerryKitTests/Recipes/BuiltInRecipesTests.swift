@@ -61,7 +61,8 @@ struct BuiltInRecipesTests {
         let local = folder.appendingPathComponent("mine", isDirectory: true)
         try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
         let text = try #require(BuiltInRecipes.text(of: "migration-networks.yaml"))
-        try text.replacingOccurrences(of: "title: ", with: "title: Ours — ").write(to: local.appendingPathComponent("migration-networks.yaml"), atomically: true, encoding: .utf8)
+        // The recipe's own title is a map by language now: its English entry is the one renamed.
+        try text.replacingOccurrences(of: "title:\n  en: \"", with: "title:\n  en: \"Ours — ").write(to: local.appendingPathComponent("migration-networks.yaml"), atomically: true, encoding: .utf8)
         let catalog = RecipeCatalog(folders: ["mine"], environment: [:], currentDirectory: folder.path)
         let file = local.appendingPathComponent("migration-networks.yaml").path
         #expect(try catalog.origin(of: "migration-networks") == .local(file: file))

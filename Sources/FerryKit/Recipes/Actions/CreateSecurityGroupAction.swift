@@ -36,8 +36,11 @@ struct CreateSecurityGroupAction: RecipeAction {
         try context.created(CloudResource(kind: .securityGroup, id: group.id), detail: RecipeResourceDetail.json(["name": name, "vpc": vpcID]))
         if !rules.isEmpty { try await network.authorizeIngress(securityGroupID: group.id, rules: rules) }
         if !egress.isEmpty { try await network.replaceEgress(securityGroupID: group.id, rules: egress) }
-        context.progress("security group \(name): \(group.id), \(rules.count) ingress rule\(rules.count == 1 ? "" : "s"), "
-                         + (egress.isEmpty ? "all traffic out" : "\(egress.count) egress rule\(egress.count == 1 ? "" : "s")"))
+        context.progress(context.say(
+            en: "security group \(name): \(group.id), \(rules.count) ingress rule\(rules.count == 1 ? "" : "s"), "
+                + (egress.isEmpty ? "all traffic out" : "\(egress.count) egress rule\(egress.count == 1 ? "" : "s")"),
+            ja: "セキュリティグループ \(name): \(group.id)、インバウンドルール \(rules.count) 件、"
+                + (egress.isEmpty ? "アウトバウンドはすべて許可" : "アウトバウンドルール \(egress.count) 件")))
         return ["security_group_id": .string(group.id)]
     }
 

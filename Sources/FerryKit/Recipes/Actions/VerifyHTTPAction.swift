@@ -21,6 +21,7 @@ struct VerifyHTTPAction: RecipeAction {
         RecipeActionInput("status", .integer, default: .integer(200), help: "the expected HTTP status"),
         RecipeActionInput("contains", .string, default: .string(""), help: "text the page must contain"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(120), help: "how long to keep trying"),
+        RecipeActionInput("instance_id", .string, default: .string(""), help: "the instance just launched behind the URL: while waiting, its boot's phases are shown, and its address when it answers"),
     ]
     let outputs = ["status", "seconds", "skipped", "reason"]
     let requiredCapabilities: [Capability] = []
@@ -34,7 +35,8 @@ struct VerifyHTTPAction: RecipeAction {
         let text = try inputs.string("url").trimmingCharacters(in: .whitespaces)
         if text.isEmpty {
             let reason = "the target offers no endpoint reachable from here to verify (see the launch's no_endpoint_reason); nothing was fetched"
-            context.progress("check skipped: \(reason)")
+            context.progress(context.say(en: "check skipped: \(reason)",
+                                         ja: "確認を省略しました: ここから到達できるエンドポイントがターゲットにありません（起動の no_endpoint_reason を参照）"))
             return ["status": .integer(0), "seconds": .integer(0), "skipped": .boolean(true), "reason": .string(reason)]
         }
         guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
@@ -44,6 +46,16 @@ struct VerifyHTTPAction: RecipeAction {
         let needle = inputs.optionalString("contains") ?? ""
         let deadline = Date().addingTimeInterval(TimeInterval(try inputs.integer("timeout_seconds")))
         let started = Date()
+        let instanceID = inputs.optionalString("instance_id") ?? ""
+        // The boot's phases are drawn beside the fetches, every second, whatever a fetch waits.
+        let watch: Task<Void, Never>? = instanceID.isEmpty ? nil : Task {
+            let observer = (try? context.environment.compute()) as? any BootObserving
+            await InstanceBootWatch(context: context, instanceID: instanceID, observer: observer, url: text, started: started).run()
+        }
+        func stopWatching() async {
+            watch?.cancel()
+            await watch?.value
+        }
         var last = "no answer"
         repeat {
             var request = URLRequest(url: url, timeoutInterval: 5)
@@ -51,7 +63,13 @@ struct VerifyHTTPAction: RecipeAction {
             if let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse {
                 let body = String(decoding: data, as: UTF8.self)
                 if http.statusCode == expected, needle.isEmpty || body.contains(needle) {
-                    context.progress("\(url) answered \(http.statusCode) after \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+                    await stopWatching()
+                    let after = RecipeWording.seconds(Date().timeIntervalSince(started), context.language, decimals: 1)
+                    context.progress(context.say(en: "\(url) answered \(http.statusCode) after \(after)",
+                                                 ja: "\(url) が \(after) で HTTP \(http.statusCode) を返しました"))
+                    if !instanceID.isEmpty {
+                        context.progress(context.say(en: "open \(url) now", ja: "今すぐ \(url) を開けます"))
+                    }
                     return ["status": .integer(http.statusCode), "seconds": .integer(Int(Date().timeIntervalSince(started).rounded())),
                             "skipped": .boolean(false), "reason": .string("")]
                 }
@@ -59,6 +77,7 @@ struct VerifyHTTPAction: RecipeAction {
             }
             try await Task.sleep(for: .milliseconds(500))
         } while Date() < deadline
+        await stopWatching()
         throw RecipeInputError.invalid(name: "url", reason: "\(url) did not answer \(expected)\(needle.isEmpty ? "" : " with '\(needle)'") within the timeout (last: \(last))")
     }
 }

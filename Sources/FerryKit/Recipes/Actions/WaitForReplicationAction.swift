@@ -29,15 +29,16 @@ struct WaitForReplicationAction: RecipeAction {
         let deadline = started.addingTimeInterval(TimeInterval(try inputs.integer("timeout_seconds")))
         let servers = context.workspace.sourceServers
         let store = try StagingStore(workspace: context.workspace)
-        var lastReport = Date.distantPast
+        var meter = ReplicationRateMeter()
+        var lastState = ""
         while Date() < deadline {
             if let server = try servers.find(agentIdentity: identity) {
                 let m = server.replicationMetrics
-                if Date().timeIntervalSince(lastReport) >= 2 {
-                    lastReport = Date()
-                    let eta = m.etaSeconds.map { String(format: ", ETA %.0f s", $0) } ?? ""
-                    context.progress("\(server.id): \(server.dataReplicationState.rawValue), \(m.replicatedBytes >> 20) of \(m.totalBytes >> 20) MiB, backlog \(m.backlogBytes >> 20) MiB\(eta)\(m.lagSeconds.map { String(format: ", lag %.1f s", $0) } ?? "")")
-                }
+                let rate = meter.sample(replicatedBytes: m.replicatedBytes, at: Date())
+                let state = server.dataReplicationState.rawValue
+                context.status(replicationStatus(server.id, state: state, metrics: m, rate: rate, elapsed: Date().timeIntervalSince(started), language: context.language),
+                               phaseChanged: state != lastState)
+                lastState = state
                 let snapshots = try store.snapshots(sourceServerID: server.id)
                 let latest = snapshots.first
                 // A snapshot's time is when its pass was committed, but the pass may have read the
@@ -46,7 +47,9 @@ struct WaitForReplicationAction: RecipeAction {
                 let sinceAfter = after.map { time in snapshots.filter { $0.takenAt > time }.count } ?? 2
                 if server.lifecycleState != .notReady, server.dataReplicationState == .continuous, let latest, sinceAfter >= 2 {
                     let seconds = Int(Date().timeIntervalSince(started).rounded())
-                    context.progress("\(server.id) is \(server.lifecycleState.rawValue), replication \(server.dataReplicationState.rawValue); latest snapshot \(latest.id)")
+                    context.progress(context.say(
+                        en: "\(server.id) is \(server.lifecycleState.rawValue), replication \(server.dataReplicationState.rawValue); latest snapshot \(latest.id)",
+                        ja: "\(server.id) は \(server.lifecycleState.rawValue)、レプリケーションは \(server.dataReplicationState.rawValue)、最新のスナップショットは \(latest.id) です"))
                     return ["source_server_id": .string(server.id), "snapshot_id": .string(latest.id), "seconds": .integer(seconds),
                             "replicated_bytes": .integer(Int(m.replicatedBytes))]
                 }
@@ -54,5 +57,21 @@ struct WaitForReplicationAction: RecipeAction {
             try await Task.sleep(for: .milliseconds(500))
         }
         throw RecipeInputError.invalid(name: "agent_identity", reason: "\(identity) was not replicated within the timeout; see the agent's log in \(context.runDirectory.path)")
+    }
+
+    /// The source server's replication as a live status: a bar of the bytes replicated, the
+    /// rate measured here between two reads of its metrics, the ETA, backlog and lag.
+    func replicationStatus(_ serverID: String, state: String, metrics m: ReplicationMetrics, rate: Double?, elapsed: Double, language: String) -> RecipeStatus {
+        let say = { (en: String, ja: String) in RecipeWording.pick(language, en: en, ja: ja) }
+        var parts = [say("\(ByteCount.text(m.replicatedBytes)) of \(ByteCount.text(m.totalBytes))", "\(ByteCount.text(m.replicatedBytes)) / \(ByteCount.text(m.totalBytes))")]
+        if let rate { parts.append(say("\(ByteCount.text(UInt64(rate)))/s", "\(ByteCount.text(UInt64(rate)))/秒")) }
+        let remaining = m.totalBytes > m.replicatedBytes ? Double(m.totalBytes - m.replicatedBytes) : 0
+        if let eta = m.etaSeconds ?? rate.flatMap({ $0 > 0 && remaining > 0 ? remaining / $0 : nil }) {
+            parts.append(say("ETA \(RecipeWording.seconds(eta, language))", "残り約 \(RecipeWording.seconds(eta, language))"))
+        }
+        parts.append(say("backlog \(ByteCount.text(m.backlogBytes))", "バックログ \(ByteCount.text(m.backlogBytes))"))
+        if let lag = m.lagSeconds { parts.append(say("lag \(RecipeWording.seconds(lag, language, decimals: 1))", "ラグ \(RecipeWording.seconds(lag, language, decimals: 1))")) }
+        let text = "\(serverID) \(state): \(parts.joined(separator: say(", ", "、"))) — \(RecipeWording.seconds(elapsed, language))"
+        return RecipeStatus(phase: state, text: text, fraction: m.totalBytes > 0 ? min(Double(m.replicatedBytes) / Double(m.totalBytes), 1) : nil)
     }
 }
