@@ -2,8 +2,8 @@ import FerryCore
 import Foundation
 
 /// Finalize: the cutover is complete, so replication stops, the staging resources go (the
-/// replication server, the snapshots in the staging store, the imported volumes and images
-/// that only served the launch), and the source server is archived.
+/// replication server and the snapshots in the staging store), and the source server is
+/// archived. What the launches created in the target stays, for `recipe destroy`.
 struct FinalizeCutoverAction: RecipeAction {
     init() {}
 
