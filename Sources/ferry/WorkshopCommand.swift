@@ -31,7 +31,18 @@ struct WorkshopCommand: AsyncParsableCommand {
         let checked = try catalog.recipe("workshop")
         try RecipeValidator(actions: .builtIn).validate(checked)
         _ = try RecipeValidator.resolveParameters(checked, given: [:])
-        let workspace = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current).workspace
+        let (workspace, created) = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current)
+        do {
+            try await prepareAndRun(in: workspace, catalog: catalog)
+        } catch where created && (try? RecipeRunStore(workspace: workspace).runs().isEmpty) == true {
+            // A workspace this command made, that failed before its run began (the base
+            // image could not be built, say), is not left behind half made.
+            try? FileManager.default.removeItem(at: workspace.root)
+            throw error
+        }
+    }
+
+    private func prepareAndRun(in workspace: Workspace, catalog: RecipeCatalog) async throws {
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try catalog.recipeForRun("workshop", in: workspace)
         let parameters = try RecipeValidator.resolveParameters(recipe, given: [:])
