@@ -60,7 +60,8 @@ struct WorkshopCommand: AsyncParsableCommand {
             // A run still going in another process is refused here, before anything is said
             // to be removed (destroy takes the same lock again, for good).
             _ = try WorkspaceLock(workspace: workspace, name: previous.id, purpose: "checking that the run is not in use")
-            say("Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))")
+            say(RecipeWording.pick(style.lang, en: "Removing the previous workshop run \(previous.id) (ferry recipe destroy \(previous.id))",
+                                   ja: "前回のワークショップ \(previous.id) を削除します (ferry recipe destroy \(previous.id))"))
             _ = try await runner.destroy(previous.id)
         }
         // The registry's own sandbox adapter, so that the run and this command share one database connection.
@@ -68,35 +69,43 @@ struct WorkshopCommand: AsyncParsableCommand {
         // Built only for a recipe that boots it (the workshop names it as its `base_image`): a
         // local workshop recipe without machines needs none, and must not wait minutes for one.
         if let baseImage = recipe.parameter("base_image")?.defaultValue?.string, try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
-            say("Building the sandbox base image (first use) from this machine's Debian packages…")
+            say(RecipeWording.pick(style.lang, en: "Building the sandbox base image (first use) from this machine's Debian packages…",
+                                   ja: "サンドボックスのベースイメージをこのマシンの Debian パッケージから作成します（初回のみ）…"))
             let image = try sandbox.buildBaseImage { say("   \($0)") }
-            say("Built \(image.id) (\(image.name))")
+            say(RecipeWording.pick(style.lang, en: "Built \(image.id) (\(image.name))", ja: "作成しました: \(image.id) (\(image.name))"))
         }
         let run = try await console.running(language: style.lang) { try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang) }
         // As JSON: the run, as `recipe status --output json` shows it.
         try console.summary(run)
-        if !json { print(WorkshopSummary(run: run).text) }
+        if !json { print(WorkshopSummary(run: run, language: style.lang).text) }
     }
 }
 
 /// The numbers a workshop run ends with.
 struct WorkshopSummary {
     let run: RecipeRun
+    var language = "en"
+
+    private func say(_ en: String, _ ja: String) -> String { RecipeWording.pick(language, en: en, ja: ja) }
 
     var text: String {
-        var lines = ["", "Workshop summary"]
+        var lines = ["", say("Workshop summary", "ワークショップのまとめ")]
         if let agent = run.step("agent"), let sync = run.step("initial-sync"), let start = agent.startedAt, let end = sync.endedAt,
            let bytes = sync.outputs["replicated_bytes"]?.integer {
             let seconds = max(end.timeIntervalSince(start), 0.001)
-            lines.append(String(format: "  initial sync: %@ in %.1f s (%@/s)", Output.bytes(UInt64(bytes)), seconds, Output.bytes(UInt64(Double(bytes) / seconds))))
+            let size = Output.bytes(UInt64(bytes)), rate = Output.bytes(UInt64(Double(bytes) / seconds))
+            lines.append(say(String(format: "  initial sync: %@ in %.1f s (%@/s)", size, seconds, rate),
+                             String(format: "  初期同期: %@ を %.1f 秒で (%@/秒)", size, seconds, rate)))
         }
         if let cutover = run.step("cutover"), let seconds = cutover.seconds {
-            lines.append(String(format: "  cutover command to the first HTTP answer of the cutover instance: %.1f s", seconds))
+            lines.append(say(String(format: "  cutover command to the first HTTP answer of the cutover instance: %.1f s", seconds),
+                             String(format: "  カットオーバーの指示からカットオーバーインスタンスの最初の HTTP 応答まで: %.1f 秒", seconds)))
         }
         if let url = run.step("cutover")?.outputs["url"]?.string {
-            lines.append("  the cutover instance answers at \(url)")
+            lines.append(say("  the cutover instance answers at \(url)", "  カットオーバーインスタンスの URL: \(url)"))
         }
-        lines.append("  `ferry recipe destroy \(run.id)` removes everything the workshop created.")
+        lines.append(say("  `ferry recipe destroy \(run.id)` removes everything the workshop created.",
+                         "  `ferry recipe destroy \(run.id)` でワークショップが作成したものをすべて削除できます。"))
         return lines.joined(separator: "\n")
     }
 }

@@ -109,6 +109,39 @@ sys.exit(os.waitstatus_to_exitcode(status))
         #expect(Self.englishLeft(on: screen) == [], "\(screen)")
     }
 
+    /// The whole workshop, unattended, in Japanese: what it says on the way (the launch jobs'
+    /// stages, the agent, the replication server, finalize, the summary) is Japanese too.
+    @Test(.timeLimit(.minutes(5)))
+    func theWorkshopInJapaneseLeavesNoEnglishOnScreenButNames() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = directory.appendingPathComponent("ws").path
+        let result = try FerryProcess.run(["workshop", "--yes", "--lang", "ja", "--workspace", workspace], in: directory)
+        defer { _ = try? FerryProcess.run(["sandbox", "destroy", "--workspace", workspace]) }
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
+        #expect(result.stdout.contains("ワークショップのまとめ"))
+        #expect(result.stdout.contains("ステージ: 変換"))
+        // The sandbox adapter's own log of building its base image (first use in a new
+        // workspace) is in English, as every adapter's is: adapters know no run language.
+        var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let start = lines.firstIndex(where: { $0.hasPrefix("サンドボックスのベースイメージ") }),
+           let end = lines.firstIndex(where: { $0.hasPrefix("作成しました:") }), start < end {
+            lines.removeSubrange((start + 1)..<end)
+        }
+        let workshopNames: Set<String> = [
+            "WordPress", "QEMU", "IAM", "AWS", "Linux", "SHA-256", "URL", "Debian", "Ferry", "MiB", "B", "pid", "CONTINUOUS", "READY_FOR_TEST", "READY_FOR_CUTOVER",
+            "ferry-sandbox-linux", "ferry-migration", "wordpress-source", "wordpress", "workshop",
+            "source-network", "source-web", "staging-network", "target-network", "target-web", "base-image", "migration-user",
+            "replication-group", "replication-server", "agent", "initial-sync", "publish-post", "test-launch", "ready-for-cutover",
+            "replicated-post", "cutover", "finalize",
+        ]
+        // An access key id (AKIA and 16 capitals or digits) is an id too.
+        let left = Self.englishLeft(on: lines.joined(separator: "\n")).filter { word in
+            !workshopNames.contains(word) && !(word.hasPrefix("AKIA") && word.count == 20 && word.allSatisfy { $0.isUppercase || $0.isNumber })
+        }
+        #expect(left == [], "\(left)")
+    }
+
     @Test func namesIdsAddressesAndNumbersAreNotCountedAsEnglish() {
         #expect(Self.englishLeft(on: "VPC SourceVPC: vpc-0a1b2c3d 10.0.0.0/16、12.5 秒 /tmp/ws/runs/run-1234abcd/source-network.svg") == [])
         #expect(Self.englishLeft(on: "   ✓ done in 0.1 s") == ["done", "in", "s"])

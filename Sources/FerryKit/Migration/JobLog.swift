@@ -8,11 +8,13 @@ struct JobLog {
     let recorder: any MigrationRecorder
 
     func stage(_ stage: LaunchStage) throws {
-        try write("Stage: \(stage.rawValue)", "")
+        try write("Stage: \(stage.rawValue)", "", ja: "ステージ: \(stage.japaneseName)")
     }
 
-    func write(_ event: String, _ detail: String) throws {
+    /// Writes the event to the job's log (in English, as MGN's job log is) and says it to
+    /// whoever watches, in their language (`ja`, the whole line in Japanese).
+    func write(_ event: String, _ detail: String, ja: String) throws {
         try jobs.log(JobEvent(jobID: jobID, sourceServerID: serverID, event: event, detail: detail))
-        recorder.progress(detail.isEmpty ? event : "\(event): \(detail)")
+        recorder.progress(en: detail.isEmpty ? event : "\(event): \(detail)", ja: ja)
     }
 }

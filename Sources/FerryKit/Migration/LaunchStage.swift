@@ -14,4 +14,16 @@ public enum LaunchStage: String, CaseIterable, Sendable {
     case launchInstance = "launch"
     /// Where the instance can be reached from here, if anywhere.
     case verify = "verify"
+
+    /// The stage's name in Japanese, for the person watching.
+    public var japaneseName: String {
+        switch self {
+        case .selectSnapshot: return "スナップショットの選択"
+        case .importVolumes: return "インポート"
+        case .convert: return "変換"
+        case .registerImage: return "イメージの登録"
+        case .launchInstance: return "起動"
+        case .verify: return "確認"
+        }
+    }
 }

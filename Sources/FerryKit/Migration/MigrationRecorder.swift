@@ -8,6 +8,14 @@ public protocol MigrationRecorder: Sendable {
     func removed(_ resource: CloudResource) throws
     /// A line for the person watching.
     func progress(_ text: String)
+    /// A line for the person watching, in English and in Japanese: the recorder says the
+    /// one its reader reads.
+    func progress(en: String, ja: String)
+}
+
+extension MigrationRecorder {
+    /// A recorder with one language (a log file, a test) says the English.
+    public func progress(en: String, ja: String) { progress(en) }
 }
 
 /// What a resource created by a launch is for.

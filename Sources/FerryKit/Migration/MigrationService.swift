@@ -37,14 +37,16 @@ public struct MigrationService: Sendable {
         let job = Job(kind: request.mode == .test ? .launchTest : .launchCutover, status: .started, sourceServerIDs: [serverID])
         try workspace.jobs.create(job)
         let log = JobLog(jobs: workspace.jobs, jobID: job.id, serverID: serverID, recorder: recorder)
-        try log.write("Job started", "\(job.id): \(request.mode.rawValue) launch of \(serverID), initiated by \(initiator)")
+        try log.write("Job started", "\(job.id): \(request.mode.rawValue) launch of \(serverID), initiated by \(initiator)",
+                      ja: "ジョブ開始: \(job.id): \(serverID) の\(request.mode == .test ? "テスト" : "カットオーバー")起動")
         do {
             let result = try await run(request, server: server, log: log, jobID: job.id)
             try workspace.jobs.setStatus(job.id, .completed, ended: true)
-            try log.write("Job finished", "\(request.mode.rawValue) instance \(result.instance.id)")
+            try log.write("Job finished", "\(request.mode.rawValue) instance \(result.instance.id)",
+                          ja: "ジョブ完了: \(request.mode == .test ? "テスト" : "カットオーバー")インスタンス \(result.instance.id)")
             return result
         } catch {
-            try? log.write("Job failed", "\(error)")
+            try? log.write("Job failed", "\(error)", ja: "ジョブ失敗: \(error)")
             try? workspace.jobs.setStatus(job.id, .failed, ended: true)
             // The server goes back to where it was: a failed launch leaves nothing to test.
             _ = try? servers.perform(revert, on: serverID)
@@ -61,7 +63,8 @@ public struct MigrationService: Sendable {
             throw MigrationError.noSnapshot(sourceServerID: server.id)
         }
         guard snapshot.sourceServerID == server.id else { throw MigrationError.snapshotOfAnotherServer(snapshotID: snapshot.id, sourceServerID: server.id) }
-        try log.write("Snapshot selected", "\(snapshot.id), taken \(snapshot.takenAt.ISO8601Format())")
+        try log.write("Snapshot selected", "\(snapshot.id), taken \(snapshot.takenAt.ISO8601Format())",
+                      ja: "スナップショットを選択: \(snapshot.id)、取得 \(snapshot.takenAt.ISO8601Format())")
 
         try log.stage(.importVolumes)
         let volumes = try target.volumeImport()
@@ -73,13 +76,14 @@ public struct MigrationService: Sendable {
                 progress: nil
             )
             try recorder.created(CloudResource(kind: volume.kind, id: volume.id), role: .volume(mode), attributes: ["snapshot": snapshot.id])
-            try log.write("Volume imported", "disk \(disk.diskIndex) as \(volume.id)")
+            try log.write("Volume imported", "disk \(disk.diskIndex) as \(volume.id)", ja: "ボリュームをインポート: ディスク \(disk.diskIndex) → \(volume.id)")
             imported.append(volume)
         }
         guard let root = imported.first else { throw MigrationError.snapshotWithoutDisks(snapshotID: snapshot.id) }
 
         try log.stage(.convert)
-        try log.write("Conversion skipped", "Ferry has no machine converter yet: the disks are launched as they were replicated, and boot only if they were built for this target")
+        try log.write("Conversion skipped", "Ferry has no machine converter yet: the disks are launched as they were replicated, and boot only if they were built for this target",
+                      ja: "変換なし: Ferry にはまだマシンコンバーターがありません。ディスクはレプリケーションされたまま起動し、このターゲット向けに作られたものだけが起動します")
 
         try log.stage(.registerImage)
         let image = try await target.images().registerImage(
@@ -87,7 +91,7 @@ public struct MigrationService: Sendable {
             bootMode: server.facts.bootMode ?? .legacyBIOS, tags: ["Name": request.name]
         )
         try recorder.created(CloudResource(kind: .image, id: image.id), role: .image(mode), attributes: [:])
-        try log.write("Image registered", image.id)
+        try log.write("Image registered", image.id, ja: "イメージを登録: \(image.id)")
 
         try log.stage(.launchInstance)
         var settings = server.launchSettings
@@ -98,17 +102,17 @@ public struct MigrationService: Sendable {
         let compute = try target.compute()
         let instance = try await compute.launchInstance(imageID: image.id, settings: settings, userData: nil, name: request.name)
         try recorder.created(CloudResource(kind: .instance, id: instance.id), role: .instance(mode), attributes: ["name": request.name, "subnet": request.subnetID])
-        try log.write("Launched instance", instance.id)
+        try log.write("Launched instance", instance.id, ja: "インスタンスを起動: \(instance.id)")
 
         try log.stage(.verify)
         var url = "", unreachable = ""
         do {
             let endpoint = try await compute.endpoint(instanceID: instance.id, port: 80)
             (url, unreachable) = ("http://\(endpoint.host):\(endpoint.port)/", "")
-            try log.write("Instance reachable", url)
+            try log.write("Instance reachable", url, ja: "インスタンスに到達可能: \(url)")
         } catch let error as NoReachableEndpoint {
             (url, unreachable) = ("", error.description)
-            try log.write("No reachable endpoint", "\(error); its HTTP checks will be skipped")
+            try log.write("No reachable endpoint", "\(error); its HTTP checks will be skipped", ja: "到達可能なエンドポイントなし: \(error)。HTTP の確認は省略します")
         }
         return LaunchResult(jobID: jobID, snapshotID: snapshot.id, volumeIDs: imported.map(\.id), imageID: image.id, instance: instance,
                             url: url, noEndpointReason: unreachable)
@@ -127,7 +131,7 @@ public struct MigrationService: Sendable {
         if let testInstanceID, !testInstanceID.isEmpty {
             _ = try await target.compute().terminateInstance(id: testInstanceID)
             try recorder.removed(CloudResource(kind: .instance, id: testInstanceID))
-            recorder.progress("test instance \(testInstanceID) terminated")
+            recorder.progress(en: "test instance \(testInstanceID) terminated", ja: "テストインスタンス \(testInstanceID) を終了しました")
         }
         for resource in testLaunchResources.reversed() {
             do {
@@ -140,7 +144,8 @@ public struct MigrationService: Sendable {
                 // Already gone: removed is what it should be.
             }
             try recorder.removed(resource)
-            recorder.progress("test \(resource.kind.rawValue) \(resource.id) removed")
+            recorder.progress(en: "test \(resource.kind.rawValue) \(resource.id) removed",
+                              ja: "テスト用の\(resource.kind == .image ? "イメージ" : "ボリューム") \(resource.id) を削除しました")
         }
         return server
     }
@@ -158,7 +163,8 @@ public struct MigrationService: Sendable {
         let store = try StagingStore(workspace: workspace)
         let snapshots = try store.snapshots(sourceServerID: sourceServerID)
         let garbage = try store.deleteSnapshots(sourceServerID: sourceServerID)
-        recorder.progress("\(snapshots.count) staging snapshot\(snapshots.count == 1 ? "" : "s") removed, \(garbage.bytesReclaimed >> 20) MiB reclaimed")
+        recorder.progress(en: "\(snapshots.count) staging snapshot\(snapshots.count == 1 ? "" : "s") removed, \(garbage.bytesReclaimed >> 20) MiB reclaimed",
+                          ja: "ステージングスナップショット \(snapshots.count) 件を削除し、\(garbage.bytesReclaimed >> 20) MiB を解放しました")
         let archived = try servers.perform(.archive, on: sourceServerID)
         return FinalizeResult(server: archived, snapshotsRemoved: snapshots.count, bytesReclaimed: garbage.bytesReclaimed)
     }

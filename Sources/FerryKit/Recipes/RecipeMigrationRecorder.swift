@@ -24,6 +24,10 @@ struct RecipeMigrationRecorder: MigrationRecorder {
     func progress(_ text: String) {
         context.progress(text)
     }
+
+    func progress(en: String, ja: String) {
+        context.progress(context.say(en: en, ja: ja))
+    }
 }
 
 extension RecipeContext {

@@ -25,13 +25,16 @@ struct CreateMigrationUserAction: RecipeAction {
         let policy = identity.workbenchPolicy
         try await identity.putUserPolicy(userName: name, policyName: "FerryMigration", document: policy)
         let actions = policy.statements.flatMap(\.actions)
-        context.progress("user \(user.name) (\(user.arn)) may call \(actions.count) actions, nothing else")
+        context.progress(context.say(en: "user \(user.name) (\(user.arn)) may call \(actions.count) actions, nothing else",
+                                     ja: "ユーザー \(user.name) (\(user.arn)) が呼び出せるのは \(actions.count) 個のアクションだけです"))
         let key = try await identity.createAccessKey(userName: name)
         try context.created(CloudResource(kind: .accessKey, id: key.accessKeyID), detail: RecipeResourceDetail.json(["user": name]))
         if inputs.boolean("show_secret", default: false) {
-            context.progress("access key \(key.accessKeyID), secret \(key.secret.reveal()) — shown this once, store it now")
+            context.progress(context.say(en: "access key \(key.accessKeyID), secret \(key.secret.reveal()) — shown this once, store it now",
+                                         ja: "アクセスキー \(key.accessKeyID)、シークレット \(key.secret.reveal()) — 表示は一度だけです。今すぐ保管してください"))
         } else {
-            context.progress("access key \(key.accessKeyID) created; its secret was not shown and is not kept")
+            context.progress(context.say(en: "access key \(key.accessKeyID) created; its secret was not shown and is not kept",
+                                         ja: "アクセスキー \(key.accessKeyID) を作成しました。シークレットは表示も保存もしていません"))
         }
         return ["user_name": .string(user.name), "user_arn": .string(user.arn), "access_key_id": .string(key.accessKeyID), "policy_actions": .integer(actions.count)]
     }

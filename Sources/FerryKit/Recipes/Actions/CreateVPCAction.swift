@@ -31,7 +31,7 @@ struct CreateVPCAction: RecipeAction {
         let vpc = try await network.createVPC(cidrBlock: cidr, tags: ["Name": name])
         try context.created(CloudResource(kind: .vpc, id: vpc.id), detail: RecipeResourceDetail.json(["name": name, "cidr": cidr]))
         // "VPC", the name, the id and the CIDR read the same in every language.
-        context.progress("VPC \(name): \(vpc.id) \(cidr)")
+        context.progress(context.say(en: "VPC \(name): \(vpc.id) \(cidr)", ja: "VPC \(name): \(vpc.id) \(cidr)"))
         let subnetCIDR = try inputs.string("subnet_cidr")
         let subnet = try await network.createSubnet(vpcID: vpc.id, cidrBlock: subnetCIDR, availabilityZone: nil, tags: ["Name": "\(name)-subnet"])
         try context.created(CloudResource(kind: .subnet, id: subnet.id), detail: RecipeResourceDetail.json(["name": "\(name)-subnet", "cidr": subnetCIDR, "vpc": vpc.id]))

@@ -26,10 +26,11 @@ struct FinalizeCutoverAction: RecipeAction {
         let serverID = try inputs.string("source_server_id")
         // The processes this run started go first: the replication server lets go of the
         // staging store, which finalize then cleans.
-        for (role, pid) in [("agent", try inputs.integer("agent_pid")), ("replication server", try inputs.integer("replication_server_pid"))] where pid > 0 {
+        for (role, pid) in [(context.say(en: "agent", ja: "エージェント"), try inputs.integer("agent_pid")),
+                            (context.say(en: "replication server", ja: "レプリケーションサーバー"), try inputs.integer("replication_server_pid"))] where pid > 0 {
             await BlockingWork.run { RecipeResourceDestroyer.stopProcess(String(pid)) }
             try context.destroyedRecorded(CloudResource(kind: .process, id: String(pid)))
-            context.progress("\(role) (pid \(pid)) stopped")
+            context.progress(context.say(en: "\(role) (pid \(pid)) stopped", ja: "\(role) (pid \(pid)) を停止しました"))
         }
         let result = try await context.migration.finalize(sourceServerID: serverID)
         return ["lifecycle": .string(result.server.lifecycleState.rawValue), "snapshots_removed": .integer(result.snapshotsRemoved),

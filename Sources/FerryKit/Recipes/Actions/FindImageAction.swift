@@ -18,7 +18,7 @@ struct FindImageAction: RecipeAction {
             let known = images.map(\.name).joined(separator: ", ")
             throw RecipeInputError.invalid(name: "name", reason: "no image named '\(name)' on \(context.environment.adapterName) (images: \(known.isEmpty ? "none" : known)); on the sandbox, `ferry sandbox image build` makes the base image")
         }
-        context.progress("image \(name): \(image.id)")
+        context.progress(context.say(en: "image \(name): \(image.id)", ja: "イメージ \(name): \(image.id)"))
         return ["image_id": .string(image.id)]
     }
 }

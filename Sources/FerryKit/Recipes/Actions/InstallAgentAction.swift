@@ -26,7 +26,8 @@ struct InstallAgentAction: RecipeAction {
     func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let instance = try inputs.string("instance_id")
         let disks = try await context.environment.instanceDisks().instanceDisks(instanceID: instance)
-        for disk in disks { context.progress("Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB") }
+        for disk in disks { context.progress(context.say(en: "Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB",
+                                                                ja: "レプリケーションするディスクを特定しました: \(disk.name)、サイズ \(disk.sizeBytes >> 20) MiB")) }
         let token = try AgentTokenStore(workspace: context.workspace)
         try token.createIfMissing()
         let identity = AgentIdentity.make(hostname: try inputs.string("hostname"), diskLocators: disks.map(\.locator))
@@ -40,7 +41,8 @@ struct InstallAgentAction: RecipeAction {
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
             "name": "agent on \(try inputs.string("hostname"))", RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue, "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
         ]))
-        context.progress("agent \(pid) installed on \(instance), replicating to \(try inputs.string("server"))")
+        context.progress(context.say(en: "agent \(pid) installed on \(instance), replicating to \(server)",
+                                     ja: "エージェント \(pid) を \(instance) にインストールしました。レプリケーション先は \(server) です"))
         return ["agent_identity": .string(identity), "pid": .integer(Int(pid)), "disks": .integer(disks.count)]
     }
 }

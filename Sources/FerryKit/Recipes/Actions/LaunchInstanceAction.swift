@@ -43,7 +43,8 @@ struct LaunchInstanceAction: RecipeAction {
         let instance = try await compute.launchInstance(imageID: try inputs.string("image_id"), settings: settings, userData: userData, name: name)
         try context.created(CloudResource(kind: .instance, id: instance.id),
                             detail: RecipeResourceDetail.json(["name": name, "subnet": subnet, RecipeResourceRole.detailKey: try inputs.string("role")]))
-        context.progress("instance \(name): \(instance.id) \(instance.privateIPAddress ?? "")")
+        context.progress(context.say(en: "instance \(name): \(instance.id) \(instance.privateIPAddress ?? "")",
+                                     ja: "インスタンス \(name): \(instance.id) \(instance.privateIPAddress ?? "")"))
         let endpoint = try await InstanceURL.find(compute: compute, instanceID: instance.id, port: 80, context: context)
         return [
             "instance_id": .string(instance.id),

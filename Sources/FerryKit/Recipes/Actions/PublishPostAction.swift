@@ -41,7 +41,7 @@ struct PublishPostAction: RecipeAction {
             throw RecipeInputError.invalid(name: "url", reason: "publishing failed: \((response as? HTTPURLResponse)?.statusCode ?? 0) \(body)")
         }
         let postURL = URL(string: body, relativeTo: base)?.absoluteString ?? body
-        context.progress("published \(postURL)")
+        context.progress(context.say(en: "published \(postURL)", ja: "投稿しました: \(postURL)"))
         return ["post_url": .string(postURL), "published_at": .string(RecipeTime.format(publishedAt))]
     }
 }

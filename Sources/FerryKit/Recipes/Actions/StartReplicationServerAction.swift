@@ -34,7 +34,8 @@ struct StartReplicationServerAction: RecipeAction {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, BackgroundProcess.isRunning(pid) {
             if let address = try ReplicationPortFile.read(portFile) {
-                context.progress("replication server \(pid) listening on \(address)")
+                context.progress(context.say(en: "replication server \(pid) listening on \(address)",
+                                             ja: "レプリケーションサーバー \(pid) が \(address) で待ち受けています"))
                 return ["address": .string(address.description), "pid": .integer(Int(pid))]
             }
             try await Task.sleep(for: .milliseconds(100))
