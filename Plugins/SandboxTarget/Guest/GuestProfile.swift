@@ -1,0 +1,42 @@
+/// The guests the sandbox can build, each registered as an image under its own name on first
+/// use: the fast busybox machine, a real Debian WordPress server, and the same Debian system
+/// shaped like a VMware VM (the machine a consultant migrates).
+public enum GuestProfile: String, CaseIterable, Sendable {
+    /// The kernel of this machine with busybox: boots in seconds, a shell-CGI blog.
+    case busybox
+    /// Debian 12 with systemd, GRUB, apache2 + PHP, MariaDB and Debian's `wordpress`.
+    case debianWordPress = "debian-wordpress"
+    /// The same Debian system prepared as on VMware: pvscsi disk, vmxnet3 NIC named ens192
+    /// with a static address, fstab by device name, VMware drivers (not virtio) in its
+    /// initramfs, open-vm-tools.
+    case vmwareDebian = "vmware-debian"
+
+    /// The name its image is registered under.
+    public var imageName: String {
+        switch self {
+        case .busybox: "ferry-sandbox-linux"
+        case .debianWordPress: "ferry-debian-wordpress"
+        case .vmwareDebian: "ferry-vmware-debian"
+        }
+    }
+
+    /// The devices the guest was built to boot on.
+    public var hardware: GuestHardware {
+        switch self {
+        case .busybox, .debianWordPress: .sandbox
+        case .vmwareDebian: .vmware
+        }
+    }
+
+    /// The smallest instance type it runs well on (measured; see bench/guest-images.sh).
+    public var minimumMemoryMiB: Int {
+        switch self {
+        case .busybox: 256
+        case .debianWordPress, .vmwareDebian: 1024
+        }
+    }
+
+    public static func named(_ name: String) -> GuestProfile? {
+        allCases.first { $0.rawValue == name || $0.imageName == name }
+    }
+}
