@@ -1,7 +1,13 @@
 #!/bin/sh
-# WordPress-like blog for the Ferry sandbox: busybox httpd serves /var/www/blog; each post
-# is a file under /var/www/blog/posts, written inside the guest by the publish CGI script.
+# The WordPress server's user data. A guest that has WordPress (the debian-wordpress profile)
+# sets it up itself at first boot, and Ferry installs the site over HTTP: nothing to do here.
+# The busybox guest gets a WordPress-like static blog: busybox httpd serves /var/www/blog;
+# each post is a file under /var/www/blog/posts, written inside the guest by the publish CGI script.
 set -e
+if [ -d /usr/share/wordpress ]; then
+  echo "WordPress is installed: the image's first-boot setup prepares it"
+  exit 0
+fi
 site=/var/www/blog
 mkdir -p $site/posts $site/cgi-bin
 

@@ -21,6 +21,7 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidName(field: String, value: String, reason: String)
     case volumeImport(volume: String, reason: String)
     case unknownInstanceType(String, known: [String])
+    case instanceTypeTooSmall(type: String, memoryMiB: Int, image: String, needsMiB: Int, enough: [String])
     case privateIPOutsideSubnet(ip: String, subnetID: String, cidr: String)
     case privateIPReserved(ip: String, subnetID: String)
     case privateIPInUse(ip: String, instanceID: String)
@@ -72,6 +73,8 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
             return "volume import \(volume) failed: \(reason)"
         case .unknownInstanceType(let type, let known):
             return "InvalidParameterValue: unknown instance type '\(type)' (the sandbox has: \(known.joined(separator: ", ")))"
+        case .instanceTypeTooSmall(let type, let memory, let image, let needs, let enough):
+            return "InvalidParameterValue: \(type) has \(memory) MiB of memory and image \(image) needs \(needs) MiB to boot and serve: use \(enough.isEmpty ? "a larger type" : enough.joined(separator: ", "))"
         case .privateIPOutsideSubnet(let ip, let subnetID, let cidr):
             return "InvalidParameterValue: address \(ip) is not in \(subnetID) (\(cidr))"
         case .privateIPReserved(let ip, let subnetID):

@@ -21,8 +21,7 @@ struct RecipeTargetOptions: ParsableArguments {
     @Option(help: "The adapter that hosts the source machines (the workshop's 'other infrastructure').")
     var source = "sandbox"
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("A recipe parameter; repeat for more.", valueName: "name=value"))
-    var parameters: [String] = []
+    @OptionGroup var parameterOptions: RecipeParameterOptions
 
     /// The adapters a run of `recipe` with these options uses (`nil`: not known before it runs).
     func adapterNames(of recipe: Recipe) throws -> Set<String>? {
@@ -32,9 +31,19 @@ struct RecipeTargetOptions: ParsableArguments {
         return recipe.adapterNames(source: source, target: target, parameters: values)
     }
 
+    func parsedParameters(for recipe: Recipe) throws -> [String: String] {
+        try parameterOptions.parsed(for: recipe)
+    }
+}
+
+/// `--param NAME=VALUE`, for every command that starts or plans a run.
+struct RecipeParameterOptions: ParsableArguments {
+    @Option(name: .customLong("param"), help: ArgumentHelp("A recipe parameter; repeat for more.", valueName: "name=value"))
+    var parameters: [String] = []
+
     /// The `--param`s as names and texts. A malformed one is refused with the parameters
     /// `recipe` takes: a usage error here would print only the generic usage of `ferry`.
-    func parsedParameters(for recipe: Recipe) throws -> [String: String] {
+    func parsed(for recipe: Recipe) throws -> [String: String] {
         var result: [String: String] = [:]
         for text in parameters {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {

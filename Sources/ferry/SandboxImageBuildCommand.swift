@@ -1,19 +1,38 @@
 import ArgumentParser
 import FerryCore
 import FerryKit
+import Foundation
 import SandboxTarget
 
 struct SandboxImageBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build the sandbox's Linux base image from this machine's Debian packages (kernel, busybox, GRUB), offline."
+        abstract: "Build a guest image: the busybox base image, or a Debian guest from Debian's package archive.",
+        discussion: """
+        Profiles:
+          busybox           this machine's kernel with busybox, built offline in seconds (image \(GuestProfile.busybox.imageName))
+          debian-wordpress  Debian 12 with systemd, GRUB, apache2 + PHP, MariaDB and Debian's WordPress, on virtio devices (image \(GuestProfile.debianWordPress.imageName))
+          vmware-debian     the same system shaped like a VMware VM: pvscsi disk, vmxnet3 NIC ens192 with a static address, VMware drivers in its initramfs, open-vm-tools (image \(GuestProfile.vmwareDebian.imageName))
+        The Debian profiles are built with mmdebstrap from this machine's apt sources (a few minutes, \
+        network needed once) and kept in a cache shared by workspaces ($FERRY_GUEST_CACHE, else \
+        ~/.cache/ferry/guests); building again in another workspace copies the cached disk.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: ArgumentHelp("busybox, debian-wordpress or vmware-debian.", valueName: "profile"))
+    var profile: String = GuestProfile.busybox.rawValue
+
+    func validate() throws {
+        guard GuestProfile.named(profile) != nil else {
+            throw ValidationError("unknown profile '\(profile)' (profiles: \(GuestProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
     func run() throws {
         let sandbox = try global.openSandbox()
-        let image = try sandbox.buildBaseImage { line in
+        let image = try sandbox.buildImage(GuestProfile.named(profile)!) { line in
             if global.output == .text { print(line) }
         }
         if global.output == .json { return try Output.json(image) }

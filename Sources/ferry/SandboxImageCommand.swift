@@ -4,6 +4,6 @@ struct SandboxImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "The sandbox's machine images.",
-        subcommands: [SandboxImageBuildCommand.self]
+        subcommands: [SandboxImageBuildCommand.self, SandboxImageExportVMwareCommand.self]
     )
 }

@@ -22,8 +22,8 @@ struct SandboxLaunchCommand: ParsableCommand {
     @Flag(help: "Use the built-in WordPress-like blog as user data.")
     var wordpress = false
 
-    @Option(name: .customLong("instance-type"), help: "The instance type (memory and vCPUs), e.g. t3.micro.")
-    var instanceType = "t3.micro"
+    @Option(name: .customLong("instance-type"), help: "The instance type (memory and vCPUs), e.g. t3.micro. Default: the smallest the image runs on (t3.micro for the busybox image).")
+    var instanceType: String?
 
     @Option(help: "The subnet id (subnet-…).")
     var subnet: String?
@@ -40,6 +40,9 @@ struct SandboxLaunchCommand: ParsableCommand {
     @Flag(name: .customLong("no-wait"), help: "Return once QEMU has started, without waiting for the first boot.")
     var noWait = false
 
+    @Option(help: "How long to wait for the first boot, in seconds (a Debian guest takes a minute or two under emulation).")
+    var timeout: Double = 600
+
     func run() throws {
         if wordpress, userData != nil { throw ValidationError("give --user-data or --wordpress, not both") }
         let script: String? = try wordpress ? BuiltInRecipes.wordPressUserData : userData.map { path in
@@ -47,14 +50,15 @@ struct SandboxLaunchCommand: ParsableCommand {
             return String(decoding: data, as: UTF8.self)
         }
         let sandbox = try global.openSandbox()
+        let type = try instanceType ?? InstanceType.smallest(fittingMiB: sandbox.imageDetails(id: image).minimumMemoryMiB).name
         let settings = LaunchSettings(
-            instanceType: instanceType, subnetID: subnet, securityGroupIDs: securityGroups,
+            instanceType: type, subnetID: subnet, securityGroupIDs: securityGroups,
             privateIPPolicy: privateIP.map { .fixed($0) } ?? .automatic
         )
         let started = Date()
         let instance = try sandbox.launchInstance(imageID: image, settings: settings, userData: script, name: name)
         if global.output == .text { print("Launched \(instance.id) at \(instance.privateIPAddress ?? "-"); waiting for its first boot…") }
-        if !noWait { try sandbox.waitForFirstBoot(id: instance.id) }
+        if !noWait { try sandbox.waitForFirstBoot(id: instance.id, timeout: timeout) }
         let status = try sandbox.instanceStatus(id: instance.id)
         if global.output == .json { return try Output.json(status) }
         if status.firstBoot == .failed {

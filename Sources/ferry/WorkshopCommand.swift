@@ -12,15 +12,20 @@ struct WorkshopCommand: AsyncParsableCommand {
         commandName: "workshop",
         abstract: "Run the migration workshop on the sandbox: guided on a terminal, unattended with --yes.",
         discussion: """
-            Creates the workspace if needed, builds the sandbox base image on first use, removes \
+            Creates the workspace if needed, builds the guest profile's image on first use, removes \
             the previous workshop run of this workspace, and runs the `workshop` recipe: the \
             built-in one, or a local recipe of that name (--recipes, $FERRY_RECIPES, ./recipes).
+            `--param profile=debian-wordpress` migrates Debian's real WordPress instead of the \
+            busybox blog (its image takes minutes to build the first time; the instance type \
+            becomes t3.large unless --param instance_type says otherwise).
             """
     )
 
     @OptionGroup var style: RecipeRunStyle
 
     @OptionGroup var recipes: RecipeFolderOptions
+
+    @OptionGroup var parameterOptions: RecipeParameterOptions
 
     @OptionGroup var global: GlobalOptions
 
@@ -30,7 +35,7 @@ struct WorkshopCommand: AsyncParsableCommand {
         let catalog = recipes.catalog
         let checked = try catalog.recipe("workshop")
         try RecipeValidator(actions: .builtIn).validate(checked)
-        _ = try RecipeValidator.resolveParameters(checked, given: [:])
+        _ = try RecipeValidator.resolveParameters(checked, given: try parameterOptions.parsed(for: checked))
         let (workspace, created) = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current)
         do {
             try await prepareAndRun(in: workspace, catalog: catalog)
@@ -45,7 +50,13 @@ struct WorkshopCommand: AsyncParsableCommand {
     private func prepareAndRun(in workspace: Workspace, catalog: RecipeCatalog) async throws {
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try catalog.recipeForRun("workshop", in: workspace)
-        let parameters = try RecipeValidator.resolveParameters(recipe, given: [:])
+        var given = try parameterOptions.parsed(for: recipe)
+        // A Debian guest needs a gigabyte: give it one unless the instance type was chosen.
+        if let profile = given["profile"].flatMap(GuestProfile.named), given["instance_type"] == nil, recipe.parameter("instance_type") != nil,
+           profile.minimumMemoryMiB > InstanceType.smallest(fittingMiB: 0).memoryMiB {
+            given["instance_type"] = InstanceType.smallest(fittingMiB: profile.minimumMemoryMiB).name
+        }
+        let parameters = try RecipeValidator.resolveParameters(recipe, given: given)
         let registry = try InstalledAdapters.registry(workspaceRoot: workspace.root, only: recipe.adapterNames(source: "sandbox", target: "sandbox", parameters: parameters))
         let json = global.output == .json
         let console = RecipeConsole(guided: style.isGuided, json: json)
@@ -66,15 +77,15 @@ struct WorkshopCommand: AsyncParsableCommand {
         }
         // The registry's own sandbox adapter, so that the run and this command share one database connection.
         let sandbox = try ((registry.adapter(named: "sandbox") as? SandboxTargetAdapter) ?? BuiltInAdapters.sandbox(workspaceRoot: workspace.root)).cloud()
-        // Built only for a recipe that boots it (the workshop names it as its `base_image`): a
-        // local workshop recipe without machines needs none, and must not wait minutes for one.
-        if let baseImage = recipe.parameter("base_image")?.defaultValue?.string, try !sandbox.describeImages().contains(where: { $0.name == baseImage }) {
-            say(RecipeWording.pick(style.lang, en: "Building the sandbox base image (first use) from this machine's Debian packages…",
-                                   ja: "サンドボックスのベースイメージをこのマシンの Debian パッケージから作成します（初回のみ）…"))
-            let image = try sandbox.buildBaseImage { say("   \($0)") }
+        // Built only for a recipe that boots a guest profile (the workshop names it as its
+        // `profile`): a local workshop recipe without machines needs none, and must not wait minutes for one.
+        if let profile = parameters["profile"]?.string.flatMap(GuestProfile.named), try !sandbox.describeImages().contains(where: { $0.name == profile.imageName }) {
+            say(RecipeWording.pick(style.lang, en: "Building the \(profile.rawValue) guest image (first use) from Debian's packages…",
+                                   ja: "\(profile.rawValue) ゲストイメージを Debian のパッケージから作成します（初回のみ）…"))
+            let image = try sandbox.guestImage(profile) { say("   \($0)") }
             say(RecipeWording.pick(style.lang, en: "Built \(image.id) (\(image.name))", ja: "作成しました: \(image.id) (\(image.name))"))
         }
-        let run = try await console.running(language: style.lang) { try await runner.start(recipe, parameters: [:], source: "sandbox", target: "sandbox", language: style.lang) }
+        let run = try await console.running(language: style.lang) { try await runner.start(recipe, parameters: given, source: "sandbox", target: "sandbox", language: style.lang) }
         // As JSON: the run, as `recipe status --output json` shows it.
         try console.summary(run)
         if !json { print(WorkshopSummary(run: run, language: style.lang).text) }

@@ -17,6 +17,13 @@ public struct InstanceType: Hashable, Sendable {
         InstanceType(name: "m5.large", memoryMiB: 1024, vCPUs: 2),
     ]
 
+    /// The smallest type with at least `fittingMiB` of memory (t3.micro for an image that needs nothing).
+    public static func smallest(fittingMiB: Int) -> InstanceType {
+        // t3.micro rather than t3.nano when both fit: the same memory here, and the type people know.
+        let fitting = all.filter { $0.memoryMiB >= max(fittingMiB, 256) && $0.name.hasPrefix("t3.") && $0.name != "t3.nano" }
+        return fitting.min { $0.memoryMiB < $1.memoryMiB } ?? all.max { $0.memoryMiB < $1.memoryMiB }!
+    }
+
     public static func named(_ name: String) throws(SandboxError) -> InstanceType {
         guard let type = all.first(where: { $0.name == name }) else {
             throw .unknownInstanceType(name, known: all.map(\.name))

@@ -18,6 +18,7 @@ struct QEMUProcess {
         var subnet: IPv4CIDR
         var privateIP: String
         var ports: [ForwardedPort]
+        var hardware: GuestHardware
     }
 
     static func executable() throws -> String {
@@ -39,11 +40,36 @@ struct QEMUProcess {
             "-chardev", "file,id=console,path=\(escaped(c.consoleLog)),append=on",
             "-serial", "chardev:console",
             "-netdev", netdev,
-            "-device", "virtio-net-pci,netdev=n0",
-            "-drive", "file=\(escaped(c.disk)),if=virtio,format=qcow2",
-            "-drive", "file=\(escaped(c.seed)),if=virtio,format=raw,readonly=on",
+            "-device", "\(c.hardware.nicModel.qemuDevice),netdev=n0",
+        ] + diskArguments(c.hardware.diskBus, disk: escaped(c.disk), seed: escaped(c.seed)) + [
             "-daemonize", "-pidfile", c.pidFile,
         ]
+    }
+
+    /// The root disk first (the BIOS boots it), then the seed disk, on the image's controller.
+    static func diskArguments(_ bus: GuestHardware.DiskBus, disk: String, seed: String) -> [String] {
+        switch bus {
+        case .virtio:
+            return [
+                "-drive", "file=\(disk),if=virtio,format=qcow2",
+                "-drive", "file=\(seed),if=virtio,format=raw,readonly=on",
+            ]
+        case .pvscsi:
+            return [
+                "-device", "pvscsi,id=scsi0",
+                "-drive", "file=\(disk),if=none,id=root,format=qcow2",
+                "-device", "scsi-hd,drive=root,bus=scsi0.0,scsi-id=0,bootindex=0",
+                "-drive", "file=\(seed),if=none,id=seed,format=raw,readonly=on",
+                "-device", "scsi-hd,drive=seed,bus=scsi0.0,scsi-id=1",
+            ]
+        case .nvme:
+            return [
+                "-drive", "file=\(disk),if=none,id=root,format=qcow2",
+                "-device", "nvme,drive=root,serial=ferry-root,bootindex=0",
+                "-drive", "file=\(seed),if=none,id=seed,format=raw,readonly=on",
+                "-device", "nvme,drive=seed,serial=ferry-seed",
+            ]
+        }
     }
 
     /// Starts the guest and returns its pid once QEMU has detached.

@@ -22,6 +22,10 @@ extension SandboxCloud {
         let qemuImg = try HostCommand.require("qemu-img", package: "qemu-utils", purpose: "create instance disks")
         let mke2fs = try HostCommand.require("mke2fs", package: "e2fsprogs", purpose: "write the instance's seed disk")
         let image = try imageRecord(imageID)
+        guard type.memoryMiB >= image.minimumMemoryMiB else {
+            let enough = InstanceType.all.filter { $0.memoryMiB >= image.minimumMemoryMiB }.map(\.name)
+            throw SandboxError.instanceTypeTooSmall(type: type.name, memoryMiB: type.memoryMiB, image: image.name, needsMiB: image.minimumMemoryMiB, enough: enough)
+        }
         guard let rootVolumeID = image.volumeIDList.first else {
             throw SandboxError.invalidName(field: "image", value: imageID, reason: "has no root volume")
         }
@@ -115,11 +119,12 @@ extension SandboxCloud {
             throw SandboxError.qemuFailed(instanceID: record.id, output: "the instance has no subnet or address")
         }
         let subnet = try database.read { db in try Self.subnet(subnetID, in: db) }
+        let hardware = try imageRecord(record.imageID).hardware
         let pid = try QEMUProcess.start(.init(
             instanceID: record.id, memoryMiB: memoryMiB, vCPUs: vCPUs,
             disk: folder.appendingPathComponent("disk.qcow2").path, seed: folder.appendingPathComponent("seed.raw").path,
             consoleLog: console, pidFile: folder.appendingPathComponent("qemu.pid").path,
-            subnet: try IPv4CIDR(subnet.cidrBlock), privateIP: ip, ports: record.portList
+            subnet: try IPv4CIDR(subnet.cidrBlock), privateIP: ip, ports: record.portList, hardware: hardware
         ))
         record.pid = Int64(pid)
         record.consoleOffset = Int64(consoleSize)

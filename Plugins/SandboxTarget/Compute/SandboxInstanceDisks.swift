@@ -13,7 +13,13 @@ extension SandboxCloud {
             throw SandboxError.unreadableInstanceDisk(instanceID: instanceID, path: path)
         }
         let size = disk.reader.size
-        return [DiskFacts(name: "/dev/vda", sizeBytes: size, locator: path, model: "virtio disk of \(instanceID)", isBoot: true)]
+        let bus = (try? imageRecord(record.imageID).hardware.diskBus) ?? .virtio
+        let name = switch bus {
+        case .virtio: "/dev/vda"
+        case .pvscsi: "/dev/sda"
+        case .nvme: "/dev/nvme0n1"
+        }
+        return [DiskFacts(name: name, sizeBytes: size, locator: path, model: "\(bus.rawValue) disk of \(instanceID)", isBoot: true)]
     }
 }
 

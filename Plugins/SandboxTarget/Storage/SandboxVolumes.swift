@@ -115,7 +115,10 @@ extension SandboxCloud {
 
     // MARK: Images
 
-    public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume] = [], bootMode: BootMode = .legacyBIOS, tags: ResourceTags = [:]) throws -> MachineImage {
+    /// Registers an image. `hardware` is what its instances' machines have: the sandbox's own
+    /// devices unless the image was built for others (a guest profile shaped like a VMware VM).
+    /// An image registered from a migrated disk gets the sandbox's devices, as on a cloud.
+    public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume] = [], bootMode: BootMode = .legacyBIOS, hardware: GuestHardware = .sandbox, minimumMemoryMiB: Int = 0, tags: ResourceTags = [:]) throws -> MachineImage {
         guard !name.isEmpty else { throw SandboxError.invalidName(field: "image name", value: name, reason: "must not be empty") }
         guard bootMode == .legacyBIOS else {
             throw SandboxError.invalidName(field: "boot mode", value: bootMode.rawValue, reason: "the sandbox boots images with a BIOS bootloader only (LEGACY_BIOS)")
@@ -124,7 +127,8 @@ extension SandboxCloud {
         for volume in volumes { _ = try volumeRecord(volume.id) }
         let record = ImageRecord(
             id: ResourceID.make(prefix: "ami"), name: name, bootMode: bootMode.rawValue,
-            volumeIDs: JSONText.encode(volumes.map(\.id)), tags: tagsText(tags), createdAt: Date()
+            volumeIDs: JSONText.encode(volumes.map(\.id)), tags: tagsText(tags), createdAt: Date(),
+            diskBus: hardware.diskBus.rawValue, nicModel: hardware.nicModel.rawValue, minimumMemoryMiB: minimumMemoryMiB
         )
         try database.write { db in try record.insert(db) }
         return record.model
@@ -132,6 +136,16 @@ extension SandboxCloud {
 
     public func describeImages() throws -> [MachineImage] {
         try database.read { db in try ImageRecord.order(Column("createdAt")).fetchAll(db).map(\.model) }
+    }
+
+    /// What the sandbox knows of an image beyond a cloud's answer: the devices its machine
+    /// has, the memory it needs, and the file of its root volume.
+    public func imageDetails(id: String) throws -> SandboxImageDetails {
+        let record = try imageRecord(id)
+        guard let root = record.volumeIDList.first else {
+            throw SandboxError.invalidName(field: "image", value: id, reason: "has no root volume")
+        }
+        return SandboxImageDetails(image: record.model, hardware: record.hardware, minimumMemoryMiB: record.minimumMemoryMiB, rootVolumePath: try volumePath(root))
     }
 
     func imageRecord(_ id: String) throws -> ImageRecord {
@@ -174,4 +188,11 @@ extension SandboxTargetAdapter: VolumeImportCapability, ImageCapability {
     public func deregisterImage(id: String) async throws {
         try await onCloud { try $0.deregisterImage(id: id) }
     }
+}
+
+public struct SandboxImageDetails: Sendable {
+    public var image: MachineImage
+    public var hardware: GuestHardware
+    public var minimumMemoryMiB: Int
+    public var rootVolumePath: String
 }

@@ -135,8 +135,16 @@ struct ImageRecord: Codable, FetchableRecord, PersistableRecord {
     var volumeIDs: String
     var tags: String
     var createdAt: Date
+    var diskBus: String
+    var nicModel: String
+    /// The memory its system needs to boot and serve (0: no minimum), measured per guest profile.
+    var minimumMemoryMiB: Int
 
     var volumeIDList: [String] { JSONText.decode([String].self, volumeIDs) ?? [] }
+
+    var hardware: GuestHardware {
+        GuestHardware(diskBus: GuestHardware.DiskBus(rawValue: diskBus) ?? .virtio, nicModel: GuestHardware.NICModel(rawValue: nicModel) ?? .virtio)
+    }
 
     var model: MachineImage {
         MachineImage(id: id, name: name, bootMode: BootMode(rawValue: bootMode) ?? .legacyBIOS, volumeIDs: volumeIDList, tags: JSONText.decode(ResourceTags.self, tags) ?? [:])

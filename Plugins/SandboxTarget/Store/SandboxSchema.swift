@@ -113,6 +113,14 @@ public enum SandboxSchema {
                 t.add(column: "egress", .jsonText).notNull().defaults(to: JSONText.encode([EgressRule.allTraffic]))
             }
         }
+        migrator.registerMigration("sandbox-v3-hardware") { db in
+            // The devices an image boots on; every image so far was built for the sandbox's own.
+            try db.alter(table: "sandboxImage") { t in
+                t.add(column: "diskBus", .text).notNull().defaults(to: GuestHardware.DiskBus.virtio.rawValue)
+                t.add(column: "nicModel", .text).notNull().defaults(to: GuestHardware.NICModel.virtio.rawValue)
+                t.add(column: "minimumMemoryMiB", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 }

@@ -31,6 +31,11 @@ public struct RecipeContext: Sendable {
         }
     }
 
+    /// A secret of this run (made on first use), kept in the run's folder and never shown.
+    public func secret(_ name: String) throws -> Secret {
+        try RecipeRunSecrets(runDirectory: runDirectory).secret(named: name)
+    }
+
     /// A line of progress for the person watching.
     public func progress(_ text: String) { report(text) }
 

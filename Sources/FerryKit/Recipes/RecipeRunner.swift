@@ -134,6 +134,7 @@ public struct RecipeRunner: Sendable {
             try store.setStatus(run: runID, .failed, ended: true)
             throw RecipeError.stepFailed(run: runID, step: "destroy", reason: failures.joined(separator: "; "))
         }
+        RecipeRunSecrets(runDirectory: runDirectory(runID)).removeAll()
         try store.setStatus(run: runID, .destroyed, ended: true)
         return removed
     }

@@ -10,6 +10,7 @@ extension RecipeActionRegistry {
             WaitForFirstBootAction(),
             FindImageAction(),
             CreateMigrationUserAction(),
+            InstallBlogAction(),
             PublishPostAction(),
             StartReplicationServerAction(),
             InstallAgentAction(),

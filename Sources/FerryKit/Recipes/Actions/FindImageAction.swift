@@ -1,5 +1,6 @@
 import FerryCore
-/// Finds an image by name: the sandbox's base image, or an AMI a consultant names.
+/// Finds an image by name, or by the guest profile it was built from (the sandbox tags its
+/// profile images `ferry:profile`): the sandbox's guest images, or an AMI a consultant names.
 struct FindImageAction: RecipeAction {
     init() {}
 
@@ -14,9 +15,9 @@ struct FindImageAction: RecipeAction {
     func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
         let name = try inputs.string("name")
         let images = try await context.environment.images().describeImages()
-        guard let image = images.last(where: { $0.name == name }) else {
+        guard let image = images.last(where: { $0.name == name }) ?? images.last(where: { $0.tags["ferry:profile"] == name }) else {
             let known = images.map(\.name).joined(separator: ", ")
-            throw RecipeInputError.invalid(name: "name", reason: "no image named '\(name)' on \(context.environment.adapterName) (images: \(known.isEmpty ? "none" : known)); on the sandbox, `ferry sandbox image build` makes the base image")
+            throw RecipeInputError.invalid(name: "name", reason: "no image named '\(name)' on \(context.environment.adapterName) (images: \(known.isEmpty ? "none" : known)); on the sandbox, `ferry sandbox image build --profile PROFILE` makes a guest profile's image")
         }
         context.progress(context.say(en: "image \(name): \(image.id)", ja: "イメージ \(name): \(image.id)"))
         return ["image_id": .string(image.id)]
