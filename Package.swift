@@ -77,6 +77,6 @@ let package = Package(
         .testTarget(name: "AWSTargetTests", dependencies: ["FerryTestSupport", "AWSTarget", "FerryCore", "FerryKit"]),
         .testTarget(name: "SandboxTargetTests", dependencies: ["FerryTestSupport", "SandboxTarget", "FerryCore", "FerryKit", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `ferry` executable as a user would.
-        .testTarget(name: "FerryCLITests", dependencies: ["FerryTestSupport", "ferry", "FerryCore", "FerryKit"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryTestSupport", "ferry", "FerryCore", "FerryKit", "SandboxTarget", "VMwareSource"]),
     ]
 )

@@ -121,7 +121,7 @@ struct XMLRPCReply {
         let delegate = Delegate()
         let parser = XMLParser(data: Data(text.utf8))
         parser.delegate = delegate
-        guard parser.parse() else { return XMLRPCReply(firstValue: nil, fault: "an answer that is not XML: \(text.prefix(200))") }
+        guard parser.parse(), delegate.sawResponse else { return XMLRPCReply(firstValue: nil, fault: "an answer that is not XML-RPC: \(text.prefix(200))") }
         if delegate.inFault || delegate.sawFault {
             return XMLRPCReply(firstValue: nil, fault: delegate.faultString ?? "a fault without a faultString")
         }
@@ -130,6 +130,7 @@ struct XMLRPCReply {
 
     private final class Delegate: NSObject, XMLParserDelegate {
         var values: [String] = []
+        var sawResponse = false
         var sawFault = false
         var inFault = false
         var faultString: String?
@@ -137,6 +138,7 @@ struct XMLRPCReply {
         private var lastName = ""
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            if name == "methodResponse" { sawResponse = true }
             if name == "fault" { sawFault = true; inFault = true }
             text = ""
         }
