@@ -70,6 +70,35 @@ struct ExportVMwareTests {
         #expect(refused.stderr.contains("was built for a virtio disk, which VMware has not"), "\(refused.stderr)")
     }
 
+    /// The real VMware-shaped guest: its exported .vmx and .ova pass the conformance kit and
+    /// hold exactly the image's disk. Slow on first use (the image is built, then cached).
+    @Test(.timeLimit(.minutes(30)))
+    func theVMwareDebianImageExportsToAVMwareVMThatHoldsItsDisk() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = directory.appendingPathComponent("ws").path
+        #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
+        let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace, "--output", "json"],
+                                         environment: GuestImageTestCache.environment)
+        #expect(built.status == 0, "\(built.stderr)")
+        let image = try #require(try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any])
+        let imageID = try #require(image["id"] as? String)
+        let volume = try #require((image["volumeIDs"] as? [String])?.first)
+        let raw = "\(workspace)/sandbox/volumes/\(volume).raw"
+
+        let out = directory.appendingPathComponent("vm")
+        let exported = try FerryProcess.run(["sandbox", "image", "export-vmware", imageID, out.path, "--workspace", workspace])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let vmx = out.appendingPathComponent("vmware-debian.vmx").path
+        #expect(try Self.qemuImg(["compare", "-f", "raw", "-F", "vmdk", raw, out.appendingPathComponent("vmware-debian.vmdk").path]).status == 0)
+        for path in [vmx, out.appendingPathComponent("vmware-debian.ova").path] {
+            let kit = try FerryProcess.run(["adapter", "test", "vmware", "--option", "path=\(path)", "--workspace", workspace])
+            #expect(kit.status == 0, "\(path): \(kit.stdout) \(kit.stderr)")
+        }
+        let text = try String(contentsOfFile: vmx, encoding: .utf8)
+        #expect(text.contains("scsi0.virtualDev = \"pvscsi\"") && text.contains("ethernet0.virtualDev = \"vmxnet3\""))
+    }
+
     static func qemuImg(_ arguments: [String]) throws -> (status: Int32, output: String) {
         try tool("/usr/bin/qemu-img", arguments)
     }
