@@ -27,6 +27,8 @@ echo "FERRY-KERNEL-STARTED"
 # and FERRY-BOOT-READY <instance-id> once apache2 and mariadb are running.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /etc/ferry/guest.conf
+# Markers go to the console as plain lines (the journal would prefix them), and to the journal.
+say() { echo "$*" > /dev/console 2>/dev/null; echo "$*"; }
 state=/var/lib/ferry
 seed=/run/ferry-seed
 mkdir -p "$state" "$seed"
@@ -52,7 +54,7 @@ if [ -n "$dev" ] && mount -t ext2 -o ro "$dev" "$seed"; then
     echo "127.0.1.1	$name" >> /etc/hosts
   fi
 else
-  echo "ferry-guest: no seed disk labelled cidata"
+  say "ferry-guest: no seed disk labelled cidata"
 fi
 
 if [ -n "$iid" ] && [ "$iid" != "$(cat "$state/instance-id" 2>/dev/null)" ]; then
@@ -66,11 +68,11 @@ if [ -n "$iid" ] && [ "$iid" != "$(cat "$state/instance-id" 2>/dev/null)" ]; the
     else
       sh "$state/user-data" >/var/log/user-data.log 2>&1 || status=FAILED
     fi
-    tail -n 20 /var/log/user-data.log
+    tail -n 20 /var/log/user-data.log | while IFS= read -r line; do say "$line"; done
   fi
   echo "$iid" > "$state/instance-id"
   sync
-  echo "FERRY-FIRST-BOOT $status $iid"
+  say "FERRY-FIRST-BOOT $status $iid"
 fi
 
 # Ready means the web site can answer: apache2 and its database are running.
@@ -78,15 +80,15 @@ i=0
 until systemctl is-active --quiet apache2.service mariadb.service; do
   i=$((i+1))
   if [ $i -ge 120 ]; then
-    echo "ferry-guest: not ready: apache2 $(systemctl is-active apache2.service), mariadb $(systemctl is-active mariadb.service)"
+    say "ferry-guest: not ready: apache2 $(systemctl is-active apache2.service), mariadb $(systemctl is-active mariadb.service)"
     exit 1
   fi
   sleep 1
 done
-echo "FERRY-BOOT-READY $iid"
+say "FERRY-BOOT-READY $iid"
 """#
 
-    /// Runs the agent after the web stack; its output goes to the serial console (console=ttyS0).
+    /// Runs the agent after the web stack. /dev/console is the serial port (console=ttyS0).
     static let guestService = """
 [Unit]
 Description=Ferry sandbox guest agent (seed disk, first-boot user data, boot markers)
@@ -97,8 +99,8 @@ After=network-online.target apache2.service mariadb.service ferry-wordpress-setu
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/local/sbin/ferry-guest
-StandardOutput=journal+console
-StandardError=journal+console
+StandardOutput=journal
+StandardError=journal
 # User data may take long (package installs): no start timeout.
 TimeoutStartSec=0
 

@@ -58,9 +58,11 @@ struct DebianGuestRecipe: Sendable {
     var grubInstallDevice: String { isVMware ? "/dev/sda" : "/dev/vda" }
 
     /// In place before Debian's packages are configured: the kernel's postinst builds the
-    /// initramfs with them, and MariaDB makes its data files with the small settings.
+    /// initramfs with them (its fsck hook reads the root's type from fstab), and MariaDB makes
+    /// its data files with the small settings.
     var earlyFiles: [File] {
         [
+            File(path: "/etc/fstab", contents: DebianGuestFiles.fstab(rootDevice: rootDevice)),
             File(path: "/etc/initramfs-tools/scripts/init-top/ferry-kernel-started", contents: DebianGuestFiles.kernelStartedScript, mode: 0o755),
             File(path: "/etc/initramfs-tools/conf.d/ferry.conf", contents: DebianGuestFiles.initramfsConfig(modules: isVMware ? "list" : "most")),
             File(path: "/etc/mysql/mariadb.conf.d/60-ferry-small.cnf", contents: DebianGuestFiles.mariaDBSmall),
@@ -78,7 +80,6 @@ struct DebianGuestRecipe: Sendable {
             File(path: "/etc/systemd/system/ssh.service.d/ferry-host-keys.conf", contents: DebianGuestFiles.sshHostKeys),
             File(path: "/etc/apache2/sites-available/wordpress.conf", contents: DebianGuestFiles.apacheSite),
             File(path: "/etc/apache2/conf-available/ferry-small.conf", contents: DebianGuestFiles.apacheSmall),
-            File(path: "/etc/fstab", contents: DebianGuestFiles.fstab(rootDevice: rootDevice)),
             File(path: "/etc/hostname", contents: hostname + "\n"),
             File(path: "/etc/hosts", contents: DebianGuestFiles.hosts(hostname: hostname)),
             File(path: "/etc/default/grub.d/ferry.cfg", contents: DebianGuestFiles.grubDefaults(rootByDeviceName: isVMware)),
