@@ -36,6 +36,7 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
     case portNotForwarded(instanceID: String, port: Int, forwarded: [Int])
     case baseImage(String)
     case unreadableInstanceDisk(instanceID: String, path: String)
+    case guestBuild(profile: String, step: String, output: String)
 
     public var description: String {
         switch self {
@@ -104,6 +105,11 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
             return "building the base image failed: \(reason)"
         case .unreadableInstanceDisk(let id, let path):
             return "the disk of \(id), \(path), is not a qcow2 image; terminate the instance and launch it again"
+        case .guestBuild(let profile, let step, let output):
+            let detail = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "building the \(profile) guest image failed while trying to \(step)"
+                + (detail.isEmpty ? "" : ":\n\(detail)")
+                + "\nThe busybox profile (image ferry-sandbox-linux) is built from this machine's own packages, needs no network, and still works."
         }
     }
 

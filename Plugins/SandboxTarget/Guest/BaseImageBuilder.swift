@@ -7,7 +7,6 @@ import Foundation
 /// bootloader: MBR → GRUB core image → kernel + a small initramfs → /sbin/init.
 public struct BaseImageBuilder: Sendable {
     public static let diskSize: UInt64 = 256 << 20
-    static let partitionOffset: UInt64 = 1 << 20
     /// The drivers the Debian kernel needs, as modules, to reach a virtio disk with ext4 and a virtio NIC.
     static let modules = ["virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "crc32c_intel", "ext4"]
     static let grubModules = ["biosdisk", "part_msdos", "ext2", "linux", "normal", "configfile", "serial", "terminal"]
@@ -39,40 +38,11 @@ public struct BaseImageBuilder: Sendable {
         try Self.writeRootFileSystem(at: rootfs, busybox: busybox, kernel: kernelPath, initramfs: initramfs)
 
         log("root file system and bootloader")
-        try? fileManager.removeItem(atPath: path)
-        let disk = try SparseFile(path: path, create: true)
-        try disk.setSize(Self.diskSize)
-        let partitionKiB = (Self.diskSize - Self.partitionOffset) / 1024
-        try HostCommand.check(mke2fs, [
-            "-q", "-F", "-t", "ext4", "-b", "4096", "-L", "root", "-E", "offset=\(Self.partitionOffset)",
-            "-d", rootfs.path, path, "\(partitionKiB)k",
-        ])
+        try MBRBootDisk.writeFileSystem(mke2fs: mke2fs, rootDirectory: rootfs.path, diskAt: path, size: Self.diskSize)
         let coreImage = workDirectory.appendingPathComponent("core.img").path
         try HostCommand.check(grubMkimage, ["-O", "i386-pc", "-o", coreImage, "-p", "(hd0,msdos1)/boot/grub"] + Self.grubModules)
         let core = try Data(contentsOf: URL(fileURLWithPath: coreImage))
-        guard core.count <= Int(Self.partitionOffset) - 512 else {
-            throw SandboxError.baseImage("GRUB's core image (\(core.count) bytes) does not fit before the partition")
-        }
-        let bootSector = try Data(contentsOf: URL(fileURLWithPath: grubDirectory + "/boot.img"))
-        var mbr = Data(bootSector.prefix(440))
-        mbr.append(Self.masterBootRecordTail(diskSize: Self.diskSize))
-        try mbr.withUnsafeBytes { try disk.write($0, at: 0) }
-        try core.withUnsafeBytes { try disk.write($0, at: 512) }
-        disk.sync()
-    }
-
-    /// Bytes 440–511 of the MBR: disk signature, one bootable Linux partition from 1 MiB to the end, 55 AA.
-    static func masterBootRecordTail(diskSize: UInt64) -> Data {
-        var tail = Data([0x46, 0x45, 0x52, 0x59, 0, 0]) // disk signature "FERY", then 2 reserved bytes
-        let firstSector = UInt32(partitionOffset / 512)
-        let sectors = UInt32((diskSize - partitionOffset) / 512)
-        var entry = Data([0x80, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff])
-        withUnsafeBytes(of: firstSector.littleEndian) { entry.append(contentsOf: $0) }
-        withUnsafeBytes(of: sectors.littleEndian) { entry.append(contentsOf: $0) }
-        tail.append(entry)
-        tail.append(Data(repeating: 0, count: 48))
-        tail.append(contentsOf: [0x55, 0xaa])
-        return tail
+        try MBRBootDisk.writeBootloader(diskAt: path, size: Self.diskSize, bootImage: grubDirectory + "/boot.img", coreImage: core)
     }
 
     static func staticBusybox() throws -> String {
