@@ -7,7 +7,7 @@ import Glibc
 
 /// The Debian guest images, read offline (debugfs, lsinitramfs): each is built once per test
 /// run through GuestImageCache, and the cache's locking and renaming is tested with a quick
-/// fake builder. Booting them is tested where QEMU's devices come from GuestHardware.
+/// fake builder. DebianGuestBuilderBootTests.swift boots them with a plain QEMU.
 @Suite(.serialized)
 struct DebianGuestBuilderTests {
     // MARK: The images
@@ -84,6 +84,8 @@ struct DebianGuestBuilderTests {
         #expect(try image.ls("/var/cache/apt/archives").allSatisfy { !$0.hasSuffix(".deb") })
         #expect(!(try image.exists("/tmp/ferry-customize.sh")))
         #expect(try image.cat("/usr/local/sbin/ferry-guest").contains("FERRY-BOOT-READY"))
+        // The initramfs checks the root file system (FSTYPE=ext4: its fsck hook cannot probe / in the chroot).
+        #expect(try image.initramfsFiles().contains { $0.hasSuffix("sbin/e2fsck") })
     }
 
     // MARK: Apt sources
