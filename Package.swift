@@ -68,7 +68,7 @@ let package = Package(
         ),
         // What several test targets share: stub adapters, seeded random bytes, sparse test
         // images, free ports, and the servers tests start (moto, a static web server).
-        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/FerryTestSupport"),
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore", "SandboxTarget"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryCore", "FerryTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Adapter tests use the engine's readers and workspace only as the CLI would hand them in.

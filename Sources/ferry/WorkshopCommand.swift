@@ -17,7 +17,7 @@ struct WorkshopCommand: AsyncParsableCommand {
             built-in one, or a local recipe of that name (--recipes, $FERRY_RECIPES, ./recipes).
             `--param profile=debian-wordpress` migrates Debian's real WordPress instead of the \
             busybox blog (its image takes minutes to build the first time; the instance type \
-            becomes t3.large unless --param instance_type says otherwise).
+            becomes t3.medium unless --param instance_type says otherwise).
             """
     )
 
@@ -51,7 +51,7 @@ struct WorkshopCommand: AsyncParsableCommand {
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try catalog.recipeForRun("workshop", in: workspace)
         var given = try parameterOptions.parsed(for: recipe)
-        // A Debian guest needs a gigabyte: give it one unless the instance type was chosen.
+        // A Debian guest needs more memory than the default type has: give it enough, unless the type was chosen.
         if let profile = given["profile"].flatMap(GuestProfile.named), given["instance_type"] == nil, recipe.parameter("instance_type") != nil,
            profile.minimumMemoryMiB > InstanceType.smallest(fittingMiB: 0).memoryMiB {
             given["instance_type"] = InstanceType.smallest(fittingMiB: profile.minimumMemoryMiB).name

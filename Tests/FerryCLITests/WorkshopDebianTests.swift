@@ -25,7 +25,7 @@ struct WorkshopDebianTests {
         let status = try FerryProcess.run(["recipe", "status", runID, "--workspace", workspace, "--output", "json"])
         let run = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         #expect(run["status"] as? String == "succeeded")
-        #expect((run["parameters"] as? [String: Any])?["instance_type"] as? String == "t3.large")
+        #expect((run["parameters"] as? [String: Any])?["instance_type"] as? String == "t3.medium")
         let steps = try #require(run["steps"] as? [[String: Any]])
         func outputs(_ id: String) -> [String: Any] { steps.first { $0["stepID"] as? String == id }?["outputs"] as? [String: Any] ?? [:] }
         #expect(outputs("blog")["kind"] as? String == "wordpress")

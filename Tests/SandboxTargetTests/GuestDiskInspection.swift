@@ -1,26 +1,14 @@
 import Foundation
+import FerryTestSupport
 @testable import SandboxTarget
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The Debian guest disks of this test run, built once through GuestImageCache. The disks go
-/// to a folder of this process (removed by the next run once this process has ended) unless
-/// FERRY_TEST_GUEST_CACHE names a folder to keep them in between runs; the downloaded .debs
-/// are shared with the user's own guest cache, so a second run downloads nothing.
+/// The Debian guest disks of this test run, built once through GuestImageCache in the run's
+/// folder (GuestImageTestCache), which the CLI tests' `ferry` processes share.
 enum GuestDisks {
-    private static let cache: GuestImageCache = {
-        let temporary = FileManager.default.temporaryDirectory
-        if let kept = ProcessInfo.processInfo.environment["FERRY_TEST_GUEST_CACHE"], !kept.isEmpty {
-            return GuestImageCache(directory: URL(fileURLWithPath: kept, isDirectory: true), packageCache: GuestImageCache.defaultDirectory.appendingPathComponent("packages"))
-        }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("ferry-guest-disks-") {
-            guard let pid = Int32(name.dropFirst("ferry-guest-disks-".count)), kill(pid, 0) != 0 else { continue }
-            try? BuildDirectory.remove(temporary.appendingPathComponent(name))
-        }
-        let folder = temporary.appendingPathComponent("ferry-guest-disks-\(getpid())", isDirectory: true)
-        return GuestImageCache(directory: folder, packageCache: GuestImageCache.defaultDirectory.appendingPathComponent("packages"))
-    }()
+    private static let cache = GuestImageCache(directory: GuestImageTestCache.directory)
 
     static func disk(_ profile: GuestProfile) throws -> String {
         try cache.disk(for: profile) { print("[\(profile.rawValue)] \($0)") }

@@ -47,6 +47,12 @@ public struct GuestImageCache: Sendable {
     }
 
     /// The finished disk of `profile`, built first if missing (under the profile's lock).
+    /// Removes a cache folder, first detaching whatever a killed build left mounted inside it
+    /// (its chroot's /proc, /sys, /dev): a plain recursive delete would go through them.
+    public static func remove(_ directory: URL) throws {
+        try BuildDirectory.remove(directory)
+    }
+
     public func disk(for profile: GuestProfile, log: (String) -> Void) throws -> String {
         let name = "\(profile.rawValue)-\(try version(profile)).raw"
         let path = directory.appendingPathComponent(name).path
