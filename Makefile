@@ -33,7 +33,7 @@ test: deps
 	$(SWIFT) test --no-parallel
 
 # Benchmarks: each against a named peer in the same run. Not part of `make test`.
-BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils
+BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils curl
 bench: deps
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
@@ -42,6 +42,7 @@ bench: deps
 	bash bench/ebs-upload/bench.sh
 	bash bench/disk-read.sh
 	bash bench/plugin-read.sh
+	bash bench/guest-images.sh
 
 clean:
 	rm -rf .build
