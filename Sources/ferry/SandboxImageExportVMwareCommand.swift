@@ -32,18 +32,18 @@ struct SandboxImageExportVMwareCommand: AsyncParsableCommand {
         let sandbox = try global.openSandbox()
         let images = try sandbox.describeImages()
         guard let found = images.last(where: { $0.id == image || $0.name == image }) else {
-            throw ValidationError("no sandbox image '\(image)' (images: \(images.map { "\($0.id) \($0.name)" }.joined(separator: ", ")))")
+            throw CommandRefusal("no sandbox image '\(image)' (images: \(images.map { "\($0.id) \($0.name)" }.joined(separator: ", ")); `ferry sandbox images` lists them)")
         }
         let details = try sandbox.imageDetails(id: found.id)
         let controller: VMwareMachineFiles.DiskController
         switch details.hardware.diskBus {
         case .pvscsi: controller = .pvscsi
         case .virtio, .nvme:
-            throw ValidationError("image \(found.id) was built for a \(details.hardware.diskBus.rawValue) disk, which VMware has not: export an image of the vmware-debian profile (`ferry sandbox image build --profile vmware-debian`)")
+            throw CommandRefusal("image \(found.id) was built for a \(details.hardware.diskBus.rawValue) disk, a device VMware does not have: export an image of the vmware-debian profile (`ferry sandbox image build --profile vmware-debian`)")
         }
         let adapter: VMwareMachineFiles.NetworkAdapter = details.hardware.nicModel == .e1000 ? .e1000 : .vmxnet3
         guard details.hardware.nicModel != .virtio else {
-            throw ValidationError("image \(found.id) has a virtio NIC, which VMware has not")
+            throw CommandRefusal("image \(found.id) has a virtio NIC, a device VMware does not have: export an image of the vmware-debian profile")
         }
         let machine = VMwareMachineFiles(name: name, guestOS: "debian12-64", memoryMiB: max(details.minimumMemoryMiB, 512), cpus: 1, controller: controller, networkAdapter: adapter)
         let folder = URL(fileURLWithPath: directory)
@@ -85,7 +85,7 @@ struct SandboxImageExportVMwareCommand: AsyncParsableCommand {
         }
         print("Wrote \(found.id) (\(details.hardware.summary)) as a VMware VM in \(String(format: "%.1f", Date().timeIntervalSince(started))) s:")
         for file in written { print("  \(file)") }
-        print("Add it as a source: ferry source add \(name) --adapter vmware --option path=\(written[0])")
+        print("Add it as a source: ferry source add --adapter vmware --path \(written[0])")
     }
 
     private static func write(_ text: String, to url: URL) throws {

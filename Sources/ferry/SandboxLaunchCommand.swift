@@ -13,7 +13,7 @@ struct SandboxLaunchCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The image id (ami-…); see `ferry sandbox images`.")
+    @Argument(help: "The image's id (ami-…) or name (ferry-debian-wordpress); see `ferry sandbox images`.")
     var image: String
 
     @Option(name: .customLong("user-data"), help: ArgumentHelp("A script the guest runs at its first boot.", valueName: "file"))
@@ -50,14 +50,26 @@ struct SandboxLaunchCommand: ParsableCommand {
             return String(decoding: data, as: UTF8.self)
         }
         let sandbox = try global.openSandbox()
-        let type = try instanceType ?? InstanceType.smallest(fittingMiB: sandbox.imageDetails(id: image).minimumMemoryMiB).name
+        // A name stands for the newest image of that name, as `image.find` does in recipes.
+        let imageID = try sandbox.describeImages().last { $0.name == image }?.id ?? image
+        let details = try sandbox.imageDetails(id: imageID)
+        let type = instanceType ?? InstanceType.smallest(fittingMiB: details.minimumMemoryMiB).name
         let settings = LaunchSettings(
             instanceType: type, subnetID: subnet, securityGroupIDs: securityGroups,
             privateIPPolicy: privateIP.map { .fixed($0) } ?? .automatic
         )
         let started = Date()
-        let instance = try sandbox.launchInstance(imageID: image, settings: settings, userData: script, name: name)
+        let instance = try sandbox.launchInstance(imageID: imageID, settings: settings, userData: script, name: name)
         if global.output == .text { print("Launched \(instance.id) at \(instance.privateIPAddress ?? "-"); waiting for its first boot…") }
+        if let address = details.image.tags[SandboxCloud.staticAddressTag], address.split(separator: "/").first.map(String.init) != instance.privateIPAddress {
+            // The sandbox forwards ports to the private address it gave; the guest does not take it.
+            FileHandle.standardError.write(Data("""
+            Note: this guest keeps its static address \(address), as the VMware VM it stands for; \
+            the sandbox forwards its ports to \(instance.privateIPAddress ?? "-"), so it will not answer them. \
+            Launch it with --subnet and --private-ip \(address.split(separator: "/")[0]) in a subnet that holds that address.
+
+            """.utf8))
+        }
         if !noWait { try sandbox.waitForFirstBoot(id: instance.id, timeout: timeout) }
         let status = try sandbox.instanceStatus(id: instance.id)
         if global.output == .json { return try Output.json(status) }

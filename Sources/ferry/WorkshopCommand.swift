@@ -35,7 +35,13 @@ struct WorkshopCommand: AsyncParsableCommand {
         let catalog = recipes.catalog
         let checked = try catalog.recipe("workshop")
         try RecipeValidator(actions: .builtIn).validate(checked)
-        _ = try RecipeValidator.resolveParameters(checked, given: try parameterOptions.parsed(for: checked))
+        let given = try parameterOptions.parsed(for: checked)
+        _ = try RecipeValidator.resolveParameters(checked, given: given)
+        // The workshop runs on the sandbox, whose source server boots a guest profile: a wrong
+        // name is refused here, before any network is made for it.
+        if let profile = given["profile"], checked.parameter("profile") != nil, GuestProfile.named(profile) == nil {
+            throw CommandRefusal("unknown profile '\(profile)': the workshop's WordPress server boots one of \(GuestProfile.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let (workspace, created) = try Workspace.create(at: global.workspaceURL, ferryVersion: FerryVersion.current)
         do {
             try await prepareAndRun(in: workspace, catalog: catalog)

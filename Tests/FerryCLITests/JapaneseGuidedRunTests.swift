@@ -124,12 +124,13 @@ sys.exit(os.waitstatus_to_exitcode(status))
         // The sandbox adapter's own log of building its base image (first use in a new
         // workspace) is in English, as every adapter's is: adapters know no run language.
         var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let start = lines.firstIndex(where: { $0.hasPrefix("サンドボックスのベースイメージ") }),
+        if let start = lines.firstIndex(where: { $0.contains("ゲストイメージを Debian のパッケージから作成します") }),
            let end = lines.firstIndex(where: { $0.hasPrefix("作成しました:") }), start < end {
             lines.removeSubrange((start + 1)..<end)
         }
         let workshopNames: Set<String> = [
             "WordPress", "QEMU", "IAM", "AWS", "Linux", "SHA-256", "URL", "Debian", "Ferry", "MiB", "B", "pid", "CONTINUOUS", "READY_FOR_TEST", "READY_FOR_CUTOVER",
+            "busybox", "debian-wordpress", "apache2", "MariaDB", "blog",
             "ferry-sandbox-linux", "ferry-migration", "wordpress-source", "wordpress", "workshop",
             "source-network", "source-web", "staging-network", "target-network", "target-web", "base-image", "migration-user",
             "replication-group", "replication-server", "agent", "initial-sync", "publish-post", "test-launch", "ready-for-cutover",

@@ -9,6 +9,16 @@ import Testing
 /// REST API. Slow: three Debian boots under emulation, and the image's first build.
 @Suite("ferry workshop --param profile=debian-wordpress", .serialized)
 struct WorkshopDebianTests {
+    @Test func anUnknownProfileIsRefusedBeforeAnythingIsMade() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = directory.appendingPathComponent("ws").path
+        let result = try FerryProcess.run(["workshop", "--yes", "--param", "profile=nonsense", "--workspace", workspace])
+        #expect(result.status == 1)
+        #expect(result.stderr == "Error: unknown profile 'nonsense': the workshop's WordPress server boots one of busybox, debian-wordpress, vmware-debian\n", "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace))
+    }
+
     @Test(.timeLimit(.minutes(40)))
     func theWorkshopMigratesTheRealWordPressWithItsPost() throws {
         let directory = try FerryProcess.temporaryDirectory()
@@ -19,11 +29,7 @@ struct WorkshopDebianTests {
         #expect(result.status == 0, "\(result.stdout.suffix(4000))\(result.stderr)")
         #expect(result.stdout.contains("WordPress installed: administrator ferry-admin"), "\(result.stdout.suffix(3000))")
 
-        let runs = try FerryProcess.run(["recipe", "status", "--workspace", workspace, "--output", "json"])
-        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
-        let runID = try #require(list.first?["id"] as? String)
-        let status = try FerryProcess.run(["recipe", "status", runID, "--workspace", workspace, "--output", "json"])
-        let run = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let (runID, statusJSON, run) = try WorkshopTests.onlyRun(in: workspace)
         #expect(run["status"] as? String == "succeeded")
         #expect((run["parameters"] as? [String: Any])?["instance_type"] as? String == "t3.medium")
         let steps = try #require(run["steps"] as? [[String: Any]])
@@ -44,7 +50,7 @@ struct WorkshopDebianTests {
         let secretFile = URL(fileURLWithPath: workspace).appendingPathComponent("runs/\(runID)/secrets/wordpress-admin-password")
         let password = try String(contentsOf: secretFile, encoding: .utf8)
         #expect(password.count == 24)
-        #expect(!result.stdout.contains(password) && !result.stderr.contains(password) && !status.stdout.contains(password))
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password) && !statusJSON.contains(password))
         let database = try Data(contentsOf: URL(fileURLWithPath: workspace).appendingPathComponent("ferry.sqlite"))
         #expect(database.range(of: Data(password.utf8)) == nil)
 

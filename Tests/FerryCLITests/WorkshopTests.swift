@@ -5,6 +5,15 @@ import Testing
 /// The main job, end to end on the sandbox: instances really boot under QEMU.
 @Suite("ferry workshop", .serialized)
 struct WorkshopTests {
+    /// The workspace's one run: its id, `recipe status RUN --output json` as printed and as parsed.
+    static func onlyRun(in workspace: String) throws -> (id: String, json: String, run: [String: Any]) {
+        let runs = try FerryProcess.run(["recipe", "status", "--workspace", workspace, "--output", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        let runID = try #require(list.first?["id"] as? String)
+        let status = try FerryProcess.run(["recipe", "status", runID, "--workspace", workspace, "--output", "json"])
+        return (runID, status.stdout, try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]))
+    }
+
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
@@ -26,11 +35,7 @@ struct WorkshopTests {
         // The replication's wait draws a bar with the bytes replicated (then rate and ETA, once measured).
         #expect(result.stdout.split(separator: "\n").contains { $0.contains("· [") && $0.contains("%  ") && $0.contains(" of ") }, "a progress bar")
 
-        let runs = try FerryProcess.run(["recipe", "status", "--workspace", workspace, "--output", "json"])
-        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
-        let runID = try #require(list.first?["id"] as? String)
-        let status = try FerryProcess.run(["recipe", "status", runID, "--workspace", workspace, "--output", "json"])
-        let run = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let (runID, _, run) = try Self.onlyRun(in: workspace)
         #expect(run["status"] as? String == "succeeded")
         let steps = try #require(run["steps"] as? [[String: Any]])
         let cutover = try #require(steps.first { $0["stepID"] as? String == "cutover" })

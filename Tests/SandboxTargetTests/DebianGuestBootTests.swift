@@ -35,8 +35,8 @@ struct DebianGuestBootTests {
         let console = try cloud.consoleOutput(id: instance.id)
         // The kernel found its disk through the pvscsi driver as sda, and the NIC is ens192 at its static address.
         #expect(console.contains("vmw_pvscsi"), "\(console.suffix(3000))")
-        #expect(console.contains("sda"), "\(console.suffix(3000))")
-        #expect(!console.contains("virtio_blk"))
+        #expect(console.contains("sda: sda1"), "\(console.suffix(3000))")
+        #expect(!console.contains("does not exist.  Dropping to a shell"))
         #expect(console.contains("ens192"), "\(console.suffix(3000))")
         // QEMU forwards the port to the instance's private address (10.0.0.36) and the guest
         // has no DHCP client configured: the answer above came from its static address.

@@ -44,17 +44,7 @@ final class Scratch {
     /// Runs qemu-img (or qemu-io) and fails the test with its output when it fails.
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(tool)")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try HostTool.run("/usr/bin/\(tool)", arguments, in: directory)
     }
 
     func qemuImg(_ arguments: String...) throws {

@@ -46,29 +46,28 @@ struct QEMUProcess {
         ]
     }
 
-    /// The root disk first (the BIOS boots it), then the seed disk, on the image's controller.
+    /// The root disk on the image's controller, which the BIOS boots, and the seed disk (the
+    /// instance's meta-data and user data) on virtio-blk whatever the controller. The seed
+    /// must not share the root's controller: the kernel probes SCSI targets and NVMe
+    /// controllers asynchronously, so a seed beside the root may take its name (`sda`) and a
+    /// guest whose fstab says /dev/sda1, as a VMware VM's does, would not find its root.
+    /// The guest finds the seed by its label, and loads virtio_blk for it from its root.
     static func diskArguments(_ bus: GuestHardware.DiskBus, disk: String, seed: String) -> [String] {
+        let seedDrive = ["-drive", "file=\(seed),if=virtio,format=raw,readonly=on"]
         switch bus {
         case .virtio:
-            return [
-                "-drive", "file=\(disk),if=virtio,format=qcow2",
-                "-drive", "file=\(seed),if=virtio,format=raw,readonly=on",
-            ]
+            return ["-drive", "file=\(disk),if=virtio,format=qcow2"] + seedDrive
         case .pvscsi:
             return [
                 "-device", "pvscsi,id=scsi0",
                 "-drive", "file=\(disk),if=none,id=root,format=qcow2",
                 "-device", "scsi-hd,drive=root,bus=scsi0.0,scsi-id=0,bootindex=0",
-                "-drive", "file=\(seed),if=none,id=seed,format=raw,readonly=on",
-                "-device", "scsi-hd,drive=seed,bus=scsi0.0,scsi-id=1",
-            ]
+            ] + seedDrive
         case .nvme:
             return [
                 "-drive", "file=\(disk),if=none,id=root,format=qcow2",
                 "-device", "nvme,drive=root,serial=ferry-root,bootindex=0",
-                "-drive", "file=\(seed),if=none,id=seed,format=raw,readonly=on",
-                "-device", "nvme,drive=seed,serial=ferry-seed",
-            ]
+            ] + seedDrive
         }
     }
 

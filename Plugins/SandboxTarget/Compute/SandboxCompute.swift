@@ -224,6 +224,11 @@ extension SandboxCloud {
                 _ = try? terminateInstance(id: id)
                 throw SandboxError.processDied(instanceID: id, consoleTail: tail)
             }
+            if let reason = bootFailure(record) {
+                let tail = consoleTail(id)
+                _ = try? terminateInstance(id: id)
+                throw SandboxError.guestCannotBoot(instanceID: id, reason: reason, consoleTail: tail)
+            }
             if Date() >= deadline {
                 let tail = consoleTail(id)
                 _ = try? terminateInstance(id: id)
@@ -350,6 +355,20 @@ extension SandboxCloud {
             try database.write { db in try changed.update(db) }
         }
         return record
+    }
+
+    /// What the console of this boot says that no waiting will mend: an initramfs that gave
+    /// up on its root and dropped to a shell, a kernel panic.
+    func bootFailure(_ record: InstanceRecord) -> String? {
+        let console = readConsole(record.id)
+        let offset = min(Int(record.consoleOffset), console.utf8.count)
+        let sinceBoot = String(decoding: Array(console.utf8)[offset...], as: UTF8.self)
+        let fatal = [
+            ("Dropping to a shell", "the initramfs did not find the root file system"),
+            ("ferry initramfs: cannot mount root", "the initramfs did not find the root file system"),
+            ("Kernel panic", "the kernel panicked"),
+        ]
+        return fatal.first { sinceBoot.contains($0.0) }?.1
     }
 
     func readConsole(_ id: String) -> String {

@@ -90,6 +90,9 @@ until systemctl is-active --quiet apache2.service mariadb.service &&
   fi
   sleep 1
 done
+# Where the machine can be reached, as cloud-init prints it: a guest with a static address
+# answers only in a subnet that holds that address.
+say "ferry-guest: $(hostname) $(ip -4 -o addr show scope global 2>/dev/null | awk '{printf "%s %s  ", $2, $4}')"
 say "FERRY-BOOT-READY $iid"
 """#
 

@@ -28,6 +28,12 @@ public enum GuestProfile: String, CaseIterable, Sendable {
         }
     }
 
+    /// The static network its system was configured with, if any: such a guest answers only
+    /// when launched at that private address in a subnet that holds it.
+    public var staticNetwork: VMwareGuestNetwork? {
+        self == .vmwareDebian ? .standard : nil
+    }
+
     /// The smallest instance type it runs well on (measured; see bench/guest-images.sh). The
     /// Debian guests used at most about 210 MiB of 457 MiB (MemTotal at -m 512) while serving
     /// 12 concurrent WordPress requests after the install, with no OOM and 250 MiB still available.

@@ -8,6 +8,8 @@ extension SandboxCloud {
     public static let baseImageName = GuestProfile.busybox.imageName
     /// The tag that names the profile an image was built from.
     public static let profileTag = "ferry:profile"
+    /// The tag that says the guest keeps a static address (`10.0.0.36/24`), like the VM it stands for.
+    public static let staticAddressTag = "ferry:static-address"
 
     /// The profile's image: the newest one registered, or a new one built now.
     public func guestImage(_ profile: GuestProfile, cache: GuestImageCache = GuestImageCache(directory: GuestImageCache.defaultDirectory), log: (String) -> Void = { _ in }) throws -> MachineImage {
@@ -54,7 +56,8 @@ extension SandboxCloud {
             try SparseFile.copy(from: disk, to: destination)
         }
         let size = try FileRegionReader(path: destination).size
-        let tags: ResourceTags = ["Name": profile.imageName, Self.profileTag: profile.rawValue]
+        var tags: ResourceTags = ["Name": profile.imageName, Self.profileTag: profile.rawValue]
+        if let network = profile.staticNetwork { tags[Self.staticAddressTag] = "\(network.address)/\(network.prefixLength)" }
         let volume = VolumeRecord(
             id: id, kind: CloudResourceKind.volume.rawValue, name: profile.imageName, sizeBytes: Int64(size),
             fileName: fileName, parentID: nil, tags: tagsText(tags), createdAt: Date()
