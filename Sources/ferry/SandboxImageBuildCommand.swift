@@ -9,13 +9,20 @@ struct SandboxImageBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build a guest image: the busybox base image, or a Debian guest from Debian's package archive.",
         discussion: """
-        Profiles:
-          busybox           this machine's kernel with busybox, built offline in seconds (image \(GuestProfile.busybox.imageName))
-          debian-wordpress  Debian 12 with systemd, GRUB, apache2 + PHP, MariaDB and Debian's WordPress, on virtio devices (image \(GuestProfile.debianWordPress.imageName))
-          vmware-debian     the same system shaped like a VMware VM: pvscsi disk, vmxnet3 NIC ens192 with a static address, VMware drivers in its initramfs, open-vm-tools (image \(GuestProfile.vmwareDebian.imageName))
-        The Debian profiles are built with mmdebstrap from this machine's apt sources (a few minutes, \
-        network needed once) and kept in a cache shared by workspaces ($FERRY_GUEST_CACHE, else \
-        ~/.cache/ferry/guests); building again in another workspace copies the cached disk.
+        Profiles (each registered as the image named in brackets):
+          busybox           this machine's kernel with busybox, built offline in
+                            seconds [ferry-sandbox-linux]
+          debian-wordpress  Debian 12, systemd, GRUB, apache2 + PHP, MariaDB and
+                            Debian's WordPress, on virtio [ferry-debian-wordpress]
+          vmware-debian     the same system shaped like a VMware VM: pvscsi disk,
+                            vmxnet3 NIC ens192 with the static address 10.0.0.36,
+                            VMware drivers in its initramfs, open-vm-tools
+                            [ferry-vmware-debian]
+
+        The Debian profiles are built with mmdebstrap from this machine's apt
+        sources (a minute or two; as root; Debian's archive needed once) and kept
+        in a cache shared by workspaces ($FERRY_GUEST_CACHE, else
+        ~/.cache/ferry/guests): another workspace copies the cached disk.
         """
     )
 
