@@ -109,10 +109,11 @@ struct WorkshopSummary {
         var lines = ["", say("Workshop summary", "ワークショップのまとめ")]
         if let agent = run.step("agent"), let sync = run.step("initial-sync"), let start = agent.startedAt, let end = sync.endedAt,
            let bytes = sync.outputs["replicated_bytes"]?.integer {
+            // The disk's size over the time, not a wire rate: blocks of zeros are skipped, not sent.
             let seconds = max(end.timeIntervalSince(start), 0.001)
             let size = Output.bytes(UInt64(bytes)), rate = Output.bytes(UInt64(Double(bytes) / seconds))
-            lines.append(say(String(format: "  initial sync: %@ in %.1f s (%@/s)", size, seconds, rate),
-                             String(format: "  初期同期: %@ を %.1f 秒で (%@/秒)", size, seconds, rate)))
+            lines.append(say(String(format: "  initial sync: a %@ disk in %.1f s (%@/s of disk; zero blocks are skipped, not sent)", size, seconds, rate),
+                             String(format: "  初期同期: %@ のディスクを %.1f 秒で (ディスク換算 %@/秒。ゼロのブロックは送りません)", size, seconds, rate)))
         }
         if let cutover = run.step("cutover"), let seconds = cutover.seconds {
             lines.append(say(String(format: "  cutover command to the first HTTP answer of the cutover instance: %.1f s", seconds),
