@@ -2,7 +2,7 @@
 # Both install what they need on a Debian machine first.
 
 SWIFT ?= swift
-APT_PACKAGES := python3 libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod
+APT_PACKAGES := python3 libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod mmdebstrap
 PIP_PACKAGES := 'moto[server]==5.2.1' 'boto3==1.43.11'
 
 .PHONY: workshop test deps build bench clean

@@ -7,7 +7,7 @@ import Glibc
 
 /// The Debian guest images, read offline (debugfs, lsinitramfs): each is built once per test
 /// run through GuestImageCache, and the cache's locking and renaming is tested with a quick
-/// fake builder. Booting them is tested where QEMU's devices come from GuestHardware.
+/// fake builder. DebianGuestBuilderBootTests.swift boots them with a plain QEMU.
 @Suite(.serialized)
 struct DebianGuestBuilderTests {
     // MARK: The images
@@ -84,6 +84,8 @@ struct DebianGuestBuilderTests {
         #expect(try image.ls("/var/cache/apt/archives").allSatisfy { !$0.hasSuffix(".deb") })
         #expect(!(try image.exists("/tmp/ferry-customize.sh")))
         #expect(try image.cat("/usr/local/sbin/ferry-guest").contains("FERRY-BOOT-READY"))
+        // The initramfs checks the root file system (FSTYPE=ext4: its fsck hook cannot probe / in the chroot).
+        #expect(try image.initramfsFiles().contains { $0.hasSuffix("sbin/e2fsck") })
     }
 
     // MARK: Apt sources
@@ -214,6 +216,31 @@ struct DebianGuestBuilderTests {
         #expect(error.description.contains("vmware-debian"))
         #expect(error.description.contains("ferry-sandbox-linux"))
         #expect(DebianGuestBuilder.looksUnreachable("W: Failed to fetch http://x/dists/bookworm/InRelease  Temporary failure resolving 'x'"))
+    }
+
+    /// mmdebstrap against an archive that refuses connections: a guestBuild error that says what
+    /// failed, and nothing left behind.
+    @Test func anUnreachableArchiveFailsTheBuildClearly() throws {
+        guard HostCommand.find("mmdebstrap") != nil, geteuid() == 0 else { return }
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let apt = folder.appendingPathComponent("apt")
+        try FileManager.default.createDirectory(at: apt.appendingPathComponent("sources.list.d"), withIntermediateDirectories: true)
+        try "Types: deb\nURIs: http://127.0.0.1:9/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+            .write(to: apt.appendingPathComponent("sources.list.d/debian.sources"), atomically: true, encoding: .utf8)
+        var builder = DebianGuestBuilder(profile: .debianWordPress)
+        builder.aptDirectory = apt.path
+        let disk = folder.appendingPathComponent("disk.raw").path
+        do {
+            try builder.build(diskAt: disk, workDirectory: folder.appendingPathComponent("work"), packageCache: folder.appendingPathComponent("packages"), log: { _ in })
+            Issue.record("the build succeeded without an archive")
+        } catch let error as SandboxError {
+            guard case .guestBuild(let profile, let step, _) = error else { Issue.record("\(error)"); return }
+            #expect(profile == "debian-wordpress")
+            #expect(step.contains("download Debian packages from http://127.0.0.1:9/debian"), "\(step)")
+            #expect(error.description.contains("ferry-sandbox-linux"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["apt", "packages"])
     }
 
     private static func scratch() throws -> URL {

@@ -9,6 +9,8 @@ import Glibc
 /// The guest boots through its own GRUB, kernel and initramfs, as an installed system does.
 public struct DebianGuestBuilder: Sendable {
     public let profile: GuestProfile
+    /// Where this machine's apt sources are read from (a test points it at an unreachable archive).
+    var aptDirectory = "/etc/apt"
 
     public init(profile: GuestProfile) {
         precondition(profile != .busybox, "the busybox image is built by BaseImageBuilder")
@@ -27,9 +29,9 @@ public struct DebianGuestBuilder: Sendable {
         let mmdebstrap = try HostCommand.require("mmdebstrap", package: "mmdebstrap", purpose: "build the \(profile.rawValue) guest image")
         let mke2fs = try HostCommand.require("mke2fs", package: "e2fsprogs", purpose: "build the guest's root file system")
         let grubMkimage = try HostCommand.require("grub-mkimage", package: "grub-pc-bin", purpose: "build the guest's bootloader")
-        let sources = HostAptSources.read(suite: DebianGuestRecipe.suite)
+        let sources = HostAptSources.read(aptDirectory: aptDirectory, suite: DebianGuestRecipe.suite)
         guard !sources.entries.isEmpty else {
-            throw failure("read this machine's apt sources", "no `deb` entry for \(DebianGuestRecipe.suite) in /etc/apt/sources.list or /etc/apt/sources.list.d")
+            throw failure("read this machine's apt sources", "no `deb` entry for \(DebianGuestRecipe.suite) in \(aptDirectory)/sources.list or \(aptDirectory)/sources.list.d")
         }
 
         try BuildDirectory.recreate(workDirectory)
