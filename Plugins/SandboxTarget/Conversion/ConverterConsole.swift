@@ -14,8 +14,9 @@ struct ConverterConsole {
     var lines: [String]
 
     init(text: String) throws {
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
+        // The serial console ends lines with CR LF, which Swift counts as one Character: drop
+        // the CRs before splitting.
+        lines = text.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let decoder = JSONDecoder()
         for line in lines {
             if let json = Self.value(of: "FERRY-INSPECT ", in: line) {

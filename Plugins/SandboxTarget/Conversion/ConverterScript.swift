@@ -17,7 +17,7 @@ enum ConverterScript {
     static let text = #"""
 #!/bin/sh
 # ferry-convert: inspect (and convert) the guest system on /dev/vda. See ConverterScript.swift.
-PATH=/bin:/sbin
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 mode=inspect; platform=""; drivers=""; checked=""
 for arg in $(cat /proc/cmdline); do
@@ -179,7 +179,7 @@ if [ -z "$root" ]; then
   fi
 else
   # /boot and /boot/efi when they are file systems of their own, as the guest mounts them.
-  awk '!/^[ \t]*#/ && ($2 == "/boot" || $2 == "/boot/efi") { print $1, $2, $3 }' $R/etc/fstab 2>/dev/null > $W/extra-mounts
+  awk '!/^[[:space:]]*#/ && ($2 == "/boot" || $2 == "/boot/efi") { print $1, $2, $3 }' $R/etc/fstab 2>/dev/null > $W/extra-mounts
   while read -r spec point type; do
     dev=$(resolve "$spec")
     [ -n "$dev" ] || { echo "$point ($spec) is not on this disk" >> $W/reasons; continue; }
@@ -242,7 +242,7 @@ if [ -n "$root" ]; then
     for c in /boot/extlinux/extlinux.conf /boot/syslinux/syslinux.cfg /extlinux.conf; do [ -f "$R$c" ] && { bl=extlinux; cfg=$c; break; }; done
   fi
   root_argument() { # root= of the first kernel line of $1 (BLS entries when GRUB has none)
-    grep -hE '^[ \t]*(linux|linux16|linuxefi|append|APPEND|options)[ \t]' "$@" 2>/dev/null | tr ' \t' '\n\n' | sed -n 's/^root=//p' | head -n 1
+    grep -hE '^[[:space:]]*(linux|linux16|linuxefi|append|APPEND|options)[[:space:]]' "$@" 2>/dev/null | tr ' \t' '\n\n' | sed -n 's/^root=//p' | head -n 1
   }
   if [ -n "$cfg" ]; then
     rootarg=$(root_argument "$R$cfg")
@@ -256,7 +256,7 @@ if [ -n "$root" ]; then
   bootloader_json="{\"name\":\"$bl\",\"configPath\":$(json_or_null "$cfg"),\"rootArgument\":$(json_or_null "$rootarg"),\"commandLine\":$(json_or_null "$cmdline")}"
 
   # fstab: spec, mount point, type, options.
-  awk '!/^[ \t]*#/ && NF >= 3 { print $1 "\t" $2 "\t" $3 "\t" (NF >= 4 ? $4 : "defaults") }' $R/etc/fstab 2>/dev/null > $W/fstab
+  awk '!/^[[:space:]]*#/ && NF >= 3 { print $1 "\t" $2 "\t" $3 "\t" (NF >= 4 ? $4 : "defaults") }' $R/etc/fstab 2>/dev/null > $W/fstab
   : > $W/fstab.json
   while IFS='	' read -r spec point type options; do
     echo "{\"spec\":$(json_string "$spec"),\"mountPoint\":$(json_string "$point"),\"type\":$(json_string "$type"),\"options\":$(json_string "$options")}" >> $W/fstab.json
@@ -275,7 +275,7 @@ if [ -n "$root" ]; then
       echo "${f#$R}" >> $W/net-files
       awk -v F="${f#$R}" '
         function flush() { if (name != "" && name != "lo") print name "\t" method "\t" addrs "\t" F; name = "" }
-        /^[ \t]*#/ { next }
+        /^[[:space:]]*#/ { next }
         $1 == "iface" { flush(); name = $2; method = $4; addrs = ""; next }
         $1 == "address" && name != "" { addrs = addrs (addrs == "" ? "" : " ") $2; next }
         $1 == "auto" || $1 ~ /^allow-/ || $1 == "mapping" || $1 ~ /^source/ { flush() }
@@ -290,7 +290,7 @@ if [ -n "$root" ]; then
         function indent(s) { match(s, /^ */); return RLENGTH }
         function flush() { if (name != "") print name "\t" method "\t" addrs "\t" F; name = "" }
         function add(a) { gsub(/[]["]/, "", a); if (a != "") addrs = addrs (addrs == "" ? "" : " ") a }
-        /^[ \t]*#/ || /^[ \t]*$/ { next }
+        /^[[:space:]]*#/ || /^[[:space:]]*$/ { next }
         { i = indent($0) }
         sec && i <= e { flush(); sec = 0 }
         ns >= 0 && i <= ns { ns = -1 }
@@ -357,7 +357,7 @@ if [ -n "$root" ]; then
   done
   for f in $R/etc/udev/rules.d/*.rules; do
     [ -f "$f" ] || continue
-    grep -v '^[ \t]*#' "$f" | grep 'NAME=' | while IFS= read -r line; do
+    grep -v '^[[:space:]]*#' "$f" | grep 'NAME=' | while IFS= read -r line; do
       name=$(echo "$line" | sed -n 's/.*NAME:*="\([^"]*\)".*/\1/p')
       what=$(echo "$line" | tr ',' '\n' | grep -E 'ATTR\{address\}|DRIVERS|KERNELS|ATTR\{dev_id\}' | sed 's/^ *//' | tr '\n' ' ' | sed 's/ $//')
       printf '%s\t%s\t%s\n' "${f#$R}" "$what" "$name" >> $W/rules
@@ -416,7 +416,7 @@ while IFS='	' read -r spec point type options; do
   dev=$(resolve "$spec"); uuid=""
   [ -n "$dev" ] && uuid=$(blk "$dev" UUID)
   [ -n "$uuid" ] || { note "fstab: $spec ($point) has no file system on this disk to name by UUID; left as it is"; continue; }
-  sed -i "s|^\([ \t]*\)$spec\([ \t]\)|\1UUID=$uuid\2|" $R/etc/fstab
+  sed -i "s|^\([[:space:]]*\)$spec\([[:space:]]\)|\1UUID=$uuid\2|" $R/etc/fstab
   change /etc/fstab "$spec $point $type" "UUID=$uuid $point $type" "a device name depends on the disk controller ($spec is not what the target calls it)"
 done < $W/fstab
 
@@ -475,7 +475,7 @@ elif [ -n "$networkd" ]; then
     [ -f "$f" ] || continue
     awk -v C=$W/commented '
       function out(l) { print "#ferry# " l; printf "%s; ", l > C }
-      /^[ \t]*#/ { print; next }
+      /^[[:space:]]*#/ { print; next }
       $1 == "iface" { inif = ($2 != "lo"); if (inif) out($0); else print; next }
       $1 == "auto" || $1 ~ /^allow-/ {
         keep = ""; drop = 0
@@ -623,7 +623,7 @@ fi
 # 8. grub.cfg: regenerated by the guest's own update-grub, which reads the settings above.
 if [ "$bl" = grub2 ]; then
   case " $(root_argument "$R$cfg") " in *" UUID="*|*" LABEL="*) stable=yes ;; *) stable=no ;; esac
-  grep -qE '^[ \t]*linux.* console=ttyS0' "$R$cfg" || stable=no
+  grep -qE '^[[:space:]]*linux.* console=ttyS0' "$R$cfg" || stable=no
   if [ $grub_changed = yes ] || [ $stable = no ]; then
     old=$(root_argument "$R$cfg")
     if [ -e $R/usr/sbin/update-grub ]; then gen="update-grub"
@@ -634,7 +634,7 @@ if [ "$bl" = grub2 ]; then
       change "$cfg" "root=$old" "root=$(root_argument "$R$cfg") (regenerated by $gen)" "the bootloader must name the root file system, not the source's device, and start the kernel with the serial console"
     else
       note "$gen failed ($(tail -n 2 $W/grub.log | tr '\n' ' ')): root= and console= edited in $cfg by hand"
-      sed -i -e "/^[ \t]*linux/s|root=$old|root=UUID=$rootuuid|" -e '/^[ \t]*linux/{/console=ttyS0/!s/$/ console=ttyS0,115200/}' "$R$cfg"
+      sed -i -e "/^[[:space:]]*linux/s|root=$old|root=UUID=$rootuuid|" -e '/^[[:space:]]*linux/{/console=ttyS0/!s/$/ console=ttyS0,115200/}' "$R$cfg"
       change "$cfg" "root=$old" "root=UUID=$rootuuid (edited by hand)" "the bootloader must name the root file system, not the source's device"
     fi
   fi
