@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The Machine Converter (ConverterAppliance) on the vmware-debian guest, per target profile:
+# the appliance's build, an inspection, a conversion for `sandbox` and for `aws` (each a boot of
+# the appliance under QEMU TCG with the disk attached, the guest's own update-initramfs and
+# update-grub in a chroot), and the converted guest's boot to its first HTTP 200 on virtio.
+# It runs ConverterApplianceTests and prints their timing lines.
+#
+# With libguestfs installed (apt-get install libguestfs-tools virt-v2v), it also times, on
+# copies of the same disk: virt-customize doing the equivalent initramfs regeneration (the
+# target's drivers into /etc/initramfs-tools/modules, update-initramfs -u -k all) and
+# virt-v2v-in-place doing its whole VMware → KVM conversion. Both boot libguestfs's own
+# appliance (supermin) under TCG as well, so the numbers compare like for like.
+# The guest disk comes from the tests' cache (built first if missing: minutes). About 10 minutes.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-bench-conversion.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+swift build --build-tests >/dev/null
+
+echo "== Ferry's converter appliance (QEMU TCG, -m 512)"
+if ! swift test --skip-build --no-parallel --filter 'ConverterApplianceTests' >"$work/tests.log" 2>&1; then
+    echo "tests failed:"; tail -40 "$work/tests.log"; exit 1
+fi
+grep -E "appliance built in|^inspect:|^convert for|^second conversion|on virtio:" "$work/tests.log" | sed 's/^\[converter\] //'
+
+cache=${TMPDIR:-/tmp}/ferry-test-guest-cache
+disk=$(ls -t "$cache"/vmware-debian-*.raw 2>/dev/null | head -n 1 || true)
+if ! command -v virt-customize >/dev/null || [ -z "$disk" ]; then
+    echo "== libguestfs: skipped (no virt-customize, or no cached vmware-debian disk in $cache)"
+    exit 0
+fi
+
+export LIBGUESTFS_BACKEND=direct
+echo "== libguestfs $(virt-customize --version | awk '{print $2}') on the same disk (its appliance under TCG too)"
+for platform in sandbox aws; do
+    case $platform in
+        sandbox) drivers="virtio_pci virtio_blk virtio_net" ;;
+        aws) drivers="nvme ena" ;;
+    esac
+    cp --sparse=always "$disk" "$work/customize.raw"
+    /usr/bin/time -f "virt-customize, initramfs with $drivers ($platform): %e s, peak RSS %M KiB" \
+        virt-customize -q -a "$work/customize.raw" --format raw \
+        --run-command "printf '%s\n' $drivers >> /etc/initramfs-tools/modules && update-initramfs -u -k all" \
+        >"$work/customize-$platform.log" 2>&1 || { echo "virt-customize failed:"; tail -20 "$work/customize-$platform.log"; }
+    tail -n 1 "$work/customize-$platform.log"
+    rm -f "$work/customize.raw"
+done
+
+if command -v virt-v2v-in-place >/dev/null; then
+    cp --sparse=always "$disk" "$work/v2v.raw"
+    /usr/bin/time -f "virt-v2v-in-place -i disk (VMware → KVM, whole conversion): %e s, peak RSS %M KiB" \
+        virt-v2v-in-place -i disk "$work/v2v.raw" >"$work/v2v.log" 2>&1 || { echo "virt-v2v-in-place failed:"; tail -20 "$work/v2v.log"; }
+    tail -n 1 "$work/v2v.log"
+fi
