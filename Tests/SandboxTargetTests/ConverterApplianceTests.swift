@@ -99,7 +99,7 @@ struct ConverterApplianceTests {
             defer { guest.stop() }
             let http200 = try guest.waitFor200("/wp-admin/install.php", timeout: 420)
             let ready = try guest.waitForConsole("FERRY-BOOT-READY \(instanceID)", timeout: 420)
-            #expect(!guest.consoleText.contains("does not exist"))
+            #expect(!guest.consoleText.contains("Gave up waiting for root file system device"))
             print("converted on virtio: HTTP 200 at \(Int(http200)) s, FERRY-BOOT-READY at \(Int(ready)) s")
         }
 
