@@ -54,14 +54,10 @@ public struct ConverterAppliance: Sendable {
         guard let inspection = console.inspection else {
             throw ConverterError.applianceFailed(reason: "it printed no inspection", consoleTail: console.tail())
         }
-        guard let done = console.done, done.succeeded else {
+        guard let done = console.done, done.outcome == .ok else {
             if !inspection.convertible { throw ConverterError.notConvertible(reasons: inspection.reasons, inspection: inspection) }
-            let reason = console.done?.reason ?? "no result"
-            // Refusals come before the first change; anything later may have changed the disk.
-            if console.changes.isEmpty && !reason.hasPrefix("update-initramfs") && !reason.hasPrefix("dracut") && !reason.hasPrefix("systemctl") {
-                throw ConverterError.notConvertible(reasons: [reason], inspection: inspection)
-            }
-            throw ConverterError.conversionFailed(reason: reason, changes: console.changes, consoleTail: console.tail())
+            if console.done?.outcome == .refused { throw ConverterError.notConvertible(reasons: [console.done?.reason ?? ""], inspection: inspection) }
+            throw ConverterError.conversionFailed(reason: console.done?.reason ?? "no result", changes: console.changes, consoleTail: console.tail())
         }
         for change in console.changes { log("changed \(change.file): \(change.before) → \(change.after)") }
         return ConversionReport(

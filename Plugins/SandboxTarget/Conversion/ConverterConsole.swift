@@ -9,8 +9,16 @@ struct ConverterConsole {
     var changes: [ConversionChange] = []
     var initramfsCommands: [String] = []
     var notes: [String] = []
-    /// `ok` or `failed`, and the reason; nil when the appliance never said it was done.
-    var done: (succeeded: Bool, reason: String)?
+    enum Outcome: String {
+        case ok
+        /// Stopped before changing anything.
+        case refused
+        /// Stopped part way: the disk may hold some changes.
+        case failed
+    }
+
+    /// How it ended and why; nil when the appliance never said it was done.
+    var done: (outcome: Outcome, reason: String)?
     var lines: [String]
 
     init(text: String) throws {
@@ -36,7 +44,7 @@ struct ConverterConsole {
                 notes.append(text)
             } else if let rest = Self.value(of: "FERRY-CONVERT-DONE ", in: line) {
                 let status = rest.prefix { $0 != " " }
-                done = (status == "ok", String(rest.dropFirst(status.count)).trimmingCharacters(in: .whitespaces))
+                done = (Outcome(rawValue: String(status)) ?? .failed, String(rest.dropFirst(status.count)).trimmingCharacters(in: .whitespaces))
             }
         }
     }

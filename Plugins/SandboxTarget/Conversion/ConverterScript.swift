@@ -8,7 +8,7 @@
 ///   FERRY-CONVERT-CHANGE {json}      — a ConversionChange (file, before, after, why)
 ///   FERRY-CONVERT-TOOL <command>     — the guest command that rebuilt the initramfs
 ///   FERRY-CONVERT-NOTE <text>        — something done otherwise than the preferred way
-///   FERRY-CONVERT-DONE ok|failed <reason>
+///   FERRY-CONVERT-DONE ok|refused|failed <reason> — refused: before any change to the disk
 /// Settings come from the kernel command line: ferry.mode=inspect|convert,
 /// ferry.platform=<name>, ferry.drivers=a,b (the target's drivers), ferry.check=a,b (the drivers
 /// inspected in each kernel). Written by hand: libguestfs's inspection does the same in C and
@@ -79,7 +79,7 @@ change() { # file before after why
 }
 note() { echo "FERRY-CONVERT-NOTE $*"; }
 
-finish() { # ok|failed reason: everything written and unmounted before the line is printed
+finish() { # ok|refused|failed reason: everything written and unmounted before the line is printed
   sync
   for m in $mounted; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
   sync
@@ -395,12 +395,12 @@ if [ -s $W/reasons ]; then convertible=false; else convertible=true; fi
 echo "FERRY-INSPECT {\"fileSystems\":$(json_join $W/filesystems),\"rootDevice\":$(json_or_null "$root"),\"operatingSystem\":$os_json,\"kernels\":$kernels_json,\"bootloader\":$bootloader_json,\"initramfsTool\":$(json_or_null "$tool"),\"fstab\":$fstab_json,\"network\":$network_json,\"hypervisorTools\":$(json_words $hypervisor),\"cloudInit\":$cloudinit,\"firstBootHooks\":$(json_words $hooks),\"hostname\":$(json_or_null "$hostname"),\"convertible\":$convertible,\"reasons\":$(json_lines $W/reasons)}"
 
 [ "$mode" = convert ] || finish ok inspected
-[ $convertible = true ] || finish failed "not convertible: $(tr '\n' ';' < $W/reasons | sed 's/;$//; s/;/; /g')"
+[ $convertible = true ] || finish refused "not convertible: $(tr '\n' ';' < $W/reasons | sed 's/;$//; s/;/; /g')"
 
-# ---- convert: refuse first, before anything changes -----------------------------------------
-[ -n "$drivers" ] || finish failed "no target drivers given (ferry.drivers)"
+# ---- convert: refuse first, before anything changes (the disk is still mounted read-only) -----
+[ -n "$drivers" ] || finish refused "no target drivers given (ferry.drivers)"
 for d in $drivers; do
-  [ "$(availability "$newest" $d)" = missing ] && finish failed "kernel $newest has no $d driver, which $platform needs"
+  [ "$(availability "$newest" $d)" = missing ] && finish refused "kernel $newest has no $d driver, which $platform needs"
 done
 initramfs_needs() { # drivers some kernel has as a module but not in its initramfs
   local v d
@@ -412,11 +412,11 @@ initramfs_needs() { # drivers some kernel has as a module but not in its initram
 }
 missing_now=$(initramfs_needs)
 if [ -n "$missing_now" ] && [ -z "$tool" ]; then
-  finish failed "the initramfs lacks $missing_now and the guest has no initramfs tool (initramfs-tools or dracut); the converter does not edit an initramfs by hand"
+  finish refused "the initramfs lacks $missing_now and the guest has no initramfs tool (initramfs-tools or dracut); the converter does not edit an initramfs by hand"
 fi
 
 for m in $R $(awk '{ print "/sysroot" $2 }' $W/extra-mounts); do
-  mount -o remount,rw "$m" || finish failed "cannot mount $m read-write"
+  mount -o remount,rw "$m" || finish refused "cannot mount $m read-write"
 done
 
 # 1. fstab by UUID: a device name (/dev/sda1) depends on the controller (/dev/vda1, /dev/nvme0n1p1).
