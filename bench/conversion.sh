@@ -25,7 +25,7 @@ echo "== Ferry's converter appliance (QEMU TCG, -m 512)"
 if ! swift test --skip-build --no-parallel --filter 'ConverterApplianceTests' >"$work/tests.log" 2>&1; then
     echo "tests failed:"; tail -40 "$work/tests.log"; exit 1
 fi
-grep -E "appliance built in|^inspect:|^convert for|^second conversion|on virtio:" "$work/tests.log" | sed 's/^\[converter\] //'
+grep -E "appliance built in|^inspect:|^convert for|^second conversion|on virtio:|\(at [0-9.]+ s\)$" "$work/tests.log" | sed 's/^\[converter\] //'
 
 cache=${TMPDIR:-/tmp}/ferry-test-guest-cache
 disk=$(ls -t "$cache"/vmware-debian-*.raw 2>/dev/null | head -n 1 || true)

@@ -13,6 +13,37 @@ import Testing
 struct ConverterApplianceTests {
     static let appliance = ConverterAppliance(cacheDirectory: GuestImageTestCache.directory.appendingPathComponent("converter", isDirectory: true))
 
+    /// The console protocol, without a boot: CR LF line ends, kernel lines between, the outcomes.
+    @Test func readsTheConsoleProtocol() throws {
+        let text = "[    1.0] virtio_blk virtio0: [vda] 8388608 512-byte logical blocks\r\n"
+            + "ferry-convert: inspected (at 4.20 s)\r\n"
+            + #"FERRY-INSPECT {"fileSystems":[{"device":"/dev/vda","type":"ext4","uuid":null,"label":"data"}],"rootDevice":null,"kernels":[],"fstab":[],"hypervisorTools":[],"cloudInit":false,"firstBootHooks":[],"convertible":false,"reasons":["no Linux root"]}"# + "\r\n"
+            + #"FERRY-CONVERT-CHANGE {"file":"/etc/fstab","before":"/dev/sda1 / ext4","after":"UUID=x / ext4","why":"a \"device\" name"}"# + "\r\n"
+            + "FERRY-CONVERT-TOOL update-initramfs -u -k all\r\n"
+            + "FERRY-CONVERT-DONE refused not convertible: no Linux root\r\n"
+        let console = try ConverterConsole(text: text)
+        #expect(console.inspection?.fileSystems.first?.label == "data")
+        #expect(console.inspection?.operatingSystem == nil)
+        #expect(console.inspection?.convertible == false)
+        #expect(console.changes == [ConversionChange(file: "/etc/fstab", before: "/dev/sda1 / ext4", after: "UUID=x / ext4", why: "a \"device\" name")])
+        #expect(console.initramfsCommands == ["update-initramfs -u -k all"])
+        #expect(console.progress == ["inspected (at 4.20 s)"])
+        #expect(console.done?.outcome == .refused)
+        #expect(console.done?.reason == "not convertible: no Linux root")
+        #expect(throws: ConverterError.self) { try ConverterConsole(text: "FERRY-INSPECT {not json\n") }
+    }
+
+    @Test func attachesRawDisksOnly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-converter-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let qcow2 = folder.appendingPathComponent("disk.qcow2").path
+        let qemuImg = try HostCommand.require("qemu-img", package: "qemu-utils", purpose: "make a qcow2 image")
+        try HostCommand.check(qemuImg, ["create", "-q", "-f", "qcow2", qcow2, "16M"])
+        #expect(throws: ConverterError.self) { try Self.appliance.inspect(diskAt: qcow2) }
+        #expect(throws: ConverterError.self) { try Self.appliance.inspect(diskAt: folder.path) }
+    }
+
     @Test func inspectsTheVMwareGuestWithoutChangingIt() throws {
         let copy = try DiskCopy(of: .vmwareDebian)
         let before = try copy.sha256()

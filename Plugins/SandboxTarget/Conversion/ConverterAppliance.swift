@@ -116,6 +116,7 @@ public struct ConverterAppliance: Sendable {
             throw ConverterError.timeout(seconds: Int(timeoutSeconds), consoleTail: try ConverterConsole(text: consoleText()).tail())
         }
         let console = try ConverterConsole(text: consoleText())
+        for line in console.progress { log(line) }
         guard console.isDone else {
             let qemuErrors = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             throw ConverterError.applianceFailed(reason: "it ended without FERRY-CONVERT-DONE" + (qemuErrors.isEmpty ? "" : "; QEMU: \(qemuErrors)"), consoleTail: console.tail())

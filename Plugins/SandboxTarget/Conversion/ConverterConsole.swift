@@ -9,6 +9,8 @@ struct ConverterConsole {
     var changes: [ConversionChange] = []
     var initramfsCommands: [String] = []
     var notes: [String] = []
+    /// ferry-convert's progress lines (`ferry-convert: <step> (at <uptime> s)`), for the log.
+    var progress: [String] = []
     enum Outcome: String {
         case ok
         /// Stopped before changing anything.
@@ -42,6 +44,8 @@ struct ConverterConsole {
                 initramfsCommands.append(command)
             } else if let text = Self.value(of: "FERRY-CONVERT-NOTE ", in: line) {
                 notes.append(text)
+            } else if let text = Self.value(of: "ferry-convert: ", in: line) {
+                progress.append(text)
             } else if let rest = Self.value(of: "FERRY-CONVERT-DONE ", in: line) {
                 let status = rest.prefix { $0 != " " }
                 done = (Outcome(rawValue: String(status)) ?? .failed, String(rest.dropFirst(status.count)).trimmingCharacters(in: .whitespaces))

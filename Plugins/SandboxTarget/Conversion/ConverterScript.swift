@@ -78,6 +78,8 @@ change() { # file before after why
   changes=$((changes + 1))
 }
 note() { echo "FERRY-CONVERT-NOTE $*"; }
+# Progress for the log, with the seconds since the appliance's kernel started.
+step() { echo "ferry-convert: $* (at $(cut -d ' ' -f 1 /proc/uptime) s)"; }
 
 finish() { # ok|refused|failed reason: everything written and unmounted before the line is printed
   sync
@@ -149,6 +151,7 @@ wait_for_disk() {
 }
 
 # ---- find the root file system ------------------------------------------------------------
+step "started in $mode mode"
 wait_for_disk || finish failed "no disk attached (no /dev/vda)"
 devices=""
 for p in /sys/block/vda/vda*; do [ -e "$p" ] && devices="$devices /dev/${p##*/}"; done
@@ -391,6 +394,7 @@ if [ -n "$root" ]; then
   hostname=$(head -n 1 $R/etc/hostname 2>/dev/null)
 fi
 
+step "inspected"
 if [ -s $W/reasons ]; then convertible=false; else convertible=true; fi
 echo "FERRY-INSPECT {\"fileSystems\":$(json_join $W/filesystems),\"rootDevice\":$(json_or_null "$root"),\"operatingSystem\":$os_json,\"kernels\":$kernels_json,\"bootloader\":$bootloader_json,\"initramfsTool\":$(json_or_null "$tool"),\"fstab\":$fstab_json,\"network\":$network_json,\"hypervisorTools\":$(json_words $hypervisor),\"cloudInit\":$cloudinit,\"firstBootHooks\":$(json_words $hooks),\"hostname\":$(json_or_null "$hostname"),\"convertible\":$convertible,\"reasons\":$(json_lines $W/reasons)}"
 
@@ -592,6 +596,7 @@ case "$tool" in
       change /etc/initramfs-tools/modules "$(echo $listed)" "$(echo $listed $add)" "initramfs-tools puts the listed modules in every initramfs it builds; the target's disk driver must be there to find the root"
     fi
     if [ -n "$add" ] || [ -n "$(initramfs_needs)" ]; then
+      step "update-initramfs -u -k all"
       echo "FERRY-CONVERT-TOOL update-initramfs -u -k all"
       inguest update-initramfs -u -k all > $W/initramfs.log 2>&1 || finish failed "update-initramfs failed: $(tail -n 3 $W/initramfs.log | tr '\n' ' ')"
       regenerated=yes
@@ -608,6 +613,7 @@ case "$tool" in
       for v in $(cat $W/kernel-versions); do
         initrd=$(initrd_of "$v")
         [ -n "$initrd" ] || initrd=/boot/initramfs-$v.img
+        step "dracut for $v"
         echo "FERRY-CONVERT-TOOL dracut --force --kver $v $initrd"
         inguest dracut --force --kver "$v" "$initrd" > $W/initramfs.log 2>&1 || finish failed "dracut failed for $v: $(tail -n 3 $W/initramfs.log | tr '\n' ' ')"
       done
@@ -637,6 +643,7 @@ if [ "$bl" = grub2 ]; then
   grep -qE '^[[:space:]]*linux.* console=ttyS0' "$R$cfg" || stable=no
   if [ $grub_changed = yes ] || [ $stable = no ]; then
     old=$(root_argument "$R$cfg")
+    step "regenerating $cfg"
     if [ -e $R/usr/sbin/update-grub ]; then gen="update-grub"
     elif [ -e $R/usr/sbin/grub2-mkconfig ]; then gen="grub2-mkconfig -o $cfg"
     else gen="grub-mkconfig -o $cfg"
@@ -651,6 +658,7 @@ if [ "$bl" = grub2 ]; then
   fi
 fi
 
+step "converted"
 sync
 finish ok "$changes changes"
 """#
