@@ -67,6 +67,7 @@ struct ConverterApplianceTests {
         #expect(inspection.bootloader?.configPath == "/boot/grub/grub.cfg")
         #expect(inspection.bootloader?.rootArgument == "/dev/sda1")
         #expect(inspection.bootloader?.commandLine?.contains("console=ttyS0,115200") == true)
+        #expect(inspection.firmware == "bios")
 
         let kernel = try #require(inspection.newestKernel)
         #expect(kernel.initramfs == "/boot/initrd.img-\(kernel.version)")

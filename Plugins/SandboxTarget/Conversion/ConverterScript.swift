@@ -157,13 +157,14 @@ devices=""
 for p in /sys/block/vda/vda*; do [ -e "$p" ] && devices="$devices /dev/${p##*/}"; done
 [ -n "$devices" ] || devices=/dev/vda
 : > $W/filesystems; : > $W/reasons
-root=""; roottype=""; encrypted=""; windows=""
+root=""; roottype=""; encrypted=""; windows=""; lvm=""
 for dev in $devices; do
   type=$(blk $dev TYPE)
   echo "{\"device\":$(json_string $dev),\"type\":$(json_string "$type"),\"uuid\":$(json_or_null "$(blk $dev UUID)"),\"label\":$(json_or_null "$(blk $dev LABEL)")}" >> $W/filesystems
   case "$type" in
     crypto_LUKS) encrypted="$encrypted $dev" ;;
     ntfs) windows="$windows $dev" ;;
+    LVM2_member) lvm="$lvm $dev" ;;
     ext2|ext3|ext4|xfs|btrfs)
       [ -n "$root" ] && continue
       mount -t "$type" -o "$(ro_options "$type")" "$dev" $R 2>/dev/null || continue
@@ -177,6 +178,7 @@ done
 
 if [ -z "$root" ]; then
   if [ -n "$encrypted" ]; then echo "encrypted root: crypto_LUKS on$encrypted, which the converter cannot open" >> $W/reasons
+  elif [ -n "$lvm" ]; then echo "the root is on LVM (LVM2_member on$lvm), which the converter cannot open yet" >> $W/reasons
   elif [ -n "$windows" ]; then echo "Windows (NTFS on$windows): the converter handles Linux only for now" >> $W/reasons
   else echo "no Linux root file system on the disk (no file system holds /etc/fstab or os-release)" >> $W/reasons
   fi
@@ -205,7 +207,7 @@ fi
 
 # ---- inspect ------------------------------------------------------------------------------
 os_json=null; kernels_json="[]"; bootloader_json=null; tool=""; fstab_json="[]"; network_json=null
-hypervisor=""; cloudinit=false; hooks=""; hostname=""; newest=""
+hypervisor=""; cloudinit=false; hooks=""; hostname=""; newest=""; firmware=""
 if [ -n "$root" ]; then
   osr=""
   for f in $R/etc/os-release $R/usr/lib/os-release; do [ -f "$f" ] && { osr=$f; break; }; done
@@ -266,6 +268,9 @@ if [ -n "$root" ]; then
     inguest /bin/sh -c '[ -f /etc/default/grub ] && . /etc/default/grub; for f in /etc/default/grub.d/*.cfg; do [ -e "$f" ] && . "$f"; done; printf "%s" "$GRUB_CMDLINE_LINUX"' 2>/dev/null
   }
   [ $bl = grub2 ] && cmdline=$(grub_cmdline)
+  # UEFI when the guest has an EFI system partition (mounted at /boot/efi), else BIOS.
+  firmware=bios
+  if grep -qE '^[^#]*[[:space:]]/boot/efi[[:space:]]' $R/etc/fstab 2>/dev/null || [ -d $R/boot/efi/EFI ]; then firmware=uefi; fi
   bootloader_json="{\"name\":\"$bl\",\"configPath\":$(json_or_null "$cfg"),\"rootArgument\":$(json_or_null "$rootarg"),\"commandLine\":$(json_or_null "$cmdline")}"
 
   # fstab: spec, mount point, type, options.
@@ -396,7 +401,7 @@ fi
 
 step "inspected"
 if [ -s $W/reasons ]; then convertible=false; else convertible=true; fi
-echo "FERRY-INSPECT {\"fileSystems\":$(json_join $W/filesystems),\"rootDevice\":$(json_or_null "$root"),\"operatingSystem\":$os_json,\"kernels\":$kernels_json,\"bootloader\":$bootloader_json,\"initramfsTool\":$(json_or_null "$tool"),\"fstab\":$fstab_json,\"network\":$network_json,\"hypervisorTools\":$(json_words $hypervisor),\"cloudInit\":$cloudinit,\"firstBootHooks\":$(json_words $hooks),\"hostname\":$(json_or_null "$hostname"),\"convertible\":$convertible,\"reasons\":$(json_lines $W/reasons)}"
+echo "FERRY-INSPECT {\"fileSystems\":$(json_join $W/filesystems),\"rootDevice\":$(json_or_null "$root"),\"operatingSystem\":$os_json,\"kernels\":$kernels_json,\"bootloader\":$bootloader_json,\"firmware\":$(json_or_null "$firmware"),\"initramfsTool\":$(json_or_null "$tool"),\"fstab\":$fstab_json,\"network\":$network_json,\"hypervisorTools\":$(json_words $hypervisor),\"cloudInit\":$cloudinit,\"firstBootHooks\":$(json_words $hooks),\"hostname\":$(json_or_null "$hostname"),\"convertible\":$convertible,\"reasons\":$(json_lines $W/reasons)}"
 
 [ "$mode" = convert ] || finish ok inspected
 [ $convertible = true ] || finish refused "not convertible: $(tr '\n' ';' < $W/reasons | sed 's/;$//; s/;/; /g')"

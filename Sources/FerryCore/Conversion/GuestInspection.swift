@@ -12,6 +12,8 @@ public struct GuestInspection: Codable, Hashable, Sendable {
     public var operatingSystem: GuestOperatingSystem?
     public var kernels: [GuestKernel]
     public var bootloader: GuestBootloader?
+    /// `bios` or `uefi` (an EFI system partition at /boot/efi): how the target must boot it.
+    public var firmware: String?
     /// `initramfs-tools`, `dracut`, or nil when the guest has neither.
     public var initramfsTool: String?
     public var fstab: [GuestFstabEntry]
@@ -27,7 +29,7 @@ public struct GuestInspection: Codable, Hashable, Sendable {
 
     public init(
         fileSystems: [GuestFileSystem], rootDevice: String?, operatingSystem: GuestOperatingSystem?, kernels: [GuestKernel],
-        bootloader: GuestBootloader?, initramfsTool: String?, fstab: [GuestFstabEntry], network: GuestNetwork?,
+        bootloader: GuestBootloader?, firmware: String? = nil, initramfsTool: String?, fstab: [GuestFstabEntry], network: GuestNetwork?,
         hypervisorTools: [String], cloudInit: Bool, firstBootHooks: [String], hostname: String?, convertible: Bool, reasons: [String]
     ) {
         self.fileSystems = fileSystems
@@ -35,6 +37,7 @@ public struct GuestInspection: Codable, Hashable, Sendable {
         self.operatingSystem = operatingSystem
         self.kernels = kernels
         self.bootloader = bootloader
+        self.firmware = firmware
         self.initramfsTool = initramfsTool
         self.fstab = fstab
         self.network = network
