@@ -194,6 +194,18 @@ struct DebianGuestBuilderTests {
         #expect(try cache.disk(for: .debianWordPress, log: { _ in }) == final)
     }
 
+    /// The busybox image goes through the same cache, keyed by the host kernel it copies.
+    @Test func cacheHoldsTheBusyboxImageToo() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = GuestImageCache(directory: folder)
+        let disk = try cache.disk(for: .busybox, log: { _ in })
+        #expect((disk as NSString).lastPathComponent.hasPrefix("busybox-k\(try BaseImageBuilder.hostKernel().version)-"))
+        #expect(try GuestDisks.isBootSectorOf(disk))
+        #expect(try cache.disk(for: .busybox, log: { _ in }) == disk)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") } == [(disk as NSString).lastPathComponent])
+    }
+
     @Test func defaultDirectoryFollowsTheEnvironment() {
         // Only checks the unset-variable fallbacks' shape; the environment of the test run decides which applies.
         let path = GuestImageCache.defaultDirectory.path

@@ -46,7 +46,8 @@ public struct DebianGuestBuilder: Sendable {
         let cached = Self.debCount(packageCache)
         log("\(profile.rawValue): installing \(recipe.packages.count) Debian packages and their dependencies with mmdebstrap from \(sources.entries.map(\.uri).uniqued().joined(separator: ", ")) (\(cached) .debs cached)")
         let arguments = Self.mmdebstrapArguments(recipe: recipe, sources: sources, root: root, early: early, late: late, packageCache: packageCache)
-        let result = try HostCommand.run(mmdebstrap, arguments)
+        let (executable, prefix) = Self.diesWithThisProcess(mmdebstrap)
+        let result = try HostCommand.run(executable, prefix + arguments)
         guard result.status == 0 else {
             let tail = Self.lastLines(result.output, 25)
             if Self.looksUnreachable(result.output) {
@@ -56,7 +57,9 @@ public struct DebianGuestBuilder: Sendable {
         }
         log("\(profile.rawValue): packages installed in \(Self.seconds(since: started)) s (\(Self.debCount(packageCache)) .debs cached)")
 
-        let kernelVersion = try Self.kernelVersion(root: root)
+        guard let kernelVersion = Self.kernelVersion(root: root) else {
+            throw failure("find the guest's kernel", "no vmlinuz-* with an initrd.img-* in \(root.path)/boot")
+        }
         try Data(recipe.grubConfig(kernelVersion: kernelVersion).utf8).write(to: root.appendingPathComponent("boot/grub/grub.cfg"))
         let grubModules = root.appendingPathComponent("usr/lib/grub/i386-pc").path
         let earlyConfig = workDirectory.appendingPathComponent("grub-early.cfg")
@@ -78,6 +81,17 @@ public struct DebianGuestBuilder: Sendable {
             throw failure("move the finished disk to \(path)", String(cString: strerror(errno)))
         }
         log("\(profile.rawValue): disk \(path) built in \(Self.seconds(since: started)) s")
+    }
+
+    /// If this process is killed, mmdebstrap must not run on (with apt, dpkg and maintainer
+    /// scripts of its own) in the work folder that the next build deletes and reuses. Killing
+    /// mmdebstrap alone is not enough: it forks. So it runs as the first process of a PID
+    /// namespace of its own (unshare --pid --kill-child), whose end makes the kernel kill every
+    /// process in it, and unshare gets SIGKILL when this process ends (setpriv --pdeathsig; a
+    /// death signal survives exec). Both are util-linux, essential on Debian.
+    static func diesWithThisProcess(_ program: String) -> (executable: String, prefix: [String]) {
+        guard let setpriv = HostCommand.find("setpriv"), let unshare = HostCommand.find("unshare") else { return (program, []) }
+        return (setpriv, ["--pdeathsig", "KILL", "--", unshare, "--pid", "--kill-child=SIGKILL", "--", program])
     }
 
     /// The name a disk is built under before it is renamed to `path`: beside it (same file
@@ -134,16 +148,13 @@ public struct DebianGuestBuilder: Sendable {
     }
 
     /// The version of the kernel linux-image-amd64 installed (the newest if several).
-    static func kernelVersion(root: URL) throws -> String {
+    static func kernelVersion(root: URL) -> String? {
         let boot = root.appendingPathComponent("boot").path
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: boot)) ?? [])
             .filter { $0.hasPrefix("vmlinuz-") }.map { String($0.dropFirst("vmlinuz-".count)) }
             .filter { FileManager.default.fileExists(atPath: boot + "/initrd.img-" + $0) }
             .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
-        guard let version = versions.last else {
-            throw SandboxError.guestBuild(profile: "debian", step: "find the guest's kernel and initramfs", output: "no vmlinuz-* with an initrd.img-* in \(boot)")
-        }
-        return version
+        return versions.last
     }
 
     /// What apt prints when it cannot reach an archive (DNS, connection, HTTP errors).

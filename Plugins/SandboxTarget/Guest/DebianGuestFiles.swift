@@ -25,7 +25,7 @@ echo "FERRY-KERNEL-STARTED"
 # Ferry sandbox guest agent (run by ferry-guest.service on every boot).
 # Seed disk: an ext2 file system labelled cidata with meta-data and user-data, as NoCloud.
 # Prints FERRY-FIRST-BOOT SUCCEEDED|FAILED <instance-id> on the first boot of each instance,
-# and FERRY-BOOT-READY <instance-id> once apache2 and mariadb are running.
+# and FERRY-BOOT-READY <instance-id> once apache2 and mariadb are running and apache answers.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /etc/ferry/guest.conf
 # Markers go to the console as plain lines (the journal would prefix them), and to the journal.
@@ -76,9 +76,13 @@ if [ -n "$iid" ] && [ "$iid" != "$(cat "$state/instance-id" 2>/dev/null)" ]; the
   say "FERRY-FIRST-BOOT $status $iid"
 fi
 
-# Ready means the web site can answer: apache2 and its database are running.
+# Ready means the web site can answer: apache2 and its database are running and apache
+# answers a request (any status: the site is the user's). That request also compiles
+# WordPress's PHP into the opcache, which takes seconds under emulation, so the first
+# visitor does not wait for it.
 i=0
-until systemctl is-active --quiet apache2.service mariadb.service; do
+until systemctl is-active --quiet apache2.service mariadb.service &&
+      [ "$(curl -s -o /dev/null -m 60 -w '%{http_code}' http://127.0.0.1/ 2>/dev/null)" != 000 ]; do
   i=$((i+1))
   if [ $i -ge 120 ]; then
     say "ferry-guest: not ready: apache2 $(systemctl is-active apache2.service), mariadb $(systemctl is-active mariadb.service)"

@@ -74,12 +74,16 @@ public struct GuestImageCache: Sendable {
     private func removeLeftovers(of profile: GuestProfile, keeping name: String, workDirectory: URL, log: (String) -> Void) throws {
         try BuildDirectory.remove(workDirectory)
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        where file.hasPrefix(profile.rawValue + "-") && file != name && file.contains(".raw") {
-            // A profile whose name extends this one's ("debian-wordpress-…") is not this one's.
-            guard let rest = file.dropFirst(profile.rawValue.count + 1).first, rest == "r" || rest == "k" else { continue }
+        where Self.profile(ofDisk: file) == profile && file != name {
             log(file.contains(DebianGuestBuilder.temporaryMarker) ? "removing \(file), left by a build that did not finish" : "removing \(file), an earlier version")
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
         }
+    }
+
+    /// The profile whose disk (finished or temporary) `file` is: the longest profile name it starts with.
+    static func profile(ofDisk file: String) -> GuestProfile? {
+        guard file.contains(".raw") else { return nil }
+        return GuestProfile.allCases.filter { file.hasPrefix($0.rawValue + "-") }.max { $0.rawValue.count < $1.rawValue.count }
     }
 
     // MARK: The real builders
