@@ -58,9 +58,9 @@ if command -v virt-v2v-in-place >/dev/null; then
     cp --sparse=always "$disk" "$work/v2v.raw"
     /usr/bin/time -f "virt-v2v-in-place -i disk (VMware → KVM, whole conversion): %e s, peak RSS %M KiB" \
         virt-v2v-in-place -i disk -if raw "$work/v2v.raw" >"$work/v2v.log" 2>&1 || echo "virt-v2v-in-place failed:"
-    grep -E "warning|virt-v2v-in-place:" "$work/v2v.log"
+    grep -E "warning|virt-v2v-in-place:|whole conversion" "$work/v2v.log"
     # What it left for the kernel and fstab (read offline): root= by device name boots only
     # where the device has that name.
-    debugfs -R "cat /boot/grub/grub.cfg" "$work/v2v.raw?offset=1048576" 2>/dev/null | grep -m 1 -oE "root=[^ ]+" | sed "s/^/virt-v2v-in-place left grub.cfg with /"
+    debugfs -R "cat /boot/grub/grub.cfg" "$work/v2v.raw?offset=1048576" 2>/dev/null | grep -m 1 -E "^[[:space:]]*linux" | grep -oE "root=[^ ]+" | sed "s/^/virt-v2v-in-place left grub.cfg with /"
     debugfs -R "cat /etc/fstab" "$work/v2v.raw?offset=1048576" 2>/dev/null | grep -E "[[:space:]]/[[:space:]]" | sed "s/^/virt-v2v-in-place left fstab with: /"
 fi
