@@ -73,40 +73,12 @@ public struct BaseImageBuilder: Sendable {
 
     /// The module files to load, dependencies first, without repeats.
     static func moduleFiles(kernelVersion: String, modprobe: String) throws -> [String] {
-        var files: [String] = []
-        for module in modules {
-            let result = try HostCommand.run(modprobe, ["-S", kernelVersion, "--show-depends", module])
-            guard result.status == 0 else {
-                if module == "crc32c_intel" { continue } // an accelerator only; crc32c_generic does the work
-                throw SandboxError.baseImage("kernel \(kernelVersion) has no module \(module): \(result.output)")
-            }
-            for line in result.output.split(separator: "\n") {
-                let words = line.split(separator: " ")
-                guard words.count >= 2, words[0] == "insmod" else { continue } // "builtin …" needs nothing
-                let file = String(words[1])
-                if !files.contains(file) { files.append(file) }
-            }
-        }
-        return files
+        // crc32c_intel is an accelerator only; crc32c_generic does the work.
+        try BusyboxInitramfs.moduleFiles(modules, optional: ["crc32c_intel"], kernelVersion: kernelVersion, modprobe: modprobe)
     }
 
     static func initramfs(busybox: String, modules: [String]) throws -> Data {
-        var archive = CPIOArchive()
-        for folder in ["bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules"] { archive.directory(folder) }
-        archive.characterDevice("dev/console", major: 5, minor: 1)
-        archive.file("init", contents: Data(GuestFiles.initramfsInit.utf8), executable: true)
-        archive.file("bin/busybox", contents: try Data(contentsOf: URL(fileURLWithPath: busybox)), executable: true)
-        var order: [String] = []
-        for path in modules {
-            guard path.hasSuffix(".ko") else {
-                throw SandboxError.baseImage("\(path) is compressed; the base image's busybox insmod loads plain .ko files only")
-            }
-            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            archive.file("lib/modules/\(name).ko", contents: try Data(contentsOf: URL(fileURLWithPath: path)))
-            order.append(name)
-        }
-        archive.file("lib/modules/order", contents: Data((order.joined(separator: "\n") + "\n").utf8))
-        return archive.finish()
+        try BusyboxInitramfs(busybox: busybox, modules: modules, initScript: GuestFiles.initramfsInit).archive()
     }
 
     static func writeRootFileSystem(at root: URL, busybox: String, kernel: String, initramfs: Data) throws {
