@@ -7,13 +7,17 @@ import Synchronization
 /// works without a workspace, and then kept: every call of one adapter shares one database.
 public struct SandboxTargetAdapter: Adapter {
     public let workspace: any AdapterWorkspace
+    /// The Machine Converter's appliance, booted by converter instances.
+    public let converter: ConverterAppliance
     private let opened: OpenedSandbox
 
     /// - Parameters:
     ///   - workspace: where the sandbox keeps its database and files (its own folder).
     ///   - diskImages: reads the qcow2 disks of instances (the engine's reader).
-    public init(workspace: any AdapterWorkspace, diskImages: any DiskImageReading) {
+    ///   - converter: the appliance its converter instances boot.
+    public init(workspace: any AdapterWorkspace, diskImages: any DiskImageReading, converter: ConverterAppliance = ConverterAppliance()) {
         self.workspace = workspace
+        self.converter = converter
         self.opened = OpenedSandbox(workspace: workspace, diskImages: diskImages)
     }
 
@@ -22,7 +26,7 @@ public struct SandboxTargetAdapter: Adapter {
         kind: .target,
         version: "0.1.0",
         summary: "A local cloud in the workspace: networks, identity, volumes, images; instances boot under QEMU",
-        capabilities: [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks],
+        capabilities: [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion],
         options: [],
         availability: .available
     )

@@ -18,6 +18,9 @@ enum BuiltInAdapters {
         try registry.register(VMwareSourceAdapter())
         try registry.register(AWSTargetAdapter())
         try registry.register(sandbox(workspaceRoot: workspaceRoot))
+        // Inspects every launch's disk, and converts the disks of targets without a converter
+        // instance of their own before they are uploaded.
+        registry.machineConverter = ConverterAppliance()
         return registry
     }
 

@@ -3,6 +3,9 @@ import FerryCore
 // ImageCapability over EC2: an image is registered from imported snapshots with block
 // device mappings (the root first), hardware virtualisation, ENA and the boot mode.
 extension AWSTargetAdapter: ImageCapability {
+    /// Nitro instances: the root volume is an NVMe device, the NIC an ENA.
+    public var bootPlatform: TargetPlatform? { .aws }
+
     public func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage {
         let ec2 = try connection().ec2
         var snapshots: [String] = []

@@ -33,9 +33,25 @@ public struct ConverterAppliance: Sendable {
         self.cacheDirectory = cacheDirectory
     }
 
+    /// Where one run of the appliance writes its console and how it is named, so that a
+    /// sandbox converter instance can show it (`ferry sandbox console`) and find its process.
+    public struct Run: Sendable {
+        /// The QEMU process's name; the run's folder when nil (a private one).
+        public var name: String
+        public var consolePath: String?
+        /// Told QEMU's pid as soon as it runs.
+        public var started: @Sendable (Int32) -> Void
+
+        public init(name: String = "ferry-converter", consolePath: String? = nil, started: @escaping @Sendable (Int32) -> Void = { _ in }) {
+            self.name = name
+            self.consolePath = consolePath
+            self.started = started
+        }
+    }
+
     /// What is on the disk, without changing it.
-    public func inspect(diskAt path: String, log: (String) -> Void = { _ in }) throws -> GuestInspection {
-        let console = try boot(disk: path, settings: ["ferry.mode=inspect"], readOnly: true, log: log)
+    public func inspect(diskAt path: String, run: Run = Run(), log: (String) -> Void = { _ in }) throws -> GuestInspection {
+        let console = try boot(disk: path, settings: ["ferry.mode=inspect"], readOnly: true, run: run, log: log)
         guard let inspection = console.inspection else {
             throw ConverterError.applianceFailed(reason: "it printed no inspection", consoleTail: console.tail())
         }
@@ -45,11 +61,11 @@ public struct ConverterAppliance: Sendable {
     /// Converts the disk for `platform` in place and reports every change. Throws
     /// `notConvertible` (nothing changed) for a disk it refuses, `conversionFailed` when it
     /// stopped part way (the disk then holds some changes: discard it).
-    public func convert(diskAt path: String, for platform: TargetPlatform, log: (String) -> Void = { _ in }) throws -> ConversionReport {
+    public func convert(diskAt path: String, for platform: TargetPlatform, run: Run = Run(), log: (String) -> Void = { _ in }) throws -> ConversionReport {
         let started = Date()
         let console = try boot(disk: path, settings: [
             "ferry.mode=convert", "ferry.platform=\(platform.rawValue)", "ferry.drivers=\(platform.drivers.joined(separator: ","))",
-        ], readOnly: false, log: log)
+        ], readOnly: false, run: run, log: log)
         let seconds = Date().timeIntervalSince(started)
         guard let inspection = console.inspection else {
             throw ConverterError.applianceFailed(reason: "it printed no inspection", consoleTail: console.tail())
@@ -69,19 +85,19 @@ public struct ConverterAppliance: Sendable {
     // MARK: The appliance's run
 
     /// Boots the appliance with the disk attached and returns its console once it is done.
-    private func boot(disk: String, settings: [String], readOnly: Bool, log: (String) -> Void) throws -> ConverterConsole {
+    private func boot(disk: String, settings: [String], readOnly: Bool, run description: Run, log: (String) -> Void) throws -> ConverterConsole {
         try Self.checkRawDisk(disk)
         let image = try ConverterApplianceImage.prepare(in: cacheDirectory, log: log)
         let qemu = try HostCommand.require("qemu-system-x86_64", package: "qemu-system-x86", purpose: "run the converter appliance")
         let run = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-converter-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: run) }
-        let consolePath = run.appendingPathComponent("console.log").path
+        let consolePath = description.consolePath ?? run.appendingPathComponent("console.log").path
         let commandLine = ["console=ttyS0,115200", "quiet", "loglevel=3", "panic=-1"] + settings
             + ["ferry.check=\(Self.inspectedDrivers.joined(separator: ","))"]
         let escaped = disk.replacingOccurrences(of: ",", with: ",,")
         let arguments = [
-            "-name", "ferry-converter", "-accel", "tcg,tb-size=64", "-m", "\(memoryMiB)", "-smp", "1",
+            "-name", description.name, "-accel", "tcg,tb-size=64", "-m", "\(memoryMiB)", "-smp", "1",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", image.kernel, "-initrd", image.initramfs, "-append", commandLine.joined(separator: " "),
             "-serial", "file:\(consolePath)",
@@ -97,6 +113,7 @@ public struct ConverterAppliance: Sendable {
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        description.started(process.processIdentifier)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
 
         let deadline = Date().addingTimeInterval(timeoutSeconds)
@@ -136,5 +153,17 @@ public struct ConverterAppliance: Sendable {
         if let format = formats.first(where: { Array(head) == $0.1 }) {
             throw ConverterError.notARawDisk(path: path, reason: "it is a \(format.0) image; convert it to raw first (qemu-img convert -O raw)")
         }
+    }
+}
+
+/// The appliance as the host's engine for FerryKit: inspection of every launch's disk, and the
+/// conversion of disks that are converted on this machine before upload.
+extension ConverterAppliance: MachineConverter {
+    public func inspect(rawDiskAt path: String, log: @escaping @Sendable (String) -> Void) async throws -> GuestInspection {
+        try await BlockingWork.run { try inspect(diskAt: path, log: log) }
+    }
+
+    public func convert(rawDiskAt path: String, for platform: TargetPlatform, log: @escaping @Sendable (String) -> Void) async throws -> ConversionReport {
+        try await BlockingWork.run { try convert(diskAt: path, for: platform, log: log) }
     }
 }

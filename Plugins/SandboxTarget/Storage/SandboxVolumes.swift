@@ -168,6 +168,8 @@ extension SandboxCloud {
 
 extension SandboxTargetAdapter: VolumeImportCapability, ImageCapability {
     public var supportsIncrementalImport: Bool { true }
+    /// Registered images of imported volumes boot on virtio (see `registerImage`).
+    public var bootPlatform: TargetPlatform? { .sandbox }
 
     public func importVolume(_ request: VolumeImportRequest, progress: (@Sendable (TransferProgress) -> Void)?) async throws -> ImportedVolume {
         try await onCloud { try $0.importVolume(request, progress: progress) }

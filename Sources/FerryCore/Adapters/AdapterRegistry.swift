@@ -3,6 +3,10 @@
 public struct AdapterRegistry: Sendable {
     private var adapters: [String: any Adapter] = [:]
     private var order: [String] = []
+    /// The engine that inspects and converts machines' disks on this machine, handed in by
+    /// the host (it runs the converter appliance under QEMU); nil where there is none, and
+    /// launches then say so instead of converting.
+    public var machineConverter: (any MachineConverter)?
 
     public init() {}
 
@@ -70,6 +74,11 @@ public struct AdapterRegistry: Sendable {
         try capability(.instanceDisks, of: name, as: (any InstanceDiskCapability).self)
     }
 
+    /// The target's own converter, when it has one (`MachineConversionCapability`).
+    public func machineConversion(of name: String) -> (any MachineConversionCapability)? {
+        try? capability(.machineConversion, of: name, as: (any MachineConversionCapability).self)
+    }
+
     /// The adapter `name` as `type`, when it declares `capability` and its work is built;
     /// otherwise an error that says what is missing and which adapters have it.
     public func capability<T>(_ capability: Capability, of name: String, as type: T.Type) throws(AdapterError) -> T {
@@ -96,6 +105,7 @@ public struct AdapterRegistry: Sendable {
         case .images: return adapter is any ImageCapability
         case .compute: return adapter is any ComputeCapability
         case .instanceDisks: return adapter is any InstanceDiskCapability
+        case .machineConversion: return adapter is any MachineConversionCapability
         }
     }
 }

@@ -19,11 +19,13 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
     case compute
     /// Tells where an instance's disks are on this machine, for an agent (`InstanceDiskCapability`).
     case instanceDisks = "instance-disks"
+    /// Converts imported volumes on a converter instance of its own (`MachineConversionCapability`).
+    case machineConversion = "machine-conversion"
 
     public var kind: AdapterKind {
         switch self {
         case .discovery, .blockRead, .changeTracking: return .source
-        case .networking, .identity, .volumeImport, .images, .compute, .instanceDisks: return .target
+        case .networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion: return .target
         }
     }
 
@@ -38,6 +40,7 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
         case .images: return "ImageCapability"
         case .compute: return "ComputeCapability"
         case .instanceDisks: return "InstanceDiskCapability"
+        case .machineConversion: return "MachineConversionCapability"
         }
     }
 

@@ -14,8 +14,17 @@ public struct LaunchRequest: Sendable {
     public var subnetID: String
     public var securityGroupIDs: [String]
     public var instanceType: String
+    /// Whether the convert stage runs (`--no-convert` turns it off: the disks are launched as
+    /// they were replicated, which boots only what was built for the target).
+    public var convert: Bool
+    /// Where a target's converter instance runs: the staging subnet (else the server's
+    /// replication settings name it, else the target's default subnet).
+    public var stagingSubnetID: String?
 
-    public init(sourceServerID: String, mode: LaunchMode, snapshotID: String? = nil, name: String, subnetID: String, securityGroupIDs: [String], instanceType: String) {
+    public init(sourceServerID: String, mode: LaunchMode, snapshotID: String? = nil, name: String, subnetID: String, securityGroupIDs: [String], instanceType: String,
+                convert: Bool = true, stagingSubnetID: String? = nil) {
+        self.convert = convert
+        self.stagingSubnetID = stagingSubnetID
         self.sourceServerID = sourceServerID
         self.mode = mode
         self.snapshotID = snapshotID
@@ -36,4 +45,6 @@ public struct LaunchResult: Sendable {
     public var instance: Instance
     public var url: String
     public var noEndpointReason: String
+    /// What the convert stage did.
+    public var conversion: LaunchConversion
 }

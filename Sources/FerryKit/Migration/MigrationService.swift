@@ -66,29 +66,58 @@ public struct MigrationService: Sendable {
         try log.write("Snapshot selected", "\(snapshot.id), taken \(snapshot.takenAt.ISO8601Format())",
                       ja: "スナップショットを選択: \(snapshot.id)、取得 \(snapshot.takenAt.ISO8601Format())")
 
+        let folder = workspace.root.appendingPathComponent("conversion", isDirectory: true).appendingPathComponent(jobID, isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stage = ConversionStage(workspace: workspace, target: target, converter: target.registry.machineConverter, log: log,
+                                    recorder: recorder, server: server, folder: folder)
+        try log.stage(.inspect)
+        let plan = try await stage.plan(snapshot: snapshot, requested: request.convert, jobID: jobID)
+
+        var conversion: LaunchConversion
+        var convertedRoot: String?
+        switch plan {
+        case .skip(let skipped):
+            try stage.skipped(skipped)
+            conversion = skipped
+        case .here(let rawCopy, let platform, let inspection):
+            try log.stage(.convert)
+            conversion = try await stage.convertHere(rawCopy: rawCopy, platform: platform, inspection: inspection)
+            convertedRoot = rawCopy
+        case .onTarget:
+            conversion = LaunchConversion(outcome: .skipped)  // set below, once the volumes are imported
+        }
+
         try log.stage(.importVolumes)
         let volumes = try target.volumeImport()
         var imported: [ImportedVolume] = []
         for disk in snapshot.disks {
-            let reader = try store.reader(snapshotID: snapshot.id, diskIndex: disk.diskIndex)
+            // The root disk converted here is uploaded in place of the staged one.
+            let reader: any BlockReader = if disk.diskIndex == snapshot.disks.first?.diskIndex, let convertedRoot {
+                try FileRegionReader(path: convertedRoot)
+            } else {
+                try store.reader(snapshotID: snapshot.id, diskIndex: disk.diskIndex)
+            }
             let volume = try await volumes.importVolume(
                 VolumeImportRequest(name: "\(server.id)-\(mode.rawValue)-disk\(disk.diskIndex)", source: reader, tags: ["Name": "\(request.name) disk \(disk.diskIndex)"]),
                 progress: nil
             )
             try recorder.created(CloudResource(kind: volume.kind, id: volume.id), role: .volume(mode), attributes: ["snapshot": snapshot.id])
-            try log.write("Volume imported", "disk \(disk.diskIndex) as \(volume.id)", ja: "ボリュームをインポート: ディスク \(disk.diskIndex) → \(volume.id)")
+            try log.write("Volume imported", "disk \(disk.diskIndex) as \(volume.id)" + (convertedRoot != nil && imported.isEmpty ? " (converted)" : ""),
+                          ja: "ボリュームをインポート: ディスク \(disk.diskIndex) → \(volume.id)")
             imported.append(volume)
         }
         guard let root = imported.first else { throw MigrationError.snapshotWithoutDisks(snapshotID: snapshot.id) }
 
-        try log.stage(.convert)
-        try log.write("Conversion skipped", "Ferry has no machine converter yet: the disks are launched as they were replicated, and boot only if they were built for this target",
-                      ja: "変換なし: Ferry にはまだマシンコンバーターがありません。ディスクはレプリケーションされたまま起動し、このターゲット向けに作られたものだけが起動します")
+        if case .onTarget(let capability, let platform, let inspection) = plan {
+            try log.stage(.convert)
+            conversion = try await stage.convertOnTarget(capability, platform: platform, inspection: inspection, imported: imported,
+                                                      stagingSubnetID: request.stagingSubnetID)
+        }
 
         try log.stage(.registerImage)
         let image = try await target.images().registerImage(
             name: "\(server.id)-\(mode.rawValue)-\(snapshot.id)", rootVolume: root, additionalVolumes: Array(imported.dropFirst()),
-            bootMode: server.facts.bootMode ?? .legacyBIOS, tags: ["Name": request.name]
+            bootMode: conversion.inspection?.firmware == "uefi" ? .uefi : (server.facts.bootMode ?? .legacyBIOS), tags: ["Name": request.name]
         )
         try recorder.created(CloudResource(kind: .image, id: image.id), role: .image(mode), attributes: [:])
         try log.write("Image registered", image.id, ja: "イメージを登録: \(image.id)")
@@ -115,7 +144,7 @@ public struct MigrationService: Sendable {
             try log.write("No reachable endpoint", "\(error); its HTTP checks will be skipped", ja: "到達可能なエンドポイントなし: \(error)。HTTP の確認は省略します")
         }
         return LaunchResult(jobID: jobID, snapshotID: snapshot.id, volumeIDs: imported.map(\.id), imageID: image.id, instance: instance,
-                            url: url, noEndpointReason: unreachable)
+                            url: url, noEndpointReason: unreachable, conversion: conversion)
     }
 
     // MARK: After a launch

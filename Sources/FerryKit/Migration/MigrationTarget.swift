@@ -13,4 +13,6 @@ public struct MigrationTarget: Sendable {
     public func volumeImport() throws -> any VolumeImportCapability { try registry.volumeImport(of: adapterName) }
     public func images() throws -> any ImageCapability { try registry.images(of: adapterName) }
     public func compute() throws -> any ComputeCapability { try registry.compute(of: adapterName) }
+    /// The target's own converter instance, if it has one.
+    public func machineConversion() -> (any MachineConversionCapability)? { registry.machineConversion(of: adapterName) }
 }

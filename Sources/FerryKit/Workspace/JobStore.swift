@@ -54,6 +54,33 @@ public struct JobStore: Sendable {
         }
     }
 
+    /// Keeps what a launch job's convert stage did (or found, when it skipped or refused).
+    public func saveConversion(_ conversion: LaunchConversion, jobID: String, sourceServerID: String) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO conversionReport (jobID, sourceServerID, createdAt, report) VALUES (?, ?, ?, ?)",
+                arguments: [jobID, sourceServerID, Date(), try JSONColumn.encode(conversion)]
+            )
+        }
+    }
+
+    /// The convert stage of one job, if it got that far.
+    public func conversion(jobID: String) throws -> LaunchConversion? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT report FROM conversionReport WHERE jobID = ?", arguments: [jobID])
+        }.map { try JSONColumn.decode(LaunchConversion.self, from: $0) }
+    }
+
+    /// The newest conversion of a server's launches, with its job's id.
+    public func latestConversion(sourceServerID: String) throws -> (jobID: String, conversion: LaunchConversion)? {
+        let row = try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT jobID, report FROM conversionReport WHERE sourceServerID = ? ORDER BY createdAt DESC, rowid DESC LIMIT 1",
+                             arguments: [sourceServerID])
+        }
+        guard let row else { return nil }
+        return (row["jobID"], try JSONColumn.decode(LaunchConversion.self, from: row["report"]))
+    }
+
     private static func decode<T: RawRepresentable>(_: T.Type, _ raw: String) throws -> T where T.RawValue == String {
         guard let value = T(rawValue: raw) else { throw WorkspaceError.database(path: "job", message: "unknown value '\(raw)' for \(T.self)") }
         return value

@@ -138,6 +138,15 @@ public enum WorkspaceSchema {
                 t.column("destroyedAt", .datetime)
             }
         }
+        migrator.registerMigration("v5-conversion-reports") { db in
+            // What the convert stage of a launch job found and changed, kept with the job.
+            try db.create(table: "conversionReport") { t in
+                t.primaryKey("jobID", .text).references("job", onDelete: .cascade)
+                t.column("sourceServerID", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("report", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 }

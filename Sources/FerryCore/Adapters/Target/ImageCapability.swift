@@ -3,6 +3,13 @@ public protocol ImageCapability: Adapter {
     func registerImage(name: String, rootVolume: ImportedVolume, additionalVolumes: [ImportedVolume], bootMode: BootMode, tags: ResourceTags) async throws -> MachineImage
     func describeImages() async throws -> [MachineImage]
     func deregisterImage(id: String) async throws
+    /// What the target's instances boot on: the platform a migrated machine is converted for.
+    /// Nil (the default) when the target does not say; its launches are then not converted.
+    var bootPlatform: TargetPlatform? { get }
+}
+
+extension ImageCapability {
+    public var bootPlatform: TargetPlatform? { nil }
 }
 
 public struct MachineImage: Codable, Hashable, Sendable {
