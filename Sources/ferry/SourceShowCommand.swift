@@ -4,17 +4,48 @@ import FerryKit
 import Foundation
 
 struct SourceShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one source server: facts, states, replication metrics.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show one source server: facts, states, replication metrics, and the conversion report of its latest launch."
+    )
 
     @OptionGroup var global: GlobalOptions
 
     @Argument(help: "The source server's id (s-…).")
     var id: String
 
+    @Option(help: "The language of the conversion report: en or ja.")
+    var lang = "en"
+
+    func validate() throws {
+        guard ["en", "ja"].contains(lang) else { throw ValidationError("--lang must be en or ja") }
+    }
+
+    /// The server with its latest launch's conversion, for --output json.
+    struct Shown: Encodable {
+        var server: SourceServer
+        var latestConversion: ConversionShown?
+
+        struct ConversionShown: Encodable {
+            var jobID: String
+            var conversion: LaunchConversion
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try server.encode(to: encoder)  // the server's fields stay at the top, as before
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encodeIfPresent(latestConversion, forKey: .latestConversion)
+        }
+
+        enum Key: String, CodingKey { case latestConversion }
+    }
+
     func run() throws {
-        let server = try global.openWorkspace().sourceServers.find(id: id)
+        let workspace = try global.openWorkspace()
+        let server = try workspace.sourceServers.find(id: id)
+        let latest = try workspace.jobs.latestConversion(sourceServerID: server.id)
         if global.output == .json {
-            try Output.json(server)
+            try Output.json(Shown(server: server, latestConversion: latest.map { .init(jobID: $0.jobID, conversion: $0.conversion) }))
             return
         }
         let facts = server.facts
@@ -37,5 +68,9 @@ struct SourceShowCommand: ParsableCommand {
         if let lag = m.lagSeconds { print("  lag:              \(String(format: "%.1f", lag)) s") }
         if let eta = m.etaSeconds { print("  ETA:              \(String(format: "%.0f", eta)) s") }
         if let last = m.lastSnapshotAt { print("  last snapshot:    \(last.ISO8601Format())") }
+        if let latest {
+            print()
+            print(ConversionReportText(conversion: latest.conversion, jobID: latest.jobID, japanese: lang == "ja").text)
+        }
     }
 }

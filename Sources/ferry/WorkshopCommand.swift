@@ -17,7 +17,11 @@ struct WorkshopCommand: AsyncParsableCommand {
             built-in one, or a local recipe of that name (--recipes, $FERRY_RECIPES, ./recipes).
             `--param profile=debian-wordpress` migrates Debian's real WordPress instead of the \
             busybox blog (its image takes minutes to build the first time; the instance type \
-            becomes t3.medium unless --param instance_type says otherwise).
+            becomes t3.medium unless --param instance_type says otherwise); \
+            `--param profile=vmware-debian` migrates it built as a VMware VM, which boots on the \
+            sandbox only once the Machine Converter has converted it (the Conversion step shows \
+            what it changes). The busybox guest, built for the sandbox and not a distribution the \
+            converter knows, launches without conversion.
             """
     )
 
@@ -27,7 +31,24 @@ struct WorkshopCommand: AsyncParsableCommand {
 
     @OptionGroup var parameterOptions: RecipeParameterOptions
 
+    @Flag(name: .customLong("no-convert"), help: "Launch the disks as they were replicated, without the Machine Converter (the recipe's convert=false).")
+    var noConvert = false
+
     @OptionGroup var global: GlobalOptions
+
+    /// The parameters given, with what the workshop decides for them: conversion off when asked,
+    /// or for a profile the converter does not know (busybox) unless `convert` was given.
+    private func parameters(for recipe: Recipe) throws -> [String: String] {
+        var given = try parameterOptions.parsed(for: recipe)
+        guard recipe.parameter("convert") != nil else { return given }
+        if noConvert {
+            if let asked = given["convert"], asked.lowercased() != "false" { throw CommandRefusal("--no-convert and --param convert=\(asked) disagree: give one") }
+            given["convert"] = "false"
+        } else if given["convert"] == nil, GuestProfile.named(given["profile"] ?? recipe.parameter("profile")?.defaultValue?.description ?? "")?.isConvertible == false {
+            given["convert"] = "false"
+        }
+        return given
+    }
 
     func run() async throws {
         // The recipe is read and checked before the workspace is made: a workshop that
@@ -35,7 +56,7 @@ struct WorkshopCommand: AsyncParsableCommand {
         let catalog = recipes.catalog
         let checked = try catalog.recipe("workshop")
         try RecipeValidator(actions: .builtIn).validate(checked)
-        let given = try parameterOptions.parsed(for: checked)
+        let given = try parameters(for: checked)
         _ = try RecipeValidator.resolveParameters(checked, given: given)
         // The workshop runs on the sandbox, whose source server boots a guest profile: a wrong
         // name is refused here, before any network is made for it.
@@ -56,7 +77,7 @@ struct WorkshopCommand: AsyncParsableCommand {
     private func prepareAndRun(in workspace: Workspace, catalog: RecipeCatalog) async throws {
         try AgentTokenStore(workspace: workspace).createIfMissing()
         let recipe = try catalog.recipeForRun("workshop", in: workspace)
-        var given = try parameterOptions.parsed(for: recipe)
+        var given = try parameters(for: recipe)
         // A Debian guest needs more memory than the default type has: give it enough, unless the type was chosen.
         if let profile = given["profile"].flatMap(GuestProfile.named), given["instance_type"] == nil, recipe.parameter("instance_type") != nil,
            profile.minimumMemoryMiB > InstanceType.smallest(fittingMiB: 0).memoryMiB {

@@ -3,11 +3,13 @@ import FerryTestSupport
 import Foundation
 import Testing
 
-/// The workshop on the real WordPress: Debian 12 with apache2, PHP and MariaDB, installed
+/// The workshop on the real WordPress, built as a VMware VM (vmware-debian: Debian 12 with
+/// apache2, PHP and MariaDB on a pvscsi disk and a vmxnet3 NIC with a static address): installed
 /// through its installation form, a post published through its XML-RPC API during
-/// replication, and the cutover instance serving that post on its page and through its
-/// REST API. Slow: three Debian boots under emulation, and the image's first build.
-@Suite("ferry workshop --param profile=debian-wordpress", .serialized)
+/// replication, converted by the Machine Converter at each launch, and the cutover instance
+/// serving that post on its page and through its REST API. Slow: three Debian boots and two
+/// conversions under emulation, and the image's first build.
+@Suite("ferry workshop --param profile=vmware-debian", .serialized)
 struct WorkshopDebianTests {
     @Test func anUnknownProfileIsRefusedBeforeAnythingIsMade() throws {
         let directory = try FerryProcess.temporaryDirectory()
@@ -20,11 +22,11 @@ struct WorkshopDebianTests {
     }
 
     @Test(.timeLimit(.minutes(40)))
-    func theWorkshopMigratesTheRealWordPressWithItsPost() throws {
+    func theWorkshopMigratesTheRealWordPressFromItsVMwareShapeWithItsPost() throws {
         let directory = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let workspace = directory.appendingPathComponent("ws").path
-        let result = try FerryProcess.run(["workshop", "--yes", "--param", "profile=debian-wordpress", "--workspace", workspace],
+        let result = try FerryProcess.run(["workshop", "--yes", "--param", "profile=vmware-debian", "--workspace", workspace],
                                           environment: GuestImageTestCache.environment, in: WorkshopTests.repositoryRoot)
         #expect(result.status == 0, "\(result.stdout.suffix(4000))\(result.stderr)")
         #expect(result.stdout.contains("WordPress installed: administrator ferry-admin"), "\(result.stdout.suffix(3000))")
@@ -36,6 +38,14 @@ struct WorkshopDebianTests {
         func outputs(_ id: String) -> [String: Any] { steps.first { $0["stepID"] as? String == id }?["outputs"] as? [String: Any] ?? [:] }
         #expect(outputs("blog")["kind"] as? String == "wordpress")
         #expect((outputs("publish-post")["post_url"] as? String)?.contains("?p=") == true)
+        // The source kept its VMware address; the Machine Converter ran in the staging subnet at both launches.
+        #expect(result.stdout.contains("instance wordpress-source: ") && result.stdout.contains(" 10.0.0.36"), "\(result.stdout.prefix(3000))")
+        #expect(outputs("conversion")["boots_as_is"] as? String == "no")
+        for launch in ["test-launch", "cutover"] {
+            #expect((outputs(launch)["conversion"] as? String)?.hasSuffix("changes for sandbox") == true, "\(launch): \(outputs(launch))")
+        }
+        let diagram = try String(contentsOf: URL(fileURLWithPath: workspace).appendingPathComponent("runs/\(runID)/test-launch.svg"), encoding: .utf8)
+        #expect(diagram.contains("Machine Converter wordpress"), "the converter is drawn in the staging subnet")
 
         // The cutover instance is WordPress, and it has the post: on its page and in its REST API.
         let url = try #require(outputs("cutover")["url"] as? String)

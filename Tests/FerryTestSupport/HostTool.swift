@@ -3,11 +3,12 @@ import Foundation
 /// Runs a program of this machine (qemu-img, tar) for a test and returns its status and
 /// everything it printed, stdout and stderr together.
 public enum HostTool {
-    public static func run(_ path: String, _ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+    public static func run(_ path: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

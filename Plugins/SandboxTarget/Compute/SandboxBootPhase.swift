@@ -12,6 +12,9 @@ extension SandboxCloud {
         let console = readConsole(id)
         let offset = min(Int(record.consoleOffset), console.utf8.count)
         let sinceBoot = String(decoding: Array(console.utf8)[offset...], as: UTF8.self)
+        if record.instanceState != .running, let reason = bootFailure(record) {
+            throw GuestCannotBoot(instanceID: id, reason: reason, consoleTail: consoleTail(id))
+        }
         if record.instanceState == .running || sinceBoot.contains("\(Self.bootReadyMarker) \(id)") { return .ready }
         if sinceBoot.contains("\(Self.firstBootMarker) ") { return .firstBoot }
         if sinceBoot.contains(Self.kernelStartedMarker) { return .kernel }

@@ -45,7 +45,14 @@ extension SandboxCloud {
                 guestPorts.formUnion(Self.forwardedGuestPorts(group.rules))
             }
             let live = try InstanceRecord.filter(Column("state") != InstanceState.terminated.rawValue).fetchAll(db)
-            let ip = try Self.allocateAddress(in: subnet, policy: settings.privateIPPolicy, live: live)
+            // A VMware-shaped guest keeps the static address it was built with, when the subnet
+            // holds it: on VMware it would have it too, and it answers nowhere else.
+            var policy = settings.privateIPPolicy
+            if policy == .automatic, let address = image.staticAddress, let value = IPv4CIDR.parseAddress(address),
+               (try? IPv4CIDR(subnet.cidrBlock))?.contains(address: value) == true {
+                policy = .fixed(address)
+            }
+            let ip = try Self.allocateAddress(in: subnet, policy: policy, live: live)
             var taken = Set(live.flatMap { $0.portList.map(\.hostPort) })
             var ports: [ForwardedPort] = []
             for guestPort in guestPorts.sorted() {

@@ -141,6 +141,10 @@ struct ImageRecord: Codable, FetchableRecord, PersistableRecord {
     var minimumMemoryMiB: Int
 
     var volumeIDList: [String] { JSONText.decode([String].self, volumeIDs) ?? [] }
+    /// The address its guest sets itself (`ferry:static-address`, "10.0.0.36/24"), if any.
+    var staticAddress: String? {
+        (JSONText.decode([String: String].self, tags) ?? [:])[SandboxCloud.staticAddressTag].flatMap { $0.split(separator: "/").first.map(String.init) }
+    }
 
     var hardware: GuestHardware {
         GuestHardware(diskBus: GuestHardware.DiskBus(rawValue: diskBus) ?? .virtio, nicModel: GuestHardware.NICModel(rawValue: nicModel) ?? .virtio)

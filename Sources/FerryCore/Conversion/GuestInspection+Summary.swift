@@ -13,3 +13,39 @@ extension GuestInspection {
         return parts.joined(separator: ", ")
     }
 }
+
+extension GuestInspection {
+    /// What a conversion for `platform` will have to do to this disk, as it is now, in English
+    /// and Japanese: what a person reads before launching. Empty when it already boots there.
+    public func plannedWork(for platform: TargetPlatform) -> [(en: String, ja: String)] {
+        var work: [(en: String, ja: String)] = []
+        if let kernel = newestKernel {
+            let missing = platform.drivers.filter { kernel.driver($0)?.availableAtBoot != true }
+            if !missing.isEmpty {
+                let tool = initramfsTool ?? "the guest's initramfs tool"
+                work.append(("put \(missing.joined(separator: ", ")) in the initramfs of kernel \(kernel.version), regenerated with \(tool)",
+                             "カーネル \(kernel.version) の initramfs に \(missing.joined(separator: ", ")) を入れる（\(tool) で再生成）"))
+            }
+        }
+        let byDevice = fstab.filter(\.namesDevice)
+        if !byDevice.isEmpty {
+            let specs = byDevice.map { "\($0.spec) (\($0.mountPoint))" }.joined(separator: ", ")
+            work.append(("name \(specs) by UUID in /etc/fstab", "/etc/fstab の \(specs) を UUID で指定する"))
+        }
+        if let bootloader, !bootloader.rootIsStable {
+            work.append(("make \(bootloader.name) name the root by UUID, not \(bootloader.rootArgument ?? "a device")",
+                         "\(bootloader.name) がルートを \(bootloader.rootArgument ?? "デバイス名") ではなく UUID で指定するようにする"))
+        }
+        let fixed = (network?.interfaces ?? []).filter { $0.method != "dhcp" || !$0.addresses.isEmpty }
+        if !fixed.isEmpty || !(network?.namingRules ?? []).isEmpty {
+            let names = fixed.map { "\($0.name) \($0.method)\($0.addresses.isEmpty ? "" : " " + $0.addresses.joined(separator: " "))" }.joined(separator: ", ")
+            work.append(("use DHCP on the target's NIC instead of \(names.isEmpty ? "the source's NIC names" : names)",
+                         "\(names.isEmpty ? "移行元の NIC 名" : names) の代わりにターゲットの NIC で DHCP"))
+        }
+        if !hypervisorTools.isEmpty {
+            let tools = hypervisorTools.joined(separator: ", ")
+            work.append(("disable \(tools), which belong to the source's hypervisor", "移行元ハイパーバイザーの \(tools) を無効にする"))
+        }
+        return work
+    }
+}

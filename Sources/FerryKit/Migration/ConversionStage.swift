@@ -32,22 +32,20 @@ struct ConversionStage {
     /// cannot convert, naming what it found.
     func plan(snapshot: Snapshot, requested: Bool, jobID: String) async throws -> Plan {
         guard requested else {
+            try log.write("Not inspected", "conversion is off for this launch", ja: "検査なし: この起動では変換しません")
             return .skip(LaunchConversion(outcome: .skipped, reason: "not asked for (--no-convert): the disks are launched as they were replicated"))
         }
         let images = try target.images()
         guard let platform = images.bootPlatform else {
+            try log.write("Not inspected", "adapter '\(target.adapterName)' does not name its platform", ja: "検査なし: アダプター '\(target.adapterName)' はプラットフォームを示していません")
             return .skip(LaunchConversion(outcome: .skipped, reason: "adapter '\(target.adapterName)' does not say what its instances boot on, so there is nothing to convert for"))
         }
         guard let converter else { throw MigrationError.noConverter(platform: platform) }
         guard let root = snapshot.disks.first else { throw MigrationError.snapshotWithoutDisks(snapshotID: snapshot.id) }
 
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let copy = folder.appendingPathComponent("disk\(root.diskIndex).raw").path
         try log.write("Copying the staged root disk", "disk \(root.diskIndex) of \(snapshot.id) to a raw copy on this machine, for the converter",
                       ja: "ステージングのルートディスクをコピー: \(snapshot.id) のディスク \(root.diskIndex) をコンバーター用の raw コピーに")
-        let store = try StagingStore(workspace: workspace)
-        try await BlockingWork.run { try store.exportRaw(snapshotID: snapshot.id, diskIndex: root.diskIndex, to: copy) }
-        let inspection = try await converter.inspect(rawDiskAt: copy, log: { _ in })
+        let (copy, inspection) = try await Self.inspectRootDisk(of: snapshot, workspace: workspace, converter: converter, folder: folder)
         try log.write("Inspected", inspection.summary, ja: "検査結果: \(inspection.summary)")
         guard inspection.convertible else {
             let reason = inspection.reasons.joined(separator: "; ")
@@ -60,6 +58,17 @@ struct ConversionStage {
             return .onTarget(onTarget, platform: platform, inspection: inspection)
         }
         return .here(rawCopy: copy, platform: platform, inspection: inspection)
+    }
+
+    /// Writes the snapshot's root disk to `folder` as a sparse raw copy (the staged disk is
+    /// never given to the converter) and inspects it; returns the copy's path too.
+    static func inspectRootDisk(of snapshot: Snapshot, workspace: Workspace, converter: any MachineConverter, folder: URL) async throws -> (copy: String, inspection: GuestInspection) {
+        guard let root = snapshot.disks.first else { throw MigrationError.snapshotWithoutDisks(snapshotID: snapshot.id) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let copy = folder.appendingPathComponent("disk\(root.diskIndex).raw").path
+        let store = try StagingStore(workspace: workspace)
+        try await BlockingWork.run { try store.exportRaw(snapshotID: snapshot.id, diskIndex: root.diskIndex, to: copy) }
+        return (copy, try await converter.inspect(rawDiskAt: copy, log: { _ in }))
     }
 
     /// Converts the copy on this machine, before it is uploaded.
@@ -89,6 +98,11 @@ struct ConversionStage {
             let done = try await capability.convertVolume(
                 VolumeConversionRequest(volumeID: imported[0].id, platform: platform, converterName: name, subnetID: subnet), log: { _ in })
             let converter = "converter instance \(done.converterInstanceID) (\(name))" + (subnet.map { " in \($0)" } ?? "")
+            // Recorded, and at once recorded removed: it is terminated already, and a diagram of
+            // the step still shows where it ran.
+            let instance = CloudResource(kind: .instance, id: done.converterInstanceID)
+            try recorder.created(instance, role: .converter, attributes: ["name": name, "subnet": subnet ?? ""])
+            try recorder.removed(instance)
             try log.write("Converter instance terminated", done.converterInstanceID, ja: "コンバーターインスタンスを終了: \(done.converterInstanceID)")
             return try finish(LaunchConversion(outcome: .converted, platform: platform, converter: converter, inspection: inspection, report: done.report))
         } catch {

@@ -23,6 +23,8 @@ public enum MigrationResourceRole: String, Sendable {
     case testVolume = "test-volume", cutoverVolume = "cutover-volume"
     case testImage = "test-image", cutoverImage = "cutover-image"
     case testInstance = "test", cutoverInstance = "cutover"
+    /// A converter instance, terminated by the time it is recorded.
+    case converter
 
     static func volume(_ mode: LaunchMode) -> Self { mode == .test ? .testVolume : .cutoverVolume }
     static func image(_ mode: LaunchMode) -> Self { mode == .test ? .testImage : .cutoverImage }

@@ -77,6 +77,7 @@ public struct MigrationService: Sendable {
         var convertedRoot: String?
         switch plan {
         case .skip(let skipped):
+            try log.stage(.convert)
             try stage.skipped(skipped)
             conversion = skipped
         case .here(let rawCopy, let platform, let inspection):
@@ -147,6 +148,27 @@ public struct MigrationService: Sendable {
                             url: url, noEndpointReason: unreachable, conversion: conversion)
     }
 
+    // MARK: Inspection
+
+    /// What the converter finds on a snapshot's root disk (the latest unless one is named), and
+    /// the platform a launch would convert it for: a launch's inspect stage, on its own, so that
+    /// a person sees before launching what will be changed and whether it can be.
+    public func inspect(sourceServerID: String, snapshotID: String? = nil) async throws -> SnapshotInspection {
+        let server = try workspace.sourceServers.find(id: sourceServerID)
+        let store = try StagingStore(workspace: workspace)
+        guard let snapshot = try snapshotID.map({ try store.snapshot(id: $0) }) ?? store.snapshots(sourceServerID: server.id).first else {
+            throw MigrationError.noSnapshot(sourceServerID: server.id)
+        }
+        guard snapshot.sourceServerID == server.id else { throw MigrationError.snapshotOfAnotherServer(snapshotID: snapshot.id, sourceServerID: server.id) }
+        let platform = try target.images().bootPlatform
+        guard let converter = target.registry.machineConverter else { throw MigrationError.noConverter(platform: platform ?? .sandbox) }
+        let folder = workspace.root.appendingPathComponent("conversion", isDirectory: true).appendingPathComponent("inspect-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (_, inspection) = try await ConversionStage.inspectRootDisk(of: snapshot, workspace: workspace, converter: converter, folder: folder)
+        return SnapshotInspection(snapshotID: snapshot.id, inspection: inspection, platform: platform,
+                                  convertsOnTarget: target.machineConversion() != nil)
+    }
+
     // MARK: After a launch
 
     /// After a successful test: the test instance is terminated, as the console does, then
@@ -197,6 +219,15 @@ public struct MigrationService: Sendable {
         let archived = try servers.perform(.archive, on: sourceServerID)
         return FinalizeResult(server: archived, snapshotsRemoved: snapshots.count, bytesReclaimed: garbage.bytesReclaimed)
     }
+}
+
+/// A snapshot's root disk as the converter found it, and the platform it would be converted for
+/// (nil when the target does not say); `convertsOnTarget` when the target has a converter instance.
+public struct SnapshotInspection: Sendable {
+    public var snapshotID: String
+    public var inspection: GuestInspection
+    public var platform: TargetPlatform?
+    public var convertsOnTarget: Bool
 }
 
 public struct FinalizeResult: Sendable {

@@ -60,6 +60,14 @@ public struct ArchitectureDiagram: Sendable {
                         let i = attributes[instance.resource.id] ?? [:]
                         subnetBox.children.append(Box(id: instance.resource.id, label: i["name"] ?? "instance", detail: instance.resource.id, role: i[RecipeResourceRole.detailKey] ?? "instance"))
                     }
+                    // The step's Machine Converter: terminated when the step ended, drawn where it ran.
+                    for converter in run.resources where converter.stepID == afterStep && converter.resource.kind == .instance
+                        && Self.attributes(converter)[RecipeResourceRole.detailKey] == RecipeResourceRole.converter.rawValue
+                        && Self.attributes(converter)["subnet"] == subnet.resource.id {
+                        subnetBox.children.append(Box(id: converter.resource.id, label: Self.attributes(converter)["name"] ?? "Machine Converter",
+                                                      detail: say("\(converter.resource.id), terminated after converting", "\(converter.resource.id)、変換後に終了"),
+                                                      role: RecipeResourceRole.converter.rawValue))
+                    }
                     for process in records(.process) where attributes[process.resource.id]?["subnet"] == subnet.resource.id {
                         let p = attributes[process.resource.id] ?? [:]
                         subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: "pid \(process.resource.id)", role: p[RecipeResourceRole.detailKey] ?? "process"))
@@ -97,7 +105,7 @@ public struct ArchitectureDiagram: Sendable {
                     var nodes: [String] = []
                     for node in subnet.children {
                         let role = RecipeResourceRole(rawValue: node.role)
-                        let colour = role == .replicationServer ? "#fde7c8" : (role == .agent ? "#e4d7f5" : "#d8ecd5")
+                        let colour = role == .replicationServer ? "#fde7c8" : (role == .agent ? "#e4d7f5" : (role == .converter ? "#f5f0c8" : "#d8ecd5"))
                         nodes.append(rect(x + 40, y, subnetWidth - 40, nodeHeight, fill: colour, stroke: "#5b6b5b", radius: 6))
                         nodes.append(text(x + 52, y + 15, node.label, size: 13, weight: "bold"))
                         nodes.append(text(x + 52, y + 29, node.detail, size: 10, colour: "#444"))

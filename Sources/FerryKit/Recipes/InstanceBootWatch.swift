@@ -41,6 +41,17 @@ struct InstanceBootWatch: Sendable {
         }
     }
 
+    /// Throws `GuestCannotBoot` when the target sees that the instance's boot has failed for
+    /// good; any other trouble observing it is not this check's to report.
+    static func failIfCannotBoot(_ observer: (any BootObserving)?, instanceID: String) async throws {
+        guard let observer else { return }
+        do {
+            _ = try await observer.bootPhase(instanceID: instanceID)
+        } catch let failure as GuestCannotBoot {
+            throw failure
+        } catch {}
+    }
+
     func label(_ phase: BootPhase, monitor: String) -> String {
         switch phase {
         case .machineStarted: return context.say(en: "\(monitor) started", ja: "\(monitor) を起動しました")

@@ -13,6 +13,7 @@ struct RecipeMigrationRecorder: MigrationRecorder {
         case .cutoverImage: .cutoverImage
         case .testInstance: .test
         case .cutoverInstance: .cutover
+        case .converter: .converter
         }
         try context.created(resource, detail: RecipeResourceDetail.json(attributes.merging([RecipeResourceRole.detailKey: recorded.rawValue]) { $1 }))
     }

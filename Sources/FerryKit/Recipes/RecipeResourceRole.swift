@@ -21,6 +21,9 @@ public enum RecipeResourceRole: String, Sendable, CaseIterable {
     case cutover
     case cutoverImage = "cutover-image"
     case cutoverVolume = "cutover-volume"
+    /// The Machine Converter of a launch, in the staging subnet while it converts; recorded
+    /// terminated, and drawn after the step that ran it.
+    case converter
 
     /// The key of the role in a resource's detail.
     public static let detailKey = "role"

@@ -16,6 +16,7 @@ extension RecipeActionRegistry {
             InstallAgentAction(),
             ReplicateSourceAction(),
             WaitForReplicationAction(),
+            InspectSnapshotAction(),
             LaunchFromSnapshotAction(),
             MarkReadyForCutoverAction(),
             FinalizeCutoverAction(),

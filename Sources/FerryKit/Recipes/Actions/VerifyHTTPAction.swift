@@ -56,8 +56,15 @@ struct VerifyHTTPAction: RecipeAction {
             watch?.cancel()
             await watch?.value
         }
+        let observer = instanceID.isEmpty ? nil : (try? context.environment.compute()) as? any BootObserving
         var last = "no answer"
         repeat {
+            do {
+                try await InstanceBootWatch.failIfCannotBoot(observer, instanceID: instanceID)
+            } catch {
+                await stopWatching()
+                throw error
+            }
             var request = URLRequest(url: url, timeoutInterval: 5)
             request.cachePolicy = .reloadIgnoringLocalCacheData
             if let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse {

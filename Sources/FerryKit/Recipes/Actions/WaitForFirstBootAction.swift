@@ -24,6 +24,7 @@ struct WaitForFirstBootAction: RecipeAction {
         let started = Date()
         let deadline = started.addingTimeInterval(TimeInterval(try inputs.integer("timeout_seconds")))
         while Date() < deadline {
+            try await InstanceBootWatch.failIfCannotBoot(compute as? any BootObserving, instanceID: id)
             let status = try await compute.firstBootStatus(id: id)
             let seconds = Int(Date().timeIntervalSince(started).rounded())
             switch status {
