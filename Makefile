@@ -43,6 +43,7 @@ bench: deps
 	bash bench/disk-read.sh
 	bash bench/plugin-read.sh
 	bash bench/guest-images.sh
+	bash bench/conversion.sh
 
 clean:
 	rm -rf .build

@@ -17,13 +17,15 @@ only_libguestfs=no
 [ "${1:-}" = --libguestfs-only ] && only_libguestfs=yes
 
 cd "$(dirname "$0")/.."
+# The tests keep the guest disks they build here, so the libguestfs runs below find them.
+export FERRY_TEST_GUEST_CACHE=${FERRY_TEST_GUEST_CACHE:-${TMPDIR:-/tmp}/ferry-test-guest-cache}
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-bench-conversion.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 if [ $only_libguestfs = no ]; then
     swift build --build-tests >/dev/null
     # The appliance is built on first use: remove it so that its build is measured too.
-    rm -rf "${TMPDIR:-/tmp}/ferry-test-guest-cache/converter"
+    rm -rf "$FERRY_TEST_GUEST_CACHE/converter"
     echo "== Ferry's converter appliance (QEMU TCG, -m 512)"
     if ! swift test --skip-build --no-parallel --filter 'ConverterApplianceTests' >"$work/tests.log" 2>&1; then
         echo "tests failed:"; tail -40 "$work/tests.log"; exit 1
@@ -31,7 +33,7 @@ if [ $only_libguestfs = no ]; then
     grep -E "appliance built in|^inspect:|^convert for|^second conversion|on virtio:|\(at [0-9.]+ s\)$" "$work/tests.log" | sed 's/^\[converter\] //'
 fi
 
-cache=${TMPDIR:-/tmp}/ferry-test-guest-cache
+cache=$FERRY_TEST_GUEST_CACHE
 disk=$(ls -t "$cache"/vmware-debian-*.raw 2>/dev/null | head -n 1 || true)
 if ! command -v virt-customize >/dev/null || [ -z "$disk" ]; then
     echo "== libguestfs: skipped (no virt-customize, or no cached vmware-debian disk in $cache)"

@@ -32,7 +32,6 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
     case qemuFailed(instanceID: String, output: String)
     case firstBootTimeout(instanceID: String, seconds: Int, consoleTail: String)
     case processDied(instanceID: String, consoleTail: String)
-    case guestCannotBoot(instanceID: String, reason: String, consoleTail: String)
     case invalidState(instanceID: String, state: InstanceState, action: String)
     case portNotForwarded(instanceID: String, port: Int, forwarded: [Int])
     case baseImage(String)
@@ -97,8 +96,6 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(id) did not report its first boot within \(seconds) s and was terminated. Last lines of its console:\n\(tail)"
         case .processDied(let id, let tail):
             return "the QEMU process of \(id) died. Last lines of its console:\n\(tail)"
-        case .guestCannotBoot(let id, let reason, let tail):
-            return "\(id) cannot boot: \(reason) (a disk its system has no driver for, or a root it names by a device the machine does not have); it was terminated. Last lines of its console:\n\(tail)"
         case .invalidState(let id, let state, let action):
             return "IncorrectInstanceState: cannot \(action) \(id) while it is \(state.rawValue)"
         case .portNotForwarded(let id, let port, let forwarded):

@@ -1,4 +1,5 @@
 import Foundation
+import FerryTestSupport
 
 /// Runs the built `ferry` executable as a user would, and captures what it prints.
 struct FerryProcess {
@@ -31,8 +32,7 @@ struct FerryProcess {
         // Read before waiting so that a large output cannot fill the pipe and block.
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(status: ChildExit.wait(for: process), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     static func temporaryDirectory() throws -> URL {

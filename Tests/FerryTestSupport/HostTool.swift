@@ -14,7 +14,6 @@ public enum HostTool {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (ChildExit.wait(for: process), String(decoding: data, as: UTF8.self))
     }
 }

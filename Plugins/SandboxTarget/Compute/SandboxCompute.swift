@@ -234,7 +234,7 @@ extension SandboxCloud {
             if let reason = bootFailure(record) {
                 let tail = consoleTail(id)
                 _ = try? terminateInstance(id: id)
-                throw SandboxError.guestCannotBoot(instanceID: id, reason: reason, consoleTail: tail)
+                throw GuestCannotBoot(instanceID: id, reason: reason + "; it was terminated", consoleTail: tail)
             }
             if Date() >= deadline {
                 let tail = consoleTail(id)

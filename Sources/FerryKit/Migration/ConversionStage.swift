@@ -77,7 +77,8 @@ struct ConversionStage {
         try log.write("Converting", "for \(platform.rawValue) (\(platform.summary)), \(converterName)",
                       ja: "変換中: \(platform.rawValue)（\(platform.summary)）向け、アップロード前にこのマシンで")
         do {
-            let report = try await converter!.convert(rawDiskAt: rawCopy, for: platform, log: { _ in })
+            guard let converter else { throw MigrationError.noConverter(platform: platform) }
+            let report = try await converter.convert(rawDiskAt: rawCopy, for: platform, log: { _ in })
             return try finish(LaunchConversion(outcome: .converted, platform: platform, converter: converterName, inspection: inspection, report: report))
         } catch {
             try? workspace.jobs.saveConversion(LaunchConversion(outcome: .failed, platform: platform, converter: converterName, inspection: inspection, reason: "\(error)"),

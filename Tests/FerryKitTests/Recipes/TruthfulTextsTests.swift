@@ -19,7 +19,6 @@ struct TruthfulTextsTests {
         ("works through its own user", "the workshop creates the user but keeps using the credentials it started with"),
         ("専用ユーザーで動作", "the same, in Japanese"),
         ("removes the imported volumes", "finalize removes staging snapshots, not what launches imported"),
-        ("a VMware VM migrated from its .vmx —", "the VMware test migrates the sandbox's own image wrapped in a .vmx and .vmdk"),
     ]
 
     @Test func theReadmeAndTheRecipesMakeNoClaimTheCodeDoesNotKeep() throws {
