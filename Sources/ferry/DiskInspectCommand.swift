@@ -29,7 +29,8 @@ struct DiskInspectCommand: ParsableCommand {
     @Flag(help: "Also look at the system on the disk (OS, kernels, drivers, bootloader, fstab, network), as the Machine Converter does.")
     var os = false
 
-    /// The disk's layout and, with --os, its system (the JSON of `--output json`).
+    /// The disk's layout and, with --os, its system and whether it boots on each target as it
+    /// is (the JSON of `--output json`; nil where that cannot be told).
     struct Shown: Encodable {
         var disk: DiskInspection
         var system: GuestInspection?
@@ -38,14 +39,21 @@ struct DiskInspectCommand: ParsableCommand {
             try disk.encode(to: encoder)  // the layout's fields stay at the top, as without --os
             var container = encoder.container(keyedBy: Key.self)
             try container.encodeIfPresent(system, forKey: .system)
+            if let system {
+                let verdicts = Dictionary(uniqueKeysWithValues: TargetPlatform.allCases.map { ($0.rawValue, system.bootability(on: $0)) })
+                try container.encode(verdicts, forKey: .bootsAsIs)
+            }
         }
 
-        enum Key: String, CodingKey { case system }
+        enum Key: String, CodingKey { case system, bootsAsIs }
     }
 
     func run() throws {
         let opened = try DiskSource.open(source, disk: disk)
         let inspection = try DiskInspection.inspect(opened.reader, format: opened.format, disk: source)
+        if os, inspection.partitionTable == nil, inspection.fileSystem == nil {
+            throw CommandRefusal("\(source) has no partition table and no file system Ferry recognises: there is no system on it to look at")
+        }
         let system = os ? try inspectSystem(opened) : nil
         if global.output == .json {
             try Output.json(Shown(disk: inspection, system: system))
@@ -85,7 +93,7 @@ struct DiskInspectCommand: ParsableCommand {
     static func printSystem(_ system: GuestInspection) {
         print("System: \(system.summary)")
         if let os = system.operatingSystem { print("  OS:             \(os.prettyName) (family \(os.family.rawValue), \(os.distribution) \(os.version))") }
-        if let root = system.rootDevice { print("  root:           \(root)") }
+        if let root = system.rootDevice { print("  root:           \(Self.partitionName(root))") }
         print("  firmware:       \(system.firmware ?? "-")")
         for kernel in system.kernels {
             let drivers = kernel.drivers.map { d in "\(d.name)=\(d.availableAtBoot ? "at boot" : d.availability == .missing ? "missing" : "module, not in initramfs")" }
@@ -101,15 +109,24 @@ struct DiskInspectCommand: ParsableCommand {
             for interface in network.interfaces {
                 print("    \(interface.name): \(interface.method) \(interface.addresses.joined(separator: " ")) (\(interface.file))")
             }
+            for rule in network.namingRules { print("    naming rule \(rule.file): \(rule.match) -> \(rule.name)") }
         }
         print("  hypervisor:     \(system.hypervisorTools.isEmpty ? "none" : system.hypervisorTools.joined(separator: ", "))")
         print("  cloud-init:     \(system.cloudInit ? "yes" : "no"); first-boot hooks: \(system.firstBootHooks.isEmpty ? "none" : system.firstBootHooks.joined(separator: ", "))")
         if let hostname = system.hostname { print("  hostname:       \(hostname)") }
         for platform in TargetPlatform.allCases {
             let label = "boots on \(platform.rawValue):"
-            print("  \(label)\(String(repeating: " ", count: max(1, 16 - label.count)))\(system.bootsOn(platform) ? "yes" : "no, until converted") (\(platform.summary))")
+            let verdict = system.bootability(on: platform).map { $0 ? "yes" : (system.convertible ? "no, until converted" : "no") } ?? "unknown (no kernel the converter can read)"
+            print("  \(label)\(String(repeating: " ", count: max(1, 16 - label.count)))\(verdict) (\(platform.summary))")
         }
         print("  convertible:    \(system.convertible ? "yes" : "no: " + system.reasons.joined(separator: "; "))")
+    }
+
+    /// The appliance sees the disk as /dev/vda: its partition N is the disk's partition N.
+    static func partitionName(_ device: String) -> String {
+        if device == "/dev/vda" { return "the whole disk" }
+        if device.hasPrefix("/dev/vda"), let number = Int(device.dropFirst("/dev/vda".count)) { return "partition \(number)" }
+        return device
     }
 
     static func describe(_ fs: FileSystemInfo) -> String {

@@ -21,7 +21,7 @@ struct WorkshopCommand: AsyncParsableCommand {
             `--param profile=vmware-debian` migrates it built as a VMware VM, which boots on the \
             sandbox only once the Machine Converter has converted it (the Conversion step shows \
             what it changes). The busybox guest, built for the sandbox and not a distribution the \
-            converter knows, launches without conversion.
+            converter knows, is launched as it was replicated (the recipe's convert=auto).
             """
     )
 
@@ -31,20 +31,17 @@ struct WorkshopCommand: AsyncParsableCommand {
 
     @OptionGroup var parameterOptions: RecipeParameterOptions
 
-    @Flag(name: .customLong("no-convert"), help: "Launch the disks as they were replicated, without the Machine Converter (the recipe's convert=false).")
+    @Flag(name: .customLong("no-convert"), help: "Launch the disks as they were replicated, without the Machine Converter (the recipe's convert=false; a VMware-shaped guest then does not boot).")
     var noConvert = false
 
     @OptionGroup var global: GlobalOptions
 
-    /// The parameters given, with what the workshop decides for them: conversion off when asked,
-    /// or for a profile the converter does not know (busybox) unless `convert` was given.
+    /// The parameters given, with conversion off when --no-convert asks for it.
     private func parameters(for recipe: Recipe) throws -> [String: String] {
         var given = try parameterOptions.parsed(for: recipe)
         guard recipe.parameter("convert") != nil else { return given }
         if noConvert {
             if let asked = given["convert"], asked.lowercased() != "false" { throw CommandRefusal("--no-convert and --param convert=\(asked) disagree: give one") }
-            given["convert"] = "false"
-        } else if given["convert"] == nil, GuestProfile.named(given["profile"] ?? recipe.parameter("profile")?.defaultValue?.description ?? "")?.isConvertible == false {
             given["convert"] = "false"
         }
         return given

@@ -40,19 +40,27 @@ struct ConversionAWSTests {
         #expect(run.stdout.contains("on this machine, before upload"), "\(run.stdout.suffix(3000))")
         #expect(run.stdout.contains("(converted)"), "the converted copy was uploaded: \(run.stdout.suffix(3000))")
 
-        let (_, _, record) = try WorkshopTests.onlyRun(in: workspace)
+        let (runID, _, record) = try WorkshopTests.onlyRun(in: workspace)
+        defer { _ = try? FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace], environment: environment) }
         let steps = try #require(record["steps"] as? [[String: Any]])
         let launch = try #require(steps.first { $0["stepID"] as? String == "launch" }?["outputs"] as? [String: Any])
         let imageID = try #require(launch["image_id"] as? String)
+        // The snapshot Ferry uploaded for the root disk (through the EBS direct APIs), as the run recorded it.
+        let resources = try #require(record["resources"] as? [[String: Any]])
+        let snapshotID = try #require(resources.compactMap { $0["resource"] as? [String: Any] }
+            .first { $0["kind"] as? String == "snapshot" }?["id"] as? String, "\(resources)")
 
         // boto3 reads the image's snapshot block by block from moto into a sparse raw file.
         let raw = directory.appendingPathComponent("from-moto.raw").path
         let script = directory.appendingPathComponent("read_snapshot.py")
         try Self.readSnapshot.write(to: script, atomically: true, encoding: .utf8)
+        // The test's moto and keys only; the variables set empty to hide this machine's settings are unset for boto3.
         var pythonEnvironment = ProcessInfo.processInfo.environment
         pythonEnvironment.merge(environment) { $1 }
-        let python = try HostTool.run("/usr/bin/env", ["python3", script.path, moto.endpoint.absoluteString, imageID, raw], environment: pythonEnvironment)
+        pythonEnvironment = pythonEnvironment.filter { !$0.value.isEmpty }
+        let python = try HostTool.run("/usr/bin/env", ["python3", script.path, moto.endpoint.absoluteString, imageID, snapshotID, raw], environment: pythonEnvironment)
         try #require(python.status == 0, "\(python.output)")
+        print(python.output)
 
         let disk = "\(raw)?offset=1048576"  // the root partition, as the VM was built (MBR, first partition at 1 MiB)
         let debugfs = "/usr/sbin/debugfs"
@@ -87,12 +95,12 @@ struct ConversionAWSTests {
             inputs: {subnet_id: "${steps.target-network.subnet_id}"}
           - id: replicate
             title: Replicate the VM
-            explain: {en: The vmware adapter reads the .vmx and its VMDK.}
+            explain: {en: "The vmware adapter reads the .vmx and its VMDK."}
             action: replication.replicate-source
             inputs: {adapter: vmware, options: {path: "${params.vm}"}, server: "${steps.replication-server.address}"}
           - id: launch
             title: Test launch, converted
-            explain: {en: Converted on this machine, uploaded, registered, launched.}
+            explain: {en: "Converted on this machine, uploaded, registered, launched."}
             action: migration.launch
             inputs:
               source_server_id: ${steps.replicate.source_server_id}
@@ -102,15 +110,16 @@ struct ConversionAWSTests {
               instance_type: t3.medium
         """
 
-    /// Reads an image's root snapshot through the EBS direct APIs (ListSnapshotBlocks,
-    /// GetSnapshotBlock) into a sparse raw file of the volume's size.
+    /// Reads a snapshot through the EBS direct APIs (ListSnapshotBlocks, GetSnapshotBlock) into
+    /// a sparse raw file of the volume's size, and prints the image's root mapping beside it.
     static let readSnapshot = """
-        import sys, boto3
-        endpoint, image_id, out = sys.argv[1], sys.argv[2], sys.argv[3]
-        ec2 = boto3.client("ec2", endpoint_url=endpoint)
-        ebs = boto3.client("ebs", endpoint_url=endpoint)
+        import os, sys, boto3
+        endpoint, image_id, snapshot, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+        region = os.environ["AWS_REGION"]
+        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region)
+        ebs = boto3.client("ebs", endpoint_url=endpoint, region_name=region)
         mapping = ec2.describe_images(ImageIds=[image_id])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]
-        snapshot = mapping["SnapshotId"]
+        print(f"image {image_id}: root {mapping}")
         size = None
         written = 0
         with open(out, "wb") as f:
@@ -118,7 +127,8 @@ struct ConversionAWSTests {
             while True:
                 page = ebs.list_snapshot_blocks(SnapshotId=snapshot, **({"NextToken": token} if token else {}))
                 size = page["VolumeSize"] * (1 << 30)
-                block_size = page["BlockSize"]
+                # EBS blocks are 512 KiB (moto 5.2 answers BlockSize 512, not what it stores).
+                block_size = 524288
                 for block in page["Blocks"]:
                     data = ebs.get_snapshot_block(SnapshotId=snapshot, BlockIndex=block["BlockIndex"], BlockToken=block["BlockToken"])["BlockData"].read()
                     f.seek(block["BlockIndex"] * block_size)

@@ -25,6 +25,19 @@ struct VMwareRecipeTests {
         let vmx = vm.appendingPathComponent("legacy-web.vmx").path
         let cache = GuestImageTestCache.environment
 
+        // What the converter starts from, read from the VM's files by `disk inspect --os`.
+        let inspected = try FerryProcess.run(["disk", "inspect", "--os", vmx, "--output", "json"], environment: cache)
+        try #require(inspected.status == 0, "\(inspected.stderr)")
+        let layout = try #require(try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any])
+        let system = try #require(layout["system"] as? [String: Any])
+        #expect((system["operatingSystem"] as? [String: Any])?["family"] as? String == "debian")
+        #expect(system["convertible"] as? Bool == true)
+        #expect((layout["bootsAsIs"] as? [String: Any])?["sandbox"] as? Bool == false, "\(layout["bootsAsIs"] ?? "")")
+        #expect((system["hypervisorTools"] as? [String])?.contains("open-vm-tools") == true)
+        let text = try FerryProcess.run(["disk", "inspect", "--os", vmx], environment: cache)
+        #expect(text.stdout.contains("root:           partition 1"), "\(text.stdout)")
+        #expect(text.stdout.contains("boots on sandbox: no, until converted"), "\(text.stdout)")
+
         // 1. Without conversion (the old design: the disk launched as it was replicated): the
         //    kernel starts, and its initramfs gives up on /dev/sda1, a device virtio does not make.
         let unconverted = try FerryProcess.run(["recipe", "run", "vmware-migration", "--yes", "--workspace", workspace,
@@ -32,7 +45,8 @@ struct VMwareRecipeTests {
         let said = unconverted.stdout + unconverted.stderr
         #expect(unconverted.status != 0, "\(said.suffix(3000))")
         #expect(said.contains("as replicated, it boots on sandbox (virtio-blk disk, virtio-net NIC, BIOS): no"), "\(said.suffix(3000))")
-        #expect(said.contains("Conversion skipped: not asked for"), "\(said.suffix(3000))")
+        #expect(said.contains("warning: as replicated it does not boot on sandbox"), "\(said.suffix(3000))")
+        #expect(said.contains("Conversion skipped: conversion is off (convert=false)"), "\(said.suffix(3000))")
         #expect(said.contains("cannot boot: the initramfs did not find the root file system"), "\(said.suffix(3000))")
         #expect(said.contains("/dev/sda1 does not exist"), "the console of the failed boot: \(said.suffix(3000))")
         let failedRun = try WorkshopTests.onlyRun(in: workspace)
@@ -65,8 +79,8 @@ struct VMwareRecipeTests {
         let changes = try #require((latest["report"] as? [String: Any])?["changes"] as? [[String: Any]])
         #expect(changes.contains { $0["file"] as? String == "/etc/fstab" && ($0["after"] as? String)?.hasPrefix("UUID=") == true }, "\(changes)")
         #expect(changes.contains { $0["file"] as? String == "/etc/initramfs-tools/modules" && ($0["after"] as? String)?.contains("virtio_blk") == true }, "\(changes)")
-        let text = try FerryProcess.run(["source", "show", serverID, "--workspace", workspace, "--lang", "ja"])
-        #expect(text.stdout.contains("ファイルシステムを UUID で指定"), "\(text.stdout)")
+        let japanese = try FerryProcess.run(["source", "show", serverID, "--workspace", workspace, "--lang", "ja"])
+        #expect(japanese.stdout.contains("ファイルシステムを UUID で指定"), "\(japanese.stdout)")
 
         // The converters were sandbox instances in the staging subnet, terminated once done.
         let status = try FerryProcess.run(["sandbox", "status", "--workspace", workspace, "--output", "json"])
@@ -89,5 +103,18 @@ struct VMwareRecipeTests {
 
         #expect(try FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace]).status == 0)
         #expect(try WorkshopTests.qemuProcesses(mentioning: workspace).isEmpty)
+    }
+}
+
+@Suite("ferry disk inspect --os")
+struct DiskInspectOSTests {
+    @Test func aFileWithoutAPartitionTableOrFileSystemIsRefusedBeforeTheApplianceBoots() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("notes.txt")
+        try "not a disk\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try FerryProcess.run(["disk", "inspect", "--os", file.path])
+        #expect(result.status != 0)
+        #expect(result.stderr == "Error: \(file.path) has no partition table and no file system Ferry recognises: there is no system on it to look at\n", "\(result.stderr)")
     }
 }

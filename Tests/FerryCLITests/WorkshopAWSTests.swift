@@ -39,8 +39,8 @@ struct WorkshopAWSTests {
         try #require(image.status == 0, "\(image.stderr)")
 
         let started = Date()
-        // The busybox guest was built for the sandbox and is no distribution the converter knows: launched as replicated.
-        let result = try await Self.ferry(["recipe", "run", "workshop", "--yes", "--source", "sandbox", "--target", "aws", "--param", "convert=false", "--workspace", workspace], environment: environment)
+        // The busybox guest is no distribution the converter knows: with convert=auto it is launched as replicated.
+        let result = try await Self.ferry(["recipe", "run", "workshop", "--yes", "--source", "sandbox", "--target", "aws", "--workspace", workspace], environment: environment)
         let seconds = Date().timeIntervalSince(started)
         try #require(result.status == 0, "\(result.stdout.suffix(4000))\(result.stderr)")
         print("workshop on sandbox → aws (moto): \(String(format: "%.1f", seconds)) s")

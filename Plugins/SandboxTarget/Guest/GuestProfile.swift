@@ -44,10 +44,6 @@ public enum GuestProfile: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether the Machine Converter knows its system. The busybox guest is not a distribution
-    /// (no os-release, no packaged kernel): it was built for the sandbox and launches as it is.
-    public var isConvertible: Bool { self != .busybox }
-
     public static func named(_ name: String) -> GuestProfile? {
         allCases.first { $0.rawValue == name || $0.imageName == name }
     }

@@ -1,9 +1,12 @@
+import Foundation
+
 extension GuestInspection {
     /// One line of what was found, for a job log or a refusal: "Debian GNU/Linux 12 (bookworm),
     /// kernel 6.1.0-28-amd64, grub-pc, initramfs-tools, ifupdown, open-vm-tools".
     public var summary: String {
         var parts: [String] = []
-        parts.append(operatingSystem?.prettyName ?? "no operating system found")
+        let name = operatingSystem.map { $0.prettyName.isEmpty ? "\($0.distribution) \($0.version)".trimmingCharacters(in: .whitespaces) : $0.prettyName } ?? ""
+        parts.append(name.isEmpty ? "no operating system the converter knows (no os-release)" : name)
         if let kernel = newestKernel { parts.append("kernel \(kernel.version)") }
         if let bootloader { parts.append(bootloader.name) }
         if let initramfsTool { parts.append(initramfsTool) }
@@ -15,6 +18,12 @@ extension GuestInspection {
 }
 
 extension GuestInspection {
+    /// Whether the disk boots on `platform` as it is now: nil when that cannot be told (no
+    /// kernel the converter can read, as on a guest that is not a distribution).
+    public func bootability(on platform: TargetPlatform) -> Bool? {
+        newestKernel == nil ? nil : bootsOn(platform)
+    }
+
     /// What a conversion for `platform` will have to do to this disk, as it is now, in English
     /// and Japanese: what a person reads before launching. Empty when it already boots there.
     public func plannedWork(for platform: TargetPlatform) -> [(en: String, ja: String)] {
@@ -39,8 +48,11 @@ extension GuestInspection {
         let fixed = (network?.interfaces ?? []).filter { $0.method != "dhcp" || !$0.addresses.isEmpty }
         if !fixed.isEmpty || !(network?.namingRules ?? []).isEmpty {
             let names = fixed.map { "\($0.name) \($0.method)\($0.addresses.isEmpty ? "" : " " + $0.addresses.joined(separator: " "))" }.joined(separator: ", ")
-            work.append(("use DHCP on the target's NIC instead of \(names.isEmpty ? "the source's NIC names" : names)",
-                         "\(names.isEmpty ? "移行元の NIC 名" : names) の代わりにターゲットの NIC で DHCP"))
+            let rules = (network?.namingRules ?? []).map { ($0.file as NSString).lastPathComponent }
+            let ruleText = rules.isEmpty ? (en: "", ja: "") : (en: ", and disable the NIC naming rule\(rules.count == 1 ? "" : "s") \(rules.joined(separator: ", "))",
+                                                                ja: "、NIC の命名規則 \(rules.joined(separator: ", ")) を無効化")
+            work.append(("use DHCP on the target's NIC (systemd-networkd or the guest's own tool) instead of \(names.isEmpty ? "the source's NIC names" : names)\(ruleText.en)",
+                         "\(names.isEmpty ? "移行元の NIC 名" : names) の代わりにターゲットの NIC で DHCP（systemd-networkd またはゲスト自身のツール）\(ruleText.ja)"))
         }
         if !hypervisorTools.isEmpty {
             let tools = hypervisorTools.joined(separator: ", ")

@@ -30,10 +30,10 @@ struct ConversionStage {
 
     /// The inspect stage: refuses (throws `MigrationError.notConvertible`) what the converter
     /// cannot convert, naming what it found.
-    func plan(snapshot: Snapshot, requested: Bool, jobID: String) async throws -> Plan {
+    func plan(snapshot: Snapshot, requested: Bool, skipReason: String?, jobID: String) async throws -> Plan {
         guard requested else {
             try log.write("Not inspected", "conversion is off for this launch", ja: "検査なし: この起動では変換しません")
-            return .skip(LaunchConversion(outcome: .skipped, reason: "not asked for (--no-convert): the disks are launched as they were replicated"))
+            return .skip(LaunchConversion(outcome: .skipped, reason: skipReason ?? "not asked for (--no-convert): the disks are launched as they were replicated"))
         }
         let images = try target.images()
         guard let platform = images.bootPlatform else {

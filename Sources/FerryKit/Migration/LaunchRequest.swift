@@ -17,13 +17,16 @@ public struct LaunchRequest: Sendable {
     /// Whether the convert stage runs (`--no-convert` turns it off: the disks are launched as
     /// they were replicated, which boots only what was built for the target).
     public var convert: Bool
+    /// Why conversion is off, for the job's record (default: it was not asked for).
+    public var skipReason: String?
     /// Where a target's converter instance runs: the staging subnet (else the server's
     /// replication settings name it, else the target's default subnet).
     public var stagingSubnetID: String?
 
     public init(sourceServerID: String, mode: LaunchMode, snapshotID: String? = nil, name: String, subnetID: String, securityGroupIDs: [String], instanceType: String,
-                convert: Bool = true, stagingSubnetID: String? = nil) {
+                convert: Bool = true, skipReason: String? = nil, stagingSubnetID: String? = nil) {
         self.convert = convert
+        self.skipReason = skipReason
         self.stagingSubnetID = stagingSubnetID
         self.sourceServerID = sourceServerID
         self.mode = mode

@@ -71,7 +71,7 @@ public struct MigrationService: Sendable {
         let stage = ConversionStage(workspace: workspace, target: target, converter: target.registry.machineConverter, log: log,
                                     recorder: recorder, server: server, folder: folder)
         try log.stage(.inspect)
-        let plan = try await stage.plan(snapshot: snapshot, requested: request.convert, jobID: jobID)
+        let plan = try await stage.plan(snapshot: snapshot, requested: request.convert, skipReason: request.skipReason, jobID: jobID)
 
         var conversion: LaunchConversion
         var convertedRoot: String?

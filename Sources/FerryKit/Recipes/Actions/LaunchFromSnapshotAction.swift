@@ -17,6 +17,7 @@ struct LaunchFromSnapshotAction: RecipeAction {
         RecipeActionInput("instance_type", .string, default: .string("t3.small"), help: "the instance type"),
         RecipeActionInput("snapshot_id", .string, default: .string(""), help: "a snapshot to launch from (default: the latest)"),
         RecipeActionInput("convert", .boolean, default: .boolean(true), help: "convert the machine to boot on the target (false: launch the disks as they were replicated)"),
+        RecipeActionInput("convert_reason", .string, default: .string(""), help: "why conversion is off, for the job's record (the Conversion step's convert_reason)"),
         RecipeActionInput("staging_subnet_id", .string, default: .string(""), help: "where the target's converter instance runs (the staging subnet)"),
     ]
     let outputs = ["instance_id", "image_id", "snapshot_id", "url", "private_ip", "no_endpoint_reason", "job_id", "conversion", "conversion_changes"]
@@ -44,7 +45,8 @@ struct LaunchFromSnapshotAction: RecipeAction {
             sourceServerID: try inputs.string("source_server_id"), mode: mode, snapshotID: requested.isEmpty ? nil : requested,
             name: try inputs.string("name"), subnetID: try inputs.string("subnet_id"),
             securityGroupIDs: inputs.strings("security_group_ids"), instanceType: try inputs.string("instance_type"),
-            convert: Self.convert(inputs), stagingSubnetID: (inputs.optionalString("staging_subnet_id") ?? "").isEmpty ? nil : inputs.optionalString("staging_subnet_id")
+            convert: Self.convert(inputs), skipReason: (inputs.optionalString("convert_reason") ?? "").isEmpty ? nil : inputs.optionalString("convert_reason"),
+            stagingSubnetID: (inputs.optionalString("staging_subnet_id") ?? "").isEmpty ? nil : inputs.optionalString("staging_subnet_id")
         ), initiatedBy: "recipe run \(context.runID), step \(context.stepID)")
         return [
             "instance_id": .string(result.instance.id), "image_id": .string(result.imageID), "snapshot_id": .string(result.snapshotID),
