@@ -57,7 +57,7 @@ struct ConversionRefusalTests {
 
         let error = await #expect(throws: MigrationError.self) { _ = try await service.launch(request(convert: true), initiatedBy: "test") }
         guard case .notConvertible(let found, let reasons) = error else { Issue.record("\(String(describing: error))"); return }
-        #expect(found == "no operating system found", "\(found)")
+        #expect(found == "no operating system the converter knows (no os-release)", "\(found)")
         #expect(reasons.contains { $0.contains("no Linux root file system") }, "\(reasons)")
         #expect(error?.description.contains("--no-convert") == true)
         // Nothing was created: no volume, no image, no instance; the job says why; the server is back.

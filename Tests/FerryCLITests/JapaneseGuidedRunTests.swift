@@ -135,6 +135,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
             "source-network", "source-web", "staging-network", "target-network", "target-web", "base-image", "migration-user",
             "replication-group", "replication-server", "agent", "initial-sync", "publish-post", "test-launch", "ready-for-cutover",
             "replicated-post", "cutover", "finalize",
+            // The conversion's terms: the guest's tools and what a target needs, and its step.
+            "conversion", "sandbox", "initramfs", "UUID", "NIC", "DHCP", "grub2", "os-release",
         ]
         // An access key id (AKIA and 16 capitals or digits) is an id too.
         let left = Self.englishLeft(on: lines.joined(separator: "\n")).filter { word in

@@ -5,8 +5,7 @@ extension GuestInspection {
     /// kernel 6.1.0-28-amd64, grub-pc, initramfs-tools, ifupdown, open-vm-tools".
     public var summary: String {
         var parts: [String] = []
-        let name = operatingSystem.map { $0.prettyName.isEmpty ? "\($0.distribution) \($0.version)".trimmingCharacters(in: .whitespaces) : $0.prettyName } ?? ""
-        parts.append(name.isEmpty ? "no operating system the converter knows (no os-release)" : name)
+        parts.append(operatingSystemName ?? "no operating system the converter knows (no os-release)")
         if let kernel = newestKernel { parts.append("kernel \(kernel.version)") }
         if let bootloader { parts.append(bootloader.name) }
         if let initramfsTool { parts.append(initramfsTool) }
@@ -14,6 +13,39 @@ extension GuestInspection {
         parts += hypervisorTools
         if cloudInit { parts.append("cloud-init") }
         return parts.joined(separator: ", ")
+    }
+
+    /// The same in Japanese: the names stay, what is missing is said in Japanese.
+    public var summaryJapanese: String {
+        let english = summary
+        guard operatingSystemName == nil else { return english.replacingOccurrences(of: ", kernel ", with: "、カーネル ").replacingOccurrences(of: ", ", with: "、") }
+        return english.replacingOccurrences(of: "no operating system the converter knows (no os-release)", with: "コンバーターの知るオペレーティングシステムなし（os-release なし）")
+            .replacingOccurrences(of: ", ", with: "、")
+    }
+
+    /// The OS's name as os-release gives it, nil when there is none.
+    var operatingSystemName: String? {
+        guard let os = operatingSystem else { return nil }
+        let name = os.prettyName.isEmpty ? "\(os.distribution) \(os.version)".trimmingCharacters(in: .whitespaces) : os.prettyName
+        return name.isEmpty ? nil : name
+    }
+
+    /// Why it cannot be converted, in Japanese: the converter's reasons are English sentences,
+    /// each of a known kind.
+    public var reasonsJapanese: [String] {
+        reasons.map { reason in
+            let kinds: [(String, String)] = [
+                ("encrypted root", "ルートが暗号化されています"),
+                ("the root is on LVM", "ルートが LVM 上にあります（まだ扱えません）"),
+                ("Windows", "Windows です（まだ扱えません）"),
+                ("no Linux root file system", "ディスクに Linux のルートファイルシステムがありません"),
+                ("unknown OS family", "オペレーティングシステムの系統が不明です（os-release がないか、知らない系統です）"),
+                ("no kernel", "カーネルとそのモジュールがありません"),
+            ]
+            if let kind = kinds.first(where: { reason.hasPrefix($0.0) }) { return kind.1 }
+            if reason.hasSuffix("is not on this disk") { return "fstab のファイルシステムがこのディスクにありません" }
+            return "変換できない理由があります（ジョブの記録を参照）"
+        }
     }
 }
 

@@ -46,7 +46,7 @@ struct ConversionStage {
         try log.write("Copying the staged root disk", "disk \(root.diskIndex) of \(snapshot.id) to a raw copy on this machine, for the converter",
                       ja: "ステージングのルートディスクをコピー: \(snapshot.id) のディスク \(root.diskIndex) をコンバーター用の raw コピーに")
         let (copy, inspection) = try await Self.inspectRootDisk(of: snapshot, workspace: workspace, converter: converter, folder: folder)
-        try log.write("Inspected", inspection.summary, ja: "検査結果: \(inspection.summary)")
+        try log.write("Inspected", inspection.summary, ja: "検査結果: \(inspection.summaryJapanese)")
         guard inspection.convertible else {
             let reason = inspection.reasons.joined(separator: "; ")
             try? workspace.jobs.saveConversion(LaunchConversion(outcome: .refused, platform: platform, inspection: inspection, reason: reason),
@@ -124,7 +124,7 @@ struct ConversionStage {
     /// Records a skipped conversion.
     func skipped(_ conversion: LaunchConversion) throws {
         try workspace.jobs.saveConversion(conversion, jobID: log.jobID, sourceServerID: server.id)
-        try log.write("Conversion skipped", conversion.reason ?? "", ja: "変換なし: \(conversion.reason ?? "")")
+        try log.write("Conversion skipped", conversion.reason ?? "", ja: "変換なし: この起動ではディスクをレプリケーションされたまま使います（理由はジョブの記録にあります）")
     }
 
     /// Keeps the report with the job and writes every change to its log.

@@ -43,7 +43,7 @@ struct InspectSnapshotAction: RecipeAction {
         let mode = try Self.mode(inputs)
         let result = try await context.migration.inspect(sourceServerID: try inputs.string("source_server_id"))
         let inspection = result.inspection
-        context.progress(context.say(en: "found: \(inspection.summary)", ja: "検査結果: \(inspection.summary)"))
+        context.progress(context.say(en: "found: \(inspection.summary)", ja: "検査結果: \(inspection.summaryJapanese)"))
         var bootsAsIs = "unknown"
         var planned: [(en: String, ja: String)] = []
         if let platform = result.platform {
@@ -80,8 +80,8 @@ struct InspectSnapshotAction: RecipeAction {
             context.progress(context.say(en: "each launch converts a copy \(where_.en)", ja: "各起動はコピーを\(where_.ja)変換します"))
         } else {
             context.progress(context.say(en: reason, ja: mode == .no
-                ? "変換は無効です（convert=false）: 起動はレプリケーションされたままのディスクを使います"
-                : "コンバーターはこのシステムを知りません（\(reasons)）。convert=auto なので、レプリケーションされたまま起動します（ターゲット向けに作られたマシンだけが起動します）"))
+                ? "変換は無効に設定されています: 起動はレプリケーションされたままのディスクを使います"
+                : "コンバーターはこのシステムを知りません（\(inspection.reasonsJapanese.joined(separator: "。"))）。自動の設定なので、レプリケーションされたまま起動します（ターゲット向けに作られたマシンだけが起動します）"))
             if bootsAsIs == "no" {
                 context.progress(context.say(en: "warning: as replicated it does not boot on \(result.platform?.rawValue ?? "the target"): the launches will fail to boot; run with conversion on",
                                              ja: "警告: レプリケーションされたままでは \(result.platform?.rawValue ?? "ターゲット") で起動しません。起動は失敗します。変換を有効にして実行してください"))
