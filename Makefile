@@ -2,10 +2,10 @@
 # Both install what they need on a Debian machine first.
 
 SWIFT ?= swift
-APT_PACKAGES := python3 libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod mmdebstrap
+APT_PACKAGES := python3 curl openssh-client libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev qemu-utils fdisk e2fsprogs dosfstools xfsprogs ntfs-3g hyperfine qemu-system-x86 linux-image-amd64 busybox-static grub-pc-bin kmod mmdebstrap
 PIP_PACKAGES := 'moto[server]==5.2.1' 'boto3==1.43.11'
 
-.PHONY: workshop test deps build bench clean
+.PHONY: workshop test deps build agent bench clean
 
 # Installs the Debian (and Python) packages that are missing.
 deps:
@@ -20,7 +20,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-workshop: build
+# The agent that runs on source machines: the Swift runtime linked in, so that a machine
+# without Swift runs it; release and stripped, since it crosses the network to each machine.
+# The replication server hands it out from here (see `ferry agent token`).
+agent: deps
+	$(SWIFT) build -c release --product ferry-agent --static-swift-stdlib --scratch-path .build-agent -Xlinker -s
+
+workshop: build agent
 	$$($(SWIFT) build --show-bin-path)/ferry workshop --yes
 
 # One test at a time. The engine's and the adapters' blocking work now runs off Swift's
@@ -29,7 +35,7 @@ workshop: build
 # they starve the networked tests of threads until their timeouts fire. Measured on 2 cores:
 # parallel 230 s with 8 failures and 146 s with 4 (a replication server's handshake unanswered, a TCP
 # timeout test waiting 69 s), serial 472 s, all passing.
-test: deps
+test: deps agent
 	$(SWIFT) test --no-parallel
 
 # Benchmarks: each against a named peer in the same run. Not part of `make test`.
@@ -46,4 +52,4 @@ bench: deps
 	bash bench/conversion.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-agent

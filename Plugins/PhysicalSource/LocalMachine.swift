@@ -77,8 +77,15 @@ public struct LocalMachine: Sendable {
         return count > 0 ? count : ProcessInfo.processInfo.processorCount
     }
 
-    /// MemTotal of /proc/meminfo.
+    /// The memory installed: the online blocks of /sys/devices/system/memory times their size
+    /// (a 256 MiB machine has 256 MiB there, where MemTotal shows what the kernel left over),
+    /// else MemTotal of /proc/meminfo.
     func memoryBytes() -> UInt64 {
+        if let blockSize = line("sys/devices/system/memory/block_size_bytes").flatMap({ UInt64($0, radix: 16) }), blockSize > 0,
+           let blocks = try? FileManager.default.contentsOfDirectory(atPath: path("sys/devices/system/memory")) {
+            let online = blocks.filter { $0.hasPrefix("memory") && line("sys/devices/system/memory/\($0)/online") == "1" }.count
+            if online > 0, let total = DiskSize.bytes(UInt64(online), unit: blockSize) { return total }
+        }
         for line in (text("proc/meminfo") ?? "").split(separator: "\n") where line.hasPrefix("MemTotal:") {
             let fields = line.split(separator: " ")
             if fields.count >= 2, let kib = UInt64(fields[1]) { return kib * 1024 }

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import FerryKit
 import Foundation
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryCore
+import FerryReplication
 import FerryKit
 import Foundation
 import PhysicalSource
@@ -15,6 +16,9 @@ struct AgentRunCommand: AsyncParsableCommand {
 
     @Option(help: "The project's agent token (see `ferry agent token`). Prefer FERRY_AGENT_TOKEN: a command line is visible in `ps`.")
     var token: String?
+
+    @Option(help: ArgumentHelp("The replication server's certificate pin, as `ferry agent token` prints it (default: this workspace's own).", valueName: "sha256//…"))
+    var pin: String?
 
     @Option(name: .customLong("disk"), help: ArgumentHelp("A disk to replicate (raw image or block device); repeat for more.", valueName: "path"))
     var disks: [String] = []
@@ -67,8 +71,9 @@ struct AgentRunCommand: AsyncParsableCommand {
         for disk in machine.disks {
             FileHandle.standardError.write(Data("Disk to replicate identified: \(disk.facts.name) of size \(Output.bytes(disk.facts.sizeBytes))\n".utf8))
         }
+        let trusted = try serverPin()
         let agent = ReplicationAgent(configuration: .init(
-            host: endpoint.host, port: endpoint.port, token: Secret(tokenText), identity: identity ?? machine.identity,
+            host: endpoint.host, port: endpoint.port, token: Secret(tokenText), pin: trusted, identity: identity ?? machine.identity,
             facts: machine.facts, disks: machine.disks, continuous: continuous,
             interval: .milliseconds(Int(interval * 1000)),
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
@@ -77,6 +82,16 @@ struct AgentRunCommand: AsyncParsableCommand {
         // Only a lost connection is retried; a failing source (a plugin Ferry gave up on,
         // a disk that cannot be read) ends the run with its own error.
         try await agent.run { printer.show($0) }
+    }
+
+    /// --pin, or the certificate of this machine's workspace when the server runs here.
+    private func serverPin() throws -> CertificatePin {
+        if let pin { return try CertificatePin(parsing: pin) }
+        let certificate = ReplicationCertificate(workspace: try global.openWorkspace())
+        guard FileManager.default.fileExists(atPath: certificate.directory.path) else {
+            throw ValidationError("the agent needs the replication server's certificate pin: give --pin (`ferry agent token` on the workbench prints it)")
+        }
+        return try certificate.pin()
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryCore
 import FerryKit
+import FerryReplication
 
 struct AgentTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +13,8 @@ struct AgentTokenCommand: ParsableCommand {
     @Flag(help: "Replace the token with a new one.")
     var rotate = false
 
-    @Option(help: ArgumentHelp("The replication server's address as source machines reach it.", valueName: "host:port"))
-    var server = "127.0.0.1:\(ReplicationSettings.defaultDataPlanePort)"
+    @Option(help: ArgumentHelp("The replication server's address as source machines reach it (default: where this workspace's server says it is reached).", valueName: "host:port"))
+    var server: String?
 
     @OptionGroup var global: GlobalOptions
 
@@ -22,20 +23,32 @@ struct AgentTokenCommand: ParsableCommand {
         let tokens = AgentTokenStore(workspace: workspace)
         try tokens.createIfMissing()
         let token = rotate ? try tokens.rotate() : try tokens.read()
-        // In the environment, not after --token: a command line is visible to every user of
-        // the source machine in `ps`, the environment of a process only to its owner and root.
-        let install = "FERRY_AGENT_TOKEN=\(token.reveal()) ferry agent --server \(server)"
+        let certificate = ReplicationCertificate(workspace: workspace)
+        try certificate.createIfMissing()
+        let pin = try certificate.pin()
+        let running = RunningReplicationServer.current(in: workspace)
+        let address = try server.map { try ReplicationEndpoint(parsing: $0, option: "--server").description }
+            ?? running?.advertised ?? "127.0.0.1:\(ReplicationSettings.defaultDataPlanePort)"
+        // As MGN's: download the installer, run it as root with the token. The download is
+        // checked against the project's key (curl's --pinnedpubkey), so is the agent the
+        // installer fetches, and so is every connection the agent makes.
+        let install = "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(address)/installer && sudo sh ferry-installer -t \(token.reveal()) --no-prompt"
         switch global.output {
         case .json:
-            try Output.json(["token": token.reveal(), "installCommand": install, "rotated": rotate ? "true" : "false"])
+            try Output.json(["token": token.reveal(), "pin": pin.description, "server": address, "installCommand": install, "rotated": rotate ? "true" : "false"])
         case .text:
             if rotate { print("The agent token was replaced; agents holding the old one are now refused.\n") }
-            print("Project agent token: \(token.reveal())\n")
-            print("To add a source machine, copy ferry to it and run, as root:")
-            print("  \(install)")
-            print("\nThe token goes in the environment rather than after --token, where `ps` would show it to every user.")
-            print("Or keep it in a file only root reads: FERRY_AGENT_TOKEN=$(cat /root/ferry-token) ferry agent --server \(server)")
-            print("\nWith no --disk the agent identifies the machine's disks itself; add --continuous to keep replicating.")
+            print("Project agent token: \(token.reveal())")
+            print("Replication server certificate pin: \(pin)\n")
+            print("To add a source machine, run this on it (it needs curl and root):")
+            print("  \(install)\n")
+            if running == nil && server == nil {
+                print("No replication server of this workspace runs now: start one (`ferry replication-server --listen 0.0.0.0:1500`) before you run it,")
+                print("and give --server with the address the source machine reaches it at.")
+            } else {
+                print("The installer checks the machine, downloads the agent from \(address), identifies the disks, registers the machine")
+                print("and starts replicating as a service; `sh ferry-installer --uninstall` removes it.")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import FerryCore
+import FerryReplication
 import FerryKit
 import Foundation
 #if canImport(Glibc)
@@ -15,6 +16,9 @@ struct ReplicationServerCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
     var listen = "127.0.0.1:\(ReplicationSettings.defaultDataPlanePort)"
+
+    @Option(help: ArgumentHelp("The address source machines reach this server at, when not --listen's (written into the installer and `ferry agent token`).", valueName: "host:port"))
+    var advertise: String?
 
     @Option(name: .customLong("stall-after"), help: "Seconds without a frame before an agent's replication is STALLED.")
     var stallAfter: Double = 30
@@ -31,10 +35,15 @@ struct ReplicationServerCommand: AsyncParsableCommand {
         let endpoint = try ReplicationEndpoint(parsing: listen, option: "--listen")
         let workspace = try global.openWorkspace()
         try AgentTokenStore(workspace: workspace).createIfMissing()
-        let server = try ReplicationServer(workspace: workspace, configuration: .init(
+        var configuration = ReplicationServer.Configuration(
             host: endpoint.host, port: endpoint.port,
             stallAfter: .milliseconds(Int(stallAfter * 1000)), disconnectAfter: .milliseconds(Int(disconnectAfter * 1000))
-        ))
+        )
+        if let advertise { configuration.advertisedAddress = try ReplicationEndpoint(parsing: advertise, option: "--advertise").description }
+        if configuration.agentBinary == nil {
+            FileHandle.standardError.write(Data("Note: no ferry-agent executable beside ferry (build it with `make agent`): the installer at /installer will answer that there is none.\n".utf8))
+        }
+        let server = try ReplicationServer(workspace: workspace, configuration: configuration)
         let task = Task {
             try await server.run { port in
                 let bound = ReplicationEndpoint(host: endpoint.host, port: port)

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

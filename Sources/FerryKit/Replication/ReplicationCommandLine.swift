@@ -1,3 +1,4 @@
+import FerryReplication
 import Foundation
 
 /// The command lines of `ferry replication-server` and `ferry agent` for the recipe steps that

@@ -1,8 +1,12 @@
 import FerryCore
+import FerryReplication
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// The replication server: agents connect over TCP (port 1500 by default), prove they hold
@@ -18,15 +22,22 @@ public final class ReplicationServer: Sendable {
         public var disconnectAfter: Duration
         /// An agent must authenticate within this time of connecting.
         public var handshakeTimeout: Duration
+        /// The address agents reach the server at, when it is not the one it listens on (a
+        /// staging subnet's address relayed to this machine): written into the installer.
+        public var advertisedAddress: String?
+        /// The agent executable the server hands out at `/agent` (nil: the installer answers
+        /// that there is none).
+        public var agentBinary: URL?
 
         public init(host: String = "127.0.0.1", port: Int = ReplicationSettings.defaultDataPlanePort,
                     stallAfter: Duration = .seconds(30), disconnectAfter: Duration = .seconds(120),
-                    handshakeTimeout: Duration = .seconds(10)) {
+                    handshakeTimeout: Duration = .seconds(10), agentBinary: URL? = ReplicationServer.agentBinaryBesideThisExecutable()) {
             self.host = host
             self.port = port
             self.stallAfter = stallAfter
             self.disconnectAfter = disconnectAfter
             self.handshakeTimeout = handshakeTimeout
+            self.agentBinary = agentBinary
         }
     }
 
@@ -59,33 +70,75 @@ public final class ReplicationServer: Sendable {
                                      purpose: "replication server on \(configuration.host):\(configuration.port)")
         defer { withExtendedLifetime(lock) {} }
         try markInterruptedReplicationsDisconnected()
-        let listener: NIOAsyncChannel<(NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal), Never>
+        let certificate = ReplicationCertificate(workspace: workspace)
+        try certificate.createIfMissing()
+        let tls = try NIOSSLContext(configuration: certificate.serverConfiguration())
+        let handshakeTimeout = TimeAmount(configuration.handshakeTimeout)
+        let listener: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         do {
             listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        let seal = ReplicationFrameSeal()
-                        return (try ReplicationChannel.configure(child, role: .server, seal: seal), seal)
-                    }
+                    child.eventLoop.makeCompletedFuture { try Self.negotiate(on: child, tls: tls, handshakeTimeout: handshakeTimeout) }
                 }
         } catch {
             throw ReplicationServerError.cannotListen(address: "\(configuration.host):\(configuration.port)", reason: AgentNetworkFailure.reason(for: error, server: configuration.host) ?? "\(error)")
         }
         let port = listener.channel.localAddress?.port ?? configuration.port
-        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)"])
+        let advertised = configuration.advertisedAddress ?? "\(configuration.host):\(port)"
+        let downloads = AgentDownloads(agentBinary: configuration.agentBinary, pin: try certificate.pin(), advertisedAddress: advertised)
+        try RunningReplicationServer(listening: "\(configuration.host):\(port)", advertised: advertised).write(in: workspace)
+        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "pin": "\(downloads.pin)"])
         onListening(port)
         try await withThrowingDiscardingTaskGroup { group in
             try await withTaskCancellationHandler {
                 try await listener.executeThenClose { connections in
-                    for try await (connection, seal) in connections {
-                        group.addTask { await self.serve(connection, seal: seal) }
+                    for try await negotiation in connections {
+                        group.addTask {
+                            switch try? await negotiation.get() {
+                            case .replication(let connection, let seal)?: await self.serve(connection, seal: seal)
+                            case .downloads(let connection)?: try? await downloads.serve(connection)
+                            // The TLS handshake failed or never finished (a scanner, a plain-text
+                            // client, a wrong pin on the agent's side): the channel is closed.
+                            case nil: break
+                            }
+                        }
                     }
                 }
             } onCancel: {
                 listener.channel.close(promise: nil)
             }
         }
+    }
+
+    /// The agent executable built beside `ferry`, or the one FERRY_AGENT_BINARY names.
+    public static func agentBinaryBesideThisExecutable() -> URL? { AgentDownloads.findAgentBinary() }
+
+    /// What a connection turned out to be once TLS and ALPN were through.
+    enum NegotiatedConnection: Sendable {
+        case replication(NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal)
+        case downloads(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+    }
+
+    /// TLS first, then ALPN: `ferry-replication/N` gets the frames, anything else (curl says
+    /// `http/1.1`) the installer's downloads. A peer that has not finished its handshake
+    /// within `handshakeTimeout` is closed: nothing is read from it in clear.
+    private static func negotiate(on child: any Channel, tls: NIOSSLContext, handshakeTimeout: TimeAmount) throws -> EventLoopFuture<NegotiatedConnection> {
+        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+        let negotiation = NIOTypedApplicationProtocolNegotiationHandler<NegotiatedConnection> { result, channel in
+            channel.eventLoop.makeCompletedFuture {
+                if case .negotiated(ReplicationTLS.applicationProtocol) = result {
+                    let seal = ReplicationFrameSeal()
+                    return .replication(try ReplicationChannel.configure(channel, role: .server, seal: seal), seal)
+                }
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return .downloads(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel))
+            }
+        }
+        try child.pipeline.syncOperations.addHandler(negotiation)
+        let deadline = child.eventLoop.scheduleTask(in: handshakeTimeout) { child.close(promise: nil) }
+        negotiation.protocolNegotiationResult.whenComplete { _ in deadline.cancel() }
+        return negotiation.protocolNegotiationResult
     }
 
     private func serve(_ connection: NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, seal: ReplicationFrameSeal) async {
@@ -102,7 +155,9 @@ public final class ReplicationServer: Sendable {
                 }
             }
         } catch {
+            // A frame whose seal fails, or a TLS record that does not decrypt: changed on the way.
             if case ReplicationProtocolError.integrity = error { counters.withLock { $0.framesRejected += 1 } }
+            if error is NIOSSLError || error is BoringSSLError { counters.withLock { $0.framesRejected += 1 } }
             logger.notice("connection ended", metadata: ["peer": "\(peer)", "reason": "\(error)"])
         }
         session.finish()

@@ -1,4 +1,5 @@
 import FerryCore
+@testable import FerryReplication
 @testable import FerryKit
 import Foundation
 import NIOCore
@@ -16,44 +17,40 @@ struct ReplicationIntegrityTests {
     static let block = ReplicationProtocol.blockSize
     static let mib = 1 << 20
 
-    /// A man in the middle replaces the data of a block and its SHA-256. Before frames were
-    /// sealed, the server stored the forged block and the snapshot differed from the source.
-    @Test func aForgedBlockIsNeverStored() async throws {
+    /// A man in the middle changes a byte of a record that carries a block. Before the
+    /// channel had TLS, frames were sealed with HMACs; now TLS refuses the record: the server
+    /// closes the connection, stores nothing of it, and the agent sends again what was not
+    /// acknowledged, so the snapshot is the source's.
+    @Test func aChangedRecordIsRefusedAndSentAgain() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
         let disk = try TestDiskImage(in: fixture.directory, size: UInt64(4 * Self.mib), regions: [(0, 4 * Self.mib)], seed: 31)
-        let forgery = [UInt8](repeating: 0x66, count: Self.block)
-        let forged = Mutex(0)
-        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
-            guard connection == 1, BlockFrame.isBlock(frame), forged.withLock({ $0 }) == 0 else { return .pass(frame) }
-            forged.withLock { $0 += 1 }
-            return .pass(BlockFrame.forged(frame, data: forgery))
+        let changed = Mutex(0)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, record in
+            guard connection == 1, TLSRecord.carriesBlockData(record) else { return .pass(record) }
+            let count = changed.withLock { $0 += 1; return $0 }
+            return .pass(count == 3 ? TLSRecord.flipped(record) : record)
         }
         defer { proxy.stop() }
 
         let summary = try #require(try await fixture.replicate(try fixture.agent(disks: [disk], port: proxy.port)).last)
-        #expect(forged.withLock { $0 } == 1)
-        let store = try StagingStore(workspace: fixture.workspace)
-        #expect(try !store.hasChunk(ChunkHash(hashing: forgery)), "the forged block was stored")
+        #expect(changed.withLock { $0 } > 3)
         #expect(fixture.server.statistics.framesRejected == 1)
         #expect(try fixture.exported(summary.snapshotID) == Data(try disk.contents()))
     }
 
-    /// A byte of a block's index flipped on the wire. Before, the server stored the block at
-    /// the wrong index and a continuous agent exited on the acknowledgement it did not expect;
-    /// now the frame is refused, the agent reconnects and sends what was not acknowledged.
+    /// The same in continuous mode. Before, a byte of a block's index flipped on the wire had
+    /// the block stored at the wrong index and the agent exit on the acknowledgement it did
+    /// not expect; now the agent reconnects once and sends what was not acknowledged.
     @Test func aFlippedByteOnTheWireIsSentAgainNotFatal() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
         let disk = try TestDiskImage(in: fixture.directory, size: UInt64(4 * Self.mib), regions: [(0, 4 * Self.mib)], seed: 32)
-        let blocksSeen = Mutex(0)
-        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
-            guard connection == 1, BlockFrame.isBlock(frame) else { return .pass(frame) }
-            let count = blocksSeen.withLock { $0 += 1; return $0 }
-            guard count == 3 else { return .pass(frame) }
-            var flipped = frame
-            flipped[BlockFrame.indexOffset + 7] ^= 0x01
-            return .pass(flipped)
+        let recordsSeen = Mutex(0)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, record in
+            guard connection == 1, TLSRecord.carriesBlockData(record) else { return .pass(record) }
+            let count = recordsSeen.withLock { $0 += 1; return $0 }
+            return .pass(count == 3 ? TLSRecord.flipped(record) : record)
         }
         defer { proxy.stop() }
 
@@ -83,9 +80,10 @@ struct ReplicationIntegrityTests {
         defer { fixture.stop() }
         let disk = try TestDiskImage(in: fixture.directory, size: UInt64(16 * Self.mib), regions: [(0, 16 * Self.mib)], seed: 33)
         let blocksSeen = Mutex(0)
-        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, frame in
-            guard connection == 1, BlockFrame.isBlock(frame) else { return .pass(frame) }
-            return blocksSeen.withLock { $0 += 1; return $0 } > 20 ? .cut : .pass(frame)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { connection, record in
+            guard connection == 1, TLSRecord.carriesBlockData(record) else { return .pass(record) }
+            // A 512 KiB block crosses in 32 records of 16 KiB: the cut comes within block 20.
+            return blocksSeen.withLock { $0 += 1; return $0 } > 20 * 32 ? .cut : .pass(record)
         }
         defer { proxy.stop() }
 
@@ -136,7 +134,7 @@ struct ReplicationIntegrityTests {
         defer { fixture.stop() }
         let token = try fixture.token
         for size in [UInt64(1) << 63, UInt64.max] {
-            let (channel, seal) = try await handDrivenConnection(port: fixture.port)
+            let (channel, seal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
             try await channel.executeThenClose { inbound, outbound in
                 var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal)
                 try await connection.handshake(token: token)

@@ -1,4 +1,5 @@
 import FerryCore
+@testable import FerryReplication
 @testable import FerryKit
 import Foundation
 import NIOCore
@@ -107,7 +108,9 @@ struct ReplicationLoopbackTests {
         // Random bytes, then a huge length prefix, then a valid frame that is not an authentication.
         for payload in [[UInt8](repeating: 0x41, count: 300), [0xff, 0xff, 0xff, 0xff, 2], ReplicationFrameCodec.encode(.register(agentIdentity: "x", factsJSON: []))] {
             let reply = try rawExchange(port: fixture.port, send: payload)
-            #expect(reply.starts(with: [0, 0, 0]), "the server speaks first: its challenge")
+            // Before TLS the server spoke first, its challenge in clear; now the only answer
+            // to bytes that are not a TLS handshake is a TLS alert (21), or nothing.
+            #expect(reply.isEmpty || reply.first == 21, "\(reply.prefix(8))")
         }
         #expect(fixture.server.statistics.blocksReceived == 0)
         let disk = try TestDiskImage(in: fixture.directory, size: UInt64(Self.mib), regions: [(0, 1000)], seed: 5)
@@ -119,7 +122,7 @@ struct ReplicationLoopbackTests {
         defer { fixture.stop() }
         let started = ContinuousClock.now
         let reply = try rawExchange(port: fixture.port, send: [])
-        #expect(!reply.isEmpty)
+        #expect(reply.isEmpty, "nothing is said in clear to a peer that does not start TLS")
         // Well under the default 10 s timeout, with room for a loaded machine.
         #expect(started.duration(to: .now) < .seconds(9))
     }
@@ -127,7 +130,7 @@ struct ReplicationLoopbackTests {
     @Test func aBlockWhoseHashDoesNotMatchIsRefusedAndNeverStored() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
-        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port)
+        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
             var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: channelSeal)
@@ -157,7 +160,7 @@ struct ReplicationLoopbackTests {
         defer { fixture.stop() }
         let token = try fixture.token
         let facts = Array(try JSONColumn.encode(MachineFacts(hostname: "h", disks: [DiskFacts(name: "d", sizeBytes: UInt64(Self.mib), locator: "d")])).utf8)
-        let (old, oldSeal) = try await handDrivenConnection(port: fixture.port)
+        let (old, oldSeal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
         try await old.executeThenClose { oldInbound, oldOutbound in
             var first = AgentConnection(frames: oldInbound.makeAsyncIterator(), outbound: oldOutbound, seal: oldSeal)
             try await first.handshake(token: token)
@@ -165,7 +168,7 @@ struct ReplicationLoopbackTests {
             let (firstID, _) = try await first.readRegistration(diskCount: 1)
 
             // The same machine connects again while the old connection is still open.
-            let (new, newSeal) = try await handDrivenConnection(port: fixture.port)
+            let (new, newSeal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
             try await new.executeThenClose { inbound, outbound in
                 var second = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: newSeal)
                 try await second.handshake(token: token)
@@ -210,7 +213,7 @@ struct ReplicationLoopbackTests {
     @Test func aSilentAgentIsMarkedStalled() async throws {
         let fixture = try await ReplicationFixture(stallAfter: .milliseconds(600))
         defer { fixture.stop() }
-        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port)
+        let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
         let token = try fixture.token
         try await channel.executeThenClose { inbound, outbound in
             var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: channelSeal)
@@ -228,11 +231,14 @@ struct ReplicationLoopbackTests {
 
 /// A connection that a test drives frame by frame, as an agent would (or would not), and the
 /// seal its codec shares with the `AgentConnection` that drives it.
-func handDrivenConnection(port: Int) async throws -> (NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal) {
+func handDrivenConnection(port: Int, pin: CertificatePin) async throws -> (NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, ReplicationFrameSeal) {
     let seal = ReplicationFrameSeal()
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture { try ReplicationChannel.configure(channel, role: .agent, seal: seal) }
+            channel.eventLoop.makeCompletedFuture {
+                try ReplicationTLS.addClientHandler(to: channel, pin: pin, rejected: ReplicationTLS.PinRejection())
+                return try ReplicationChannel.configure(channel, role: .agent, seal: seal)
+            }
         }
     return (channel, seal)
 }

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 @testable import FerryKit
 import Foundation
 import FerryTestSupport
@@ -57,11 +58,11 @@ final class ReplicationFixture: @unchecked Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(stallAfter: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(10)) async throws {
+    init(stallAfter: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(10), agentBinary: URL? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-repl-\(UUID().uuidString)")
         workspace = try Workspace.create(at: directory.appendingPathComponent("ws"), ferryVersion: "test").workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
-        server = try ReplicationServer(workspace: workspace, configuration: .init(host: "127.0.0.1", port: 0, stallAfter: stallAfter, handshakeTimeout: handshakeTimeout))
+        server = try ReplicationServer(workspace: workspace, configuration: .init(host: "127.0.0.1", port: 0, stallAfter: stallAfter, handshakeTimeout: handshakeTimeout, agentBinary: agentBinary))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = self.server
         task = Task { try await server.run { continuation.yield($0) } }
@@ -71,12 +72,14 @@ final class ReplicationFixture: @unchecked Sendable {
     }
 
     var token: Secret { get throws { try AgentTokenStore(workspace: workspace).read() } }
+    var pin: CertificatePin { get throws { try ReplicationCertificate(workspace: workspace).pin() } }
 
     /// An agent for `disks`; `port` to reach the server through something else (a proxy).
     func agent(disks: [TestDiskImage], identity: String = "test-machine", token: Secret? = nil, continuous: Bool = false,
-               interval: Duration = .seconds(10), compress: Bool = false, port: Int? = nil, attempts: Int = 5) throws -> ReplicationAgent {
+               interval: Duration = .seconds(10), compress: Bool = false, port: Int? = nil, attempts: Int = 5,
+               pin: CertificatePin? = nil) throws -> ReplicationAgent {
         ReplicationAgent(configuration: .init(
-            host: "127.0.0.1", port: port ?? self.port, token: try token ?? self.token, identity: identity,
+            host: "127.0.0.1", port: port ?? self.port, token: try token ?? self.token, pin: try pin ?? self.pin, identity: identity,
             facts: MachineFacts(hostname: identity, disks: disks.map { DiskFacts(name: $0.path, sizeBytes: $0.size, locator: $0.path) }),
             disks: disks.map { disk in ReplicationAgent.Disk(facts: DiskFacts(name: disk.path, sizeBytes: disk.size, locator: disk.path), reader: disk, changeStamp: { disk.changeStamp }) },
             continuous: continuous, interval: interval, compress: compress, attempts: attempts

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 @testable import FerryKit
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 @testable import FerryKit
 import Foundation
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Synchronization
 /// Plain blocking sockets on threads of their own: it must behave like a network, not like
 /// a participant in the protocol.
 final class TamperingProxy: @unchecked Sendable {
-    /// What to do with one agent → server frame: pass it (maybe changed), or cut the connection.
+    /// What to do with one agent → server TLS record: pass it (maybe changed), or cut the connection.
     enum Verdict {
         case pass([UInt8])
         case cut
@@ -59,7 +60,7 @@ final class TamperingProxy: @unchecked Sendable {
                 relayed.connections += 1
                 return relayed.connections
             }
-            Thread { [self] in relayFrames(from: client, to: server, connection: number) }.start()
+            Thread { [self] in relayRecords(from: client, to: server, connection: number) }.start()
             Thread { [self] in relayBytes(from: server, to: client) }.start()
         }
     }
@@ -74,13 +75,13 @@ final class TamperingProxy: @unchecked Sendable {
         shutdown(source, Int32(SHUT_RDWR))
     }
 
-    private func relayFrames(from source: Int32, to destination: Int32, connection: Int) {
+    private func relayRecords(from source: Int32, to destination: Int32, connection: Int) {
         defer {
             shutdown(destination, Int32(SHUT_RDWR))
             shutdown(source, Int32(SHUT_RDWR))
         }
-        while let header = Self.receive(4, from: source) {
-            let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        while let header = Self.receive(5, from: source) {
+            let length = Int(header[3]) << 8 | Int(header[4])
             guard let body = Self.receive(length, from: source) else { return }
             switch tamper(connection, header + body) {
             case .pass(let bytes): guard Self.sendAll(bytes, to: destination) else { return }
@@ -119,22 +120,20 @@ final class TamperingProxy: @unchecked Sendable {
     }
 }
 
-/// Frame surgery for the tampering tests: the layout of a block frame's payload is
-/// `disk u32 | index u64 | sha256 [32] | flags u8 | length u32 | data` (docs/replication-protocol.md).
-enum BlockFrame {
-    static let type: UInt8 = 20
-    static let indexOffset = 5 + 4
-    static let hashOffset = 5 + 12
-    static let dataOffset = 5 + 12 + 32 + 1 + 4
+/// Record surgery for the tampering tests. Everything after the TCP handshake is TLS, so the
+/// proxy sees records (`type u8 | version u16 | length u16 | body`), not frames: it can tell
+/// the large records that carry blocks (application data, type 23) from the rest, and change
+/// their bytes, but neither read nor forge a frame.
+enum TLSRecord {
+    static let applicationData: UInt8 = 23
 
-    static func isBlock(_ frame: [UInt8]) -> Bool { frame.count > dataOffset && frame[4] == type }
+    /// Whether `record` is application data big enough to be part of a 512 KiB block.
+    static func carriesBlockData(_ record: [UInt8]) -> Bool { record.count > 8192 && record[0] == applicationData }
 
-    /// The frame with its data replaced by `data` (same length) and the hash made to match,
-    /// keeping whatever follows the data (the seal, which the forger cannot compute).
-    static func forged(_ frame: [UInt8], data: [UInt8]) -> [UInt8] {
-        var forged = frame
-        forged.replaceSubrange(hashOffset..<(hashOffset + 32), with: ChunkHash(hashing: data).bytes)
-        forged.replaceSubrange(dataOffset..<(dataOffset + data.count), with: data)
-        return forged
+    /// The record with one byte of its body flipped.
+    static func flipped(_ record: [UInt8]) -> [UInt8] {
+        var changed = record
+        changed[record.count / 2] ^= 0x01
+        return changed
     }
 }

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 extension RecipeActionRegistry {
     /// The actions every recipe can use.
     public static var builtIn: RecipeActionRegistry {

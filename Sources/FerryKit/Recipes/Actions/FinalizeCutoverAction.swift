@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Finalize: the cutover is complete, so replication stops, the staging resources go (the

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// The workshop's Conversion step: the converter looks at a copy of the latest snapshot's root

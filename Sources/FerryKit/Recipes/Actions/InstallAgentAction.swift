@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Installs the agent "on" a source instance: `ferry agent --continuous` as a background

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Launches an instance from an image with user data (the workshop's WordPress server),

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 import Synchronization
 
@@ -37,7 +38,7 @@ struct ReplicateSourceAction: RecipeAction {
         try tokens.createIfMissing()
         let identity = machine.identity
         let agent = ReplicationAgent(configuration: .init(
-            host: endpoint.host, port: endpoint.port, token: try tokens.read(), identity: identity, facts: machine.facts, disks: machine.disks
+            host: endpoint.host, port: endpoint.port, token: try tokens.read(), pin: try ReplicationCertificate(workspace: context.workspace).pin(), identity: identity, facts: machine.facts, disks: machine.disks
         ))
         let summaries = SummaryCollector()
         try await agent.run { event in

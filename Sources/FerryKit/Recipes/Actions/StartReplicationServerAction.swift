@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Starts the replication server in the staging area: `ferry replication-server` as a

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Waits for an instance's first boot, as the launch job's last stage: the guest says it

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryReplication
 import Foundation
 
 /// Waits until an agent's machine is registered, its initial sync is complete (READY_FOR_TEST)

@@ -5,9 +5,9 @@ import NIOCore
 /// tested on its own; the channel handlers only move the buffers. A block's data is never
 /// copied by the codec: it is a slice of the received buffer, and on the way out it is
 /// written after its head as a buffer of its own (`writeHead`).
-enum ReplicationFrameCodec {
+package enum ReplicationFrameCodec {
     /// Writes the whole frame (length, type, payload) at the end of `buffer`.
-    static func write(_ frame: ReplicationFrame, into buffer: inout ByteBuffer) {
+    package static func write(_ frame: ReplicationFrame, into buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
         let tail = writeHead(frame, into: &buffer)
         if var tail {
@@ -20,7 +20,7 @@ enum ReplicationFrameCodec {
     /// and payload, all but a block's data, which it returns for the caller to send as it is.
     /// - Returns: the block's data, or nil for every other frame.
     @discardableResult
-    static func writeHead(_ frame: ReplicationFrame, into buffer: inout ByteBuffer, extraLength: Int = 0) -> ByteBuffer? {
+    package static func writeHead(_ frame: ReplicationFrame, into buffer: inout ByteBuffer, extraLength: Int = 0) -> ByteBuffer? {
         let start = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
         buffer.writeInteger(frame.type.rawValue)
@@ -65,7 +65,7 @@ enum ReplicationFrameCodec {
 
     /// Decodes one frame from the front of `buffer`, consuming it.
     /// - Returns: the frame, or nil (consuming nothing) when more bytes are needed.
-    static func decode(_ buffer: inout ByteBuffer, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> ReplicationFrame? {
+    package static func decode(_ buffer: inout ByteBuffer, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> ReplicationFrame? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length >= 1 else { throw .malformed("empty frame") }
         guard Int(length) <= maximumLength else { throw .frameTooLarge(length: Int(length), limit: maximumLength) }
@@ -75,7 +75,7 @@ enum ReplicationFrameCodec {
     }
 
     /// Decodes a frame's body: its type byte and payload, without the length before them.
-    static func decode(body: ByteBuffer) throws(ReplicationProtocolError) -> ReplicationFrame {
+    package static func decode(body: ByteBuffer) throws(ReplicationProtocolError) -> ReplicationFrame {
         var r = FrameReader(body)
         let code = try r.u8()
         guard let type = ReplicationFrameType(rawValue: code) else { throw .unknownFrameType(code) }
@@ -121,7 +121,7 @@ enum ReplicationFrameCodec {
 
 extension ReplicationFrameCodec {
     /// The frame as bytes, for tests and tools that work on arrays.
-    static func encode(_ frame: ReplicationFrame) -> [UInt8] {
+    package static func encode(_ frame: ReplicationFrame) -> [UInt8] {
         var buffer = ByteBuffer()
         write(frame, into: &buffer)
         return Array(buffer.readableBytesView)
@@ -129,7 +129,7 @@ extension ReplicationFrameCodec {
 
     /// Decodes one frame from the start of `bytes`.
     /// - Returns: the frame and how many bytes it used, or nil when more bytes are needed.
-    static func decode(_ bytes: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
+    package static func decode(_ bytes: ArraySlice<UInt8>, maximumLength: Int = ReplicationProtocol.maximumFrameLength) throws(ReplicationProtocolError) -> (ReplicationFrame, Int)? {
         var buffer = ByteBuffer(bytes: bytes)
         let before = buffer.readableBytes
         guard let frame = try decode(&buffer, maximumLength: maximumLength) else { return nil }
@@ -172,46 +172,46 @@ public enum ReplicationProtocolError: Error, Hashable, Sendable, CustomStringCon
 }
 
 extension ByteBuffer {
-    mutating func writeBytes16(_ bytes: [UInt8]) {
+    package mutating func writeBytes16(_ bytes: [UInt8]) {
         writeInteger(UInt16(bytes.count))
         writeBytes(bytes)
     }
 
     /// A UTF-8 string of at most 65535 bytes, cut there if longer.
-    mutating func writeString16(_ text: String) {
+    package mutating func writeString16(_ text: String) {
         writeBytes16(Array(text.utf8.prefix(Int(UInt16.max))))
     }
 }
 
 /// Big-endian reading of a frame's body that never reads past it and says so in the
 /// protocol's terms.
-struct FrameReader {
+package struct FrameReader {
     private var buffer: ByteBuffer
-    init(_ buffer: ByteBuffer) { self.buffer = buffer }
-    var remaining: Int { buffer.readableBytes }
-    var isAtEnd: Bool { buffer.readableBytes == 0 }
+    package init(_ buffer: ByteBuffer) { self.buffer = buffer }
+    package var remaining: Int { buffer.readableBytes }
+    package var isAtEnd: Bool { buffer.readableBytes == 0 }
 
     private func short(_ count: Int) -> ReplicationProtocolError { .malformed("needs \(count) bytes, \(buffer.readableBytes) left") }
 
-    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(ReplicationProtocolError) -> T {
+    package mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(ReplicationProtocolError) -> T {
         guard let value = buffer.readInteger(as: T.self) else { throw short(MemoryLayout<T>.size) }
         return value
     }
-    mutating func u8() throws(ReplicationProtocolError) -> UInt8 { try integer(UInt8.self) }
-    mutating func u16() throws(ReplicationProtocolError) -> UInt16 { try integer(UInt16.self) }
-    mutating func u32() throws(ReplicationProtocolError) -> UInt32 { try integer(UInt32.self) }
-    mutating func u64() throws(ReplicationProtocolError) -> UInt64 { try integer(UInt64.self) }
-    mutating func bytes(_ count: Int) throws(ReplicationProtocolError) -> [UInt8] {
+    package mutating func u8() throws(ReplicationProtocolError) -> UInt8 { try integer(UInt8.self) }
+    package mutating func u16() throws(ReplicationProtocolError) -> UInt16 { try integer(UInt16.self) }
+    package mutating func u32() throws(ReplicationProtocolError) -> UInt32 { try integer(UInt32.self) }
+    package mutating func u64() throws(ReplicationProtocolError) -> UInt64 { try integer(UInt64.self) }
+    package mutating func bytes(_ count: Int) throws(ReplicationProtocolError) -> [UInt8] {
         guard let bytes = buffer.readBytes(length: count) else { throw short(count) }
         return bytes
     }
     /// `count` bytes as a slice of the frame's buffer: no copy.
-    mutating func slice(_ count: Int) throws(ReplicationProtocolError) -> ByteBuffer {
+    package mutating func slice(_ count: Int) throws(ReplicationProtocolError) -> ByteBuffer {
         guard let slice = buffer.readSlice(length: count) else { throw short(count) }
         return slice
     }
-    mutating func bytes16() throws(ReplicationProtocolError) -> [UInt8] { try bytes(Int(try u16())) }
-    mutating func string() throws(ReplicationProtocolError) -> String {
+    package mutating func bytes16() throws(ReplicationProtocolError) -> [UInt8] { try bytes(Int(try u16())) }
+    package mutating func string() throws(ReplicationProtocolError) -> String {
         let bytes = try bytes16()
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformed("string is not UTF-8") }
         return text

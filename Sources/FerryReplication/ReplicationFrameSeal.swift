@@ -13,23 +13,24 @@ import Synchronization
 ///
 /// This is integrity, not secrecy: the blocks still cross in clear until the channel has TLS.
 /// Hand-written on swift-crypto's HMAC because it is a few lines on the frame format.
-final class ReplicationFrameSeal: Sendable {
-    static let tagLength = 32
+package final class ReplicationFrameSeal: Sendable {
+    package init() {}
+    package static let tagLength = 32
 
-    enum Role: Sendable { case agent, server }
+    package enum Role: Sendable { case agent, server }
 
     private struct Keys {
-        var send: SymmetricKey
-        var receive: SymmetricKey
-        var sent: UInt64 = 0
-        var received: UInt64 = 0
+        package var send: SymmetricKey
+        package var receive: SymmetricKey
+        package var sent: UInt64 = 0
+        package var received: UInt64 = 0
     }
 
     private let keys = Mutex<Keys?>(nil)
 
     /// From now on every frame sent is sealed (but the server's `welcome`, which the agent
     /// needs to derive the same keys) and every frame received must be.
-    func activate(token: Secret, serverNonce: [UInt8], agentNonce: [UInt8], role: Role) {
+    package func activate(token: Secret, serverNonce: [UInt8], agentNonce: [UInt8], role: Role) {
         let toServer = ReplicationAuthentication.frameKey(token: token, direction: "agent-to-server", serverNonce: serverNonce, agentNonce: agentNonce)
         let toAgent = ReplicationAuthentication.frameKey(token: token, direction: "server-to-agent", serverNonce: serverNonce, agentNonce: agentNonce)
         keys.withLock {
@@ -37,12 +38,12 @@ final class ReplicationFrameSeal: Sendable {
         }
     }
 
-    var isActive: Bool { keys.withLock { $0 != nil } }
+    package var isActive: Bool { keys.withLock { $0 != nil } }
 
     /// The tag of the next frame sent, over its body (`type | payload`, given in parts so
     /// that a block's data need not be copied next to its head), or nil while the seal is not
     /// active and frames go unsealed.
-    func nextTag(over parts: ByteBuffer...) -> [UInt8]? {
+    package func nextTag(over parts: ByteBuffer...) -> [UInt8]? {
         keys.withLock { keys -> [UInt8]? in
             guard keys != nil else { return nil }
             defer { keys!.sent += 1 }
@@ -52,7 +53,7 @@ final class ReplicationFrameSeal: Sendable {
 
     /// Checks the tag at the end of a received frame's body (`type | payload | tag`) and
     /// returns the body without it.
-    func open(_ body: ByteBuffer) throws(ReplicationProtocolError) -> ByteBuffer {
+    package func open(_ body: ByteBuffer) throws(ReplicationProtocolError) -> ByteBuffer {
         guard body.readableBytes > Self.tagLength else { throw .integrity("a frame of \(body.readableBytes) bytes is too short to carry its tag") }
         let content = body.getSlice(at: body.readerIndex, length: body.readableBytes - Self.tagLength)!
         let tag = body.getBytes(at: body.readerIndex + content.readableBytes, length: Self.tagLength)!

@@ -5,21 +5,21 @@ import NIOCore
 /// server buffer a large one. Once the handshake is over on its side (the server has read
 /// `authenticate`, the agent `welcome`), every frame must carry a valid seal; a frame that
 /// arrives before the keys are set is refused too, since an honest peer waits for them.
-final class ReplicationFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ReplicationFrame
+package final class ReplicationFrameDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = ReplicationFrame
 
     private var limit: Int
     private let seal: ReplicationFrameSeal
     private let role: ReplicationFrameSeal.Role
     private var handshakeDone = false
 
-    init(role: ReplicationFrameSeal.Role, seal: ReplicationFrameSeal) {
+    package init(role: ReplicationFrameSeal.Role, seal: ReplicationFrameSeal) {
         self.role = role
         self.seal = seal
         limit = role == .agent ? ReplicationProtocol.maximumFrameLength : ReplicationProtocol.maximumUnauthenticatedFrameLength
     }
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
         guard length >= 1 else { throw ReplicationProtocolError.malformed("empty frame") }
         guard Int(length) <= limit else { throw ReplicationProtocolError.frameTooLarge(length: Int(length), limit: limit) }
@@ -40,7 +40,7 @@ final class ReplicationFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    package func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }
@@ -49,17 +49,17 @@ final class ReplicationFrameDecoder: ByteToMessageDecoder {
 /// Writes frames: the head (length, type, payload), then a block's data as the buffer it
 /// already is, then the seal once it is active (but on the `welcome` that activates it on
 /// the agent's side). Three writes, one flush by the caller: no copy of the block.
-final class ReplicationFrameEncoder: ChannelOutboundHandler {
-    typealias OutboundIn = ReplicationFrame
-    typealias OutboundOut = ByteBuffer
+package final class ReplicationFrameEncoder: ChannelOutboundHandler {
+    package typealias OutboundIn = ReplicationFrame
+    package typealias OutboundOut = ByteBuffer
 
     private let seal: ReplicationFrameSeal
 
-    init(seal: ReplicationFrameSeal) {
+    package init(seal: ReplicationFrameSeal) {
         self.seal = seal
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = unwrapOutboundIn(data)
         let sealed: Bool = if case .welcome = frame { false } else { seal.isActive }
         var head = context.channel.allocator.buffer(capacity: 64)
@@ -77,8 +77,8 @@ final class ReplicationFrameEncoder: ChannelOutboundHandler {
 }
 
 /// A channel that speaks the replication protocol: its codec handlers share one seal.
-enum ReplicationChannel {
-    static func configure(_ channel: any Channel, role: ReplicationFrameSeal.Role, seal: ReplicationFrameSeal) throws -> NIOAsyncChannel<ReplicationFrame, ReplicationFrame> {
+package enum ReplicationChannel {
+    package static func configure(_ channel: any Channel, role: ReplicationFrameSeal.Role, seal: ReplicationFrameSeal) throws -> NIOAsyncChannel<ReplicationFrame, ReplicationFrame> {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder(role: role, seal: seal)))
         try channel.pipeline.syncOperations.addHandler(ReplicationFrameEncoder(seal: seal))
         return try NIOAsyncChannel<ReplicationFrame, ReplicationFrame>(wrappingChannelSynchronously: channel)

@@ -5,18 +5,18 @@ import NIOPosix
 
 /// One pass of the agent over every disk: what is sent, what is in flight, what the server
 /// holds. It survives across passes on one connection, so a second pass sends only changes.
-struct AgentPass {
+package struct AgentPass {
     private enum InFlight {
         case block(ChunkHash, retries: Int)
         case trim
     }
 
     private struct Key: Hashable {
-        var disk: UInt32
-        var index: UInt64
+        package var disk: UInt32
+        package var index: UInt64
     }
 
-    let configuration: ReplicationAgent.Configuration
+    package let configuration: ReplicationAgent.Configuration
     /// What the server holds, per disk: block index → hash.
     private(set) var held: [[UInt64: ChunkHash]]
     private var inFlight: [Key: InFlight] = [:]
@@ -26,12 +26,12 @@ struct AgentPass {
     private static let blockSize = ReplicationProtocol.blockSize
     private static let maximumRetries = 5
 
-    init(configuration: ReplicationAgent.Configuration, held: [[UInt64: ChunkHash]]) {
+    package init(configuration: ReplicationAgent.Configuration, held: [[UInt64: ChunkHash]]) {
         self.configuration = configuration
         self.held = held
     }
 
-    mutating func run(connection: inout AgentConnection, onEvent: @Sendable (ReplicationAgent.Event) -> Void) async throws -> AgentPassSummary {
+    package mutating func run(connection: inout AgentConnection, onEvent: @Sendable (ReplicationAgent.Event) -> Void) async throws -> AgentPassSummary {
         number += 1
         let startedAt = Date()
         let clock = ContinuousClock.now
@@ -159,7 +159,7 @@ struct AgentPass {
         if due > elapsed { try await Task.sleep(for: .milliseconds(Int((due - elapsed) * 1000))) }
     }
 
-    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let words = bytes.count / 8
         let wordPointer = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
         for i in 0..<words where wordPointer[i] != 0 { return false }
@@ -167,11 +167,11 @@ struct AgentPass {
         return true
     }
 
-    static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func progress(pass: UInt64, done: UInt64, total: UInt64, sent: UInt64, since start: ContinuousClock.Instant) -> AgentProgress {
+    package static func progress(pass: UInt64, done: UInt64, total: UInt64, sent: UInt64, since start: ContinuousClock.Instant) -> AgentProgress {
         let elapsed = seconds(start.duration(to: .now))
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         return AgentProgress(pass: pass, bytesDone: done, bytesTotal: total, bytesSent: sent, bytesPerSecond: rate, etaSeconds: rate > 0 ? Double(total - min(done, total)) / rate : nil)
@@ -183,9 +183,9 @@ struct AgentPass {
 private final class BlockBuffer: @unchecked Sendable {
     // @unchecked: one read at a time has it; the pass touches it again only after that
     // read has returned (the await orders the two).
-    var bytes: [UInt8] = []
+    package var bytes: [UInt8] = []
 
-    init(swapping buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
+    package init(swapping buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
 
-    func swap(back buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
+    package func swap(back buffer: inout [UInt8]) { Swift.swap(&bytes, &buffer) }
 }

@@ -28,7 +28,7 @@ public struct AgentNetworkFailure: Error, CustomStringConvertible {
     }
 
     /// What went wrong, in words, when `error` is one that a new connection may cure; nil otherwise.
-    static func reason(for error: any Error, server: String) -> String? {
+    package static func reason(for error: any Error, server: String) -> String? {
         switch error {
         case let error as ReplicationProtocolError:
             switch error {
@@ -58,8 +58,8 @@ public struct AgentNetworkFailure: Error, CustomStringConvertible {
 }
 
 /// Set once the agent has registered on a connection.
-final class ConnectedFlag: Sendable {
+package final class ConnectedFlag: Sendable {
     private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
+    package func set() { value.withLock { $0 = true } }
+    package var isSet: Bool { value.withLock { $0 } }
 }

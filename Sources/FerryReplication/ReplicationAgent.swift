@@ -2,6 +2,8 @@ import FerryCore
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
+import Synchronization
 
 /// The agent: reads a machine's disks in 512 KiB blocks, hashes them, skips all-zero blocks
 /// and blocks the server already holds, and streams the rest to the replication server; each
@@ -25,6 +27,8 @@ public final class ReplicationAgent: Sendable {
         public var host: String
         public var port: Int
         public var token: Secret
+        /// The project's certificate key: the only server this agent sends a block to.
+        public var pin: CertificatePin
         /// What makes this machine the same source server across restarts.
         public var identity: String
         public var facts: MachineFacts
@@ -42,12 +46,13 @@ public final class ReplicationAgent: Sendable {
         public var handshakeTimeout: Duration = .seconds(15)
         public var answerTimeout: Duration = .seconds(60)
 
-        public init(host: String, port: Int, token: Secret, identity: String, facts: MachineFacts, disks: [Disk],
+        public init(host: String, port: Int, token: Secret, pin: CertificatePin, identity: String, facts: MachineFacts, disks: [Disk],
                     continuous: Bool = false, interval: Duration = .seconds(10), throttleBytesPerSecond: Int? = nil,
                     compress: Bool = false, window: Int = 16, attempts: Int = 5) {
             self.host = host
             self.port = port
             self.token = token
+            self.pin = pin
             self.identity = identity
             self.facts = facts
             self.disks = disks
@@ -67,7 +72,7 @@ public final class ReplicationAgent: Sendable {
         case reconnecting(after: Duration, reason: String)
     }
 
-    let configuration: Configuration
+    package let configuration: Configuration
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -117,21 +122,62 @@ public final class ReplicationAgent: Sendable {
         try await Task.sleep(for: delay)
     }
 
-    private func session(onEvent: @escaping @Sendable (Event) -> Void) async throws {
+    /// Connects once, proves the token, registers the machine with its facts, and leaves
+    /// without sending a block: what an installer does to check the server, the pin and the
+    /// token before it installs anything.
+    /// - Returns: the source server's id.
+    public func register() async throws -> String {
+        let registered = RegisteredID()
+        try await session(registerOnly: true) { event in
+            if case .connected(let id, _) = event { registered.set(id) }
+        }
+        guard let id = registered.value else { throw ReplicationProtocolError.connectionClosed("before the server registered the machine") }
+        return id
+    }
+
+    private func session(registerOnly: Bool = false, onEvent: @escaping @Sendable (Event) -> Void) async throws {
         let seal = ReplicationFrameSeal()
+        let rejection = ReplicationTLS.PinRejection()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
-            .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try ReplicationChannel.configure(channel, role: .agent, seal: seal) }
+            .connect(host: configuration.host, port: configuration.port) { [pin = configuration.pin] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try ReplicationTLS.addClientHandler(to: channel, pin: pin, rejected: rejection)
+                    return try ReplicationChannel.configure(channel, role: .agent, seal: seal)
+                }
             }
+        do {
+            try await converse(on: channel, seal: seal, registerOnly: registerOnly, onEvent: onEvent)
+        } catch {
+            // A refused certificate ends the run: no new connection will change the key.
+            if let reason = rejection.last {
+                throw ReplicationProtocolError.authenticationFailed("\(configuration.host):\(configuration.port) is not this project's replication server: \(reason)")
+            }
+            switch error as? NIOSSLError {
+            case .handshakeFailed(let cause)?:
+                throw ReplicationProtocolError.notAReplicationServer("the TLS handshake failed (\(cause))")
+            case let other?:
+                throw ReplicationProtocolError.connectionClosed("during the TLS handshake with \(configuration.host):\(configuration.port) (\(other))")
+            case nil:
+                break
+            }
+            throw error
+        }
+    }
+
+    private func converse(on channel: NIOAsyncChannel<ReplicationFrame, ReplicationFrame>, seal: ReplicationFrameSeal, registerOnly: Bool,
+                          onEvent: @escaping @Sendable (Event) -> Void) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var connection = AgentConnection(frames: inbound.makeAsyncIterator(), outbound: outbound, seal: seal, channel: channel.channel,
                                              answerTimeout: TimeAmount(configuration.answerTimeout), handshakeTimeout: TimeAmount(configuration.handshakeTimeout))
             try await connection.handshake(token: configuration.token)
-            let facts = try JSONColumn.encode(configuration.facts)
-            try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(facts.utf8)))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(try encoder.encode(configuration.facts))))
             let (serverID, held) = try await connection.readRegistration(diskCount: configuration.disks.count)
             onEvent(.connected(sourceServerID: serverID, blocksHeld: held.reduce(0) { $0 + $1.count }))
+            if registerOnly { return }
             var pass = AgentPass(configuration: configuration, held: held)
             repeat {
                 let stamps = configuration.disks.map { $0.changeStamp?() }
@@ -185,20 +231,20 @@ public struct AgentPassSummary: Sendable {
 }
 
 /// The agent's end of one connection: frames in order, refusals turned into errors.
-struct AgentConnection {
-    var frames: NIOAsyncChannelInboundStream<ReplicationFrame>.AsyncIterator
-    let outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>
-    let seal: ReplicationFrameSeal
+package struct AgentConnection {
+    package var frames: NIOAsyncChannelInboundStream<ReplicationFrame>.AsyncIterator
+    package let outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>
+    package let seal: ReplicationFrameSeal
     /// The channel, closed when an answer is overdue; nil for tests that drive frames by hand.
-    var channel: (any Channel)?
+    package var channel: (any Channel)?
     /// How long the agent waits for any answer it expects: a peer that accepts the
     /// connection and then says nothing (a wrong service, a half-open firewall, a hung
     /// server) must not hold the agent forever.
-    var answerTimeout: TimeAmount = .seconds(60)
-    var handshakeTimeout: TimeAmount = .seconds(15)
+    package var answerTimeout: TimeAmount = .seconds(60)
+    package var handshakeTimeout: TimeAmount = .seconds(15)
 
     /// The next frame from the server, within `answerTimeout`.
-    mutating func next() async throws -> ReplicationFrame {
+    package mutating func next() async throws -> ReplicationFrame {
         let overdue = ConnectedFlag()
         let deadline = channel.map { channel in
             channel.eventLoop.scheduleTask(in: answerTimeout) {
@@ -224,11 +270,11 @@ struct AgentConnection {
         return frame
     }
 
-    func send(_ frame: ReplicationFrame) async throws {
+    package func send(_ frame: ReplicationFrame) async throws {
         try await outbound.write(frame)
     }
 
-    mutating func handshake(token: Secret) async throws {
+    package mutating func handshake(token: Secret) async throws {
         // A server speaks first, at once: a peer that says nothing for 15 s, or says
         // something that is not a challenge, is not a Ferry replication server.
         let patience = answerTimeout
@@ -266,7 +312,7 @@ struct AgentConnection {
         seal.activate(token: token, serverNonce: serverNonce, agentNonce: agentNonce, role: .agent)
     }
 
-    mutating func readRegistration(diskCount: Int) async throws -> (String, [[UInt64: ChunkHash]]) {
+    package mutating func readRegistration(diskCount: Int) async throws -> (String, [[UInt64: ChunkHash]]) {
         let first = try await next()
         guard case .registered(let serverID) = first else {
             throw ReplicationProtocolError.unexpectedFrame(expected: "registered", got: first.name)
@@ -287,4 +333,10 @@ struct AgentConnection {
             }
         }
     }
+}
+
+private final class RegisteredID: Sendable {
+    private let id = Mutex<String?>(nil)
+    func set(_ value: String) { id.withLock { $0 = value } }
+    var value: String? { id.withLock { $0 } }
 }

@@ -21,7 +21,7 @@ public enum ReplicationAuthentication {
 
     /// The key that seals the frames of one direction after the handshake
     /// (`ReplicationFrameSeal`): fresh for every connection, since both nonces are.
-    static func frameKey(token: Secret, direction: String, serverNonce: [UInt8], agentNonce: [UInt8]) -> SymmetricKey {
+    package static func frameKey(token: Secret, direction: String, serverNonce: [UInt8], agentNonce: [UInt8]) -> SymmetricKey {
         SymmetricKey(data: mac(token: token, label: "ferry-replication-v2 frames \(direction)", serverNonce, agentNonce))
     }
 

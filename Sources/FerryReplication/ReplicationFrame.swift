@@ -4,7 +4,7 @@ import NIOCore
 
 /// The messages of the replication protocol (docs/replication-protocol.md), version 2.
 /// Every frame on the wire is `length: UInt32 BE` (of what follows), `type: UInt8`, payload.
-enum ReplicationFrame: Hashable, Sendable {
+package enum ReplicationFrame: Hashable, Sendable {
     /// Server → agent, first frame of a connection: the protocol version and a fresh nonce.
     case challenge(version: UInt16, serverNonce: [UInt8])
     /// Agent → server: proof that the agent holds the project token, without sending it.
@@ -80,7 +80,7 @@ enum ReplicationFrame: Hashable, Sendable {
 }
 
 /// The type byte of each frame: written once, for the encoder and the decoder alike.
-enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
+package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
     case challenge = 1, authenticate = 2, welcome = 3, refused = 4, failed = 5
     case register = 10, registered = 11, inventory = 12, inventoryEnd = 13
     case block = 20, trim = 21, ack = 22, nack = 23, progress = 24
@@ -97,7 +97,7 @@ enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
 }
 
 public enum ReplicationProtocol {
-    public static let version: UInt16 = 2
+    public static let version: UInt16 = 3
     /// The EBS block size: replication, the staging store and EBS imports share it.
     public static let blockSize = BlockSize.bytes
     public static let nonceLength = 32
