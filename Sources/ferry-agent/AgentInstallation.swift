@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Where an installed agent lives on the source machine, and its settings: one JSON file,

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 extension RecipeActionRegistry {
     /// The actions every recipe can use.
     public static var builtIn: RecipeActionRegistry {

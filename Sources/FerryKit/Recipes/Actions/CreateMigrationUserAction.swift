@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 /// The workbench's own user with exactly the permissions it needs, and its access key. The
 /// secret is shown once, to the person running the step, and never recorded.
 struct CreateMigrationUserAction: RecipeAction {

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 /// A security group with ingress rules written as "tcp:1500:0.0.0.0/0", "udp:53:10.0.0.0/16",
 /// "tcp:8000-8010:…", or with a source group instead of a CIDR ("tcp:80:sg-…"), and egress
 /// rules written the same way with the destination last. Without egress rules the group

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 /// A VPC with one subnet, and — when public — an internet gateway and a route table whose
 /// default route goes through it: the unit of the workshop's SourceVPC, StagingVPC, TargetVPC.
 struct CreateVPCAction: RecipeAction {

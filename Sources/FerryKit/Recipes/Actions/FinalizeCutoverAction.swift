@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Finalize: the cutover is complete, so replication stops, the staging resources go (the

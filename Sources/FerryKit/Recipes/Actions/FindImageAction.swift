@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 /// Finds an image by name, or by the guest profile it was built from (the sandbox tags its
 /// profile images `ferry:profile`): the sandbox's guest images, or an AMI a consultant names.
 struct FindImageAction: RecipeAction {

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// The workshop's Conversion step: the converter looks at a copy of the latest snapshot's root

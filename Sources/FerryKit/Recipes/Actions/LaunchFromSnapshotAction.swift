@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// A test or cutover launch: a job of the migration service (select snapshot → inspect →

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Launches an instance from an image with user data (the workshop's WordPress server),

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 /// After a successful test: the test instance is terminated, the image and volumes its launch
 /// made are removed, and the server is marked ready for cutover, as the console does.
 struct MarkReadyForCutoverAction: RecipeAction {

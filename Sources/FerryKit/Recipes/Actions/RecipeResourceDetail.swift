@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// The attributes a resource is recorded with (name, CIDR, which VPC or subnet it is in,

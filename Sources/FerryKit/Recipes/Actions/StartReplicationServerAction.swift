@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Starts the replication server in the staging area: `ferry replication-server` as a

@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

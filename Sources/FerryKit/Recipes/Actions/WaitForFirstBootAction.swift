@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Waits for an instance's first boot, as the launch job's last stage: the guest says it

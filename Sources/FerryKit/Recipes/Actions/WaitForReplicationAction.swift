@@ -1,5 +1,4 @@
 import FerryCore
-import FerryReplication
 import Foundation
 
 /// Waits until an agent's machine is registered, its initial sync is complete (READY_FOR_TEST)
