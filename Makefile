@@ -50,6 +50,7 @@ bench: deps
 	bash bench/plugin-read.sh
 	bash bench/guest-images.sh
 	bash bench/conversion.sh
+	bash bench/agent-idle.sh
 
 clean:
 	rm -rf .build .build-agent

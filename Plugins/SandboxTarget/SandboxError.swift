@@ -126,6 +126,8 @@ public enum SandboxError: Error, Hashable, Sendable, CustomStringConvertible {
         case .image: return "InvalidAMIID.NotFound"
         case .instance: return "InvalidInstanceID.NotFound"
         case .process: return "InvalidProcess.NotFound"
+        case .networkInterface: return "InvalidNetworkInterfaceID.NotFound"
+        case .agent: return "InvalidInstanceID.NotFound"
         }
     }
 }

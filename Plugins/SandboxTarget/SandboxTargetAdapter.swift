@@ -26,7 +26,7 @@ public struct SandboxTargetAdapter: Adapter {
         kind: .target,
         version: "0.1.0",
         summary: "A local cloud in the workspace: networks, identity, volumes, images; instances boot under QEMU",
-        capabilities: [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion],
+        capabilities: [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion, .serviceEndpoints, .runCommand],
         options: [],
         availability: .available
     )

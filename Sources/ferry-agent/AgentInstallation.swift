@@ -1,5 +1,8 @@
 import FerryCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where an installed agent lives on the source machine, and its settings: one JSON file,
 /// readable by root only since it holds the project's token (as MGN's agent keeps its own).
@@ -39,8 +42,10 @@ struct AgentInstallation {
         encoder.dateEncodingStrategy = .iso8601
         try FileManager.default.createDirectory(at: settingsFile.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = settingsFile.deletingLastPathComponent().appendingPathComponent(".agent.json.new")
-        FileManager.default.createFile(atPath: temporary.path, contents: try encoder.encode(settings), attributes: [.posixPermissions: 0o600])
-        _ = try FileManager.default.replaceItemAt(settingsFile, withItemAt: temporary)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: try encoder.encode(settings), attributes: [.posixPermissions: 0o600]),
+              rename(temporary.path, settingsFile.path) == 0 else {
+            throw AgentCommandError("cannot write \(settingsFile.path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

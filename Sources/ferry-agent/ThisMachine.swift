@@ -1,6 +1,9 @@
 import FerryCore
 import FerryReplication
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PhysicalSource
 
 /// This machine as the agent sees it from inside: its facts from /proc and /sys (never the
@@ -20,10 +23,15 @@ enum ThisMachine {
     }
 }
 
-/// The agent reads block devices byte for byte: it has no image formats to open (those are the
-/// workbench's) and needs no partition table to replicate a disk.
+/// The agent reads block devices byte for byte, directly (`DirectDeviceReader`): it has no
+/// image formats to open (those are the workbench's) and needs no partition table to
+/// replicate a disk. A regular file (a test's image) is read as it is.
 struct BlockDevicesOnly: DiskImageReading {
-    func openImage(at path: String) throws -> DiskImage? { nil }
+    func openImage(at path: String) throws -> DiskImage? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFBLK else { return nil }
+        return DiskImage(format: "block device", reader: try DirectDeviceReader(path: path))
+    }
     func layout(of reader: any BlockReader, disk: String) throws -> DiskLayout {
         DiskLayout(partitionScheme: nil, partitions: [], fileSystemType: nil)
     }

@@ -32,7 +32,7 @@ struct AgentTokenCommand: ParsableCommand {
         // As MGN's: download the installer, run it as root with the token. The download is
         // checked against the project's key (curl's --pinnedpubkey), so is the agent the
         // installer fetches, and so is every connection the agent makes.
-        let install = "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(address)/installer && sudo sh ferry-installer -t \(token.reveal()) --no-prompt"
+        let install = AgentInstallCommand.text(server: address, pin: pin, token: token.reveal())
         switch global.output {
         case .json:
             try Output.json(["token": token.reveal(), "pin": pin.description, "server": address, "installCommand": install, "rotated": rotate ? "true" : "false"])

@@ -39,7 +39,15 @@ struct ReplicationServerCommand: AsyncParsableCommand {
             host: endpoint.host, port: endpoint.port,
             stallAfter: .milliseconds(Int(stallAfter * 1000)), disconnectAfter: .milliseconds(Int(disconnectAfter * 1000))
         )
-        if let advertise { configuration.advertisedAddress = try ReplicationEndpoint(parsing: advertise, option: "--advertise").description }
+        if let advertise {
+            let advertised = try ReplicationEndpoint(parsing: advertise, option: "--advertise")
+            configuration.advertisedAddress = advertised.description
+            // Placed in the sandbox's staging subnet: the sandbox's flow log says what it refused.
+            let sandbox = BuiltInAdapters.sandbox(workspaceRoot: workspace.root)
+            configuration.refusalExplainer = { _, since in
+                try? await sandbox.lastRefusal(to: advertised.host, port: advertised.port, since: since)
+            }
+        }
         if configuration.agentBinary == nil {
             FileHandle.standardError.write(Data("Note: no ferry-agent executable beside ferry (build it with `make agent`): the installer at /installer will answer that there is none.\n".utf8))
         }

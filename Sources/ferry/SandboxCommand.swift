@@ -10,7 +10,7 @@ struct SandboxCommand: ParsableCommand {
         subcommands: [
             SandboxStatusCommand.self, SandboxImageCommand.self, SandboxImagesCommand.self, SandboxLaunchCommand.self,
             SandboxStopCommand.self, SandboxStartCommand.self, SandboxTerminateCommand.self, SandboxConsoleCommand.self,
-            SandboxDestroyCommand.self,
+            SandboxDestroyCommand.self, SandboxRunCommandCommand.self, SandboxSecurityGroupCommand.self, SandboxRelayCommand.self,
         ]
     )
 }

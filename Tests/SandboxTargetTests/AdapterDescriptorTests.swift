@@ -12,7 +12,7 @@ struct AdapterDescriptorTests {
         try registry.register(SandboxTargetAdapter(workspace: WorkspaceFolder(root: missing), diskImages: DiskImageReaders()))
         let descriptor = try registry.adapter(named: "sandbox").descriptor
         #expect(descriptor.availability.isAvailable)
-        #expect(descriptor.capabilities == [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion])
+        #expect(descriptor.capabilities == [.networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion, .serviceEndpoints, .runCommand])
         _ = try registry.compute(of: "sandbox")
         #expect(!FileManager.default.fileExists(atPath: missing.path))
     }

@@ -16,7 +16,7 @@ struct GuestHardwareTests {
         func arguments(_ hardware: GuestHardware) -> String {
             QEMUProcess.arguments(.init(
                 instanceID: "i-1", memoryMiB: 256, vCPUs: 1, disk: "/d/disk.qcow2", seed: "/d/seed.raw", consoleLog: "/d/console.log",
-                pidFile: "/d/qemu.pid", subnet: try! IPv4CIDR("10.0.0.0/24"), privateIP: "10.0.0.36", ports: [], hardware: hardware
+                pidFile: "/d/qemu.pid", subnet: try! IPv4CIDR("10.0.0.0/24"), network: try! IPv4CIDR("10.0.0.0/24"), privateIP: "10.0.0.36", ports: [], hardware: hardware
             )).joined(separator: " ")
         }
         let sandbox = arguments(.sandbox)

@@ -16,9 +16,23 @@ struct QEMUProcess {
         var consoleLog: String
         var pidFile: String
         var subnet: IPv4CIDR
+        /// QEMU's virtual network: the subnet, widened to hold the service addresses.
+        var network: IPv4CIDR
         var privateIP: String
         var ports: [ForwardedPort]
         var hardware: GuestHardware
+        /// 127.0.0.1's port forwarded to the guest's SSH (the sandbox's Run Command).
+        var managementPort: Int? = nil
+        /// Guest connections to these addresses (TCP 1500) go to the relay command.
+        var serviceForwards: [ServiceForward] = []
+    }
+
+    /// A service address the guest may connect to, and the command QEMU starts for each
+    /// connection (`ferry sandbox relay`), with the connection as its standard input and output.
+    struct ServiceForward {
+        var address: String
+        var port: Int
+        var command: String
     }
 
     static func executable() throws -> String {
@@ -27,9 +41,17 @@ struct QEMUProcess {
 
     static func arguments(_ c: Configuration) -> [String] {
         func escaped(_ path: String) -> String { path.replacingOccurrences(of: ",", with: ",,") }
-        var netdev = "user,id=n0,net=\(c.subnet),host=\(IPv4CIDR.format(c.subnet.address(at: 1))),dns=\(IPv4CIDR.format(c.subnet.address(at: 2))),dhcpstart=\(c.privateIP)"
+        // restrict=on: the guest reaches nothing on this machine or beyond but what is
+        // forwarded below (before, it reached every port of 127.0.0.1 through the gateway).
+        var netdev = "user,id=n0,restrict=on,net=\(c.network),host=\(IPv4CIDR.format(c.subnet.address(at: 1))),dns=\(IPv4CIDR.format(c.subnet.address(at: 2))),dhcpstart=\(c.privateIP)"
         for port in c.ports {
             netdev += ",hostfwd=tcp:127.0.0.1:\(port.hostPort)-:\(port.guestPort)"
+        }
+        if let management = c.managementPort, !c.ports.contains(where: { $0.guestPort == 22 }) {
+            netdev += ",hostfwd=tcp:127.0.0.1:\(management)-:22"
+        }
+        for forward in c.serviceForwards {
+            netdev += ",guestfwd=tcp:\(forward.address):\(forward.port)-cmd:\(forward.command.replacingOccurrences(of: ",", with: ",,"))"
         }
         return [
             "-name", c.instanceID,

@@ -60,11 +60,12 @@ extension SandboxCloud {
                 taken.insert(hostPort)
                 ports.append(ForwardedPort(guestPort: guestPort, hostPort: hostPort))
             }
+            let managementPort = try ports.first(where: { $0.guestPort == 22 })?.hostPort ?? QEMUProcess.freeLocalPort(avoiding: taken)
             let record = InstanceRecord(
                 id: id, name: name, imageID: imageID, instanceType: type.name, state: InstanceState.pending.rawValue,
                 stateReason: nil, subnetID: subnet.id, privateIP: ip, securityGroupIDs: JSONText.encode(groupIDs),
                 ports: JSONText.encode(ports), tags: tagsText(settings.tags), pid: nil, consoleOffset: 0,
-                firstBoot: FirstBootStatus.pending.rawValue, launchedAt: Date()
+                firstBoot: FirstBootStatus.pending.rawValue, launchedAt: Date(), managementPort: managementPort
             )
             try record.insert(db)
             return record
@@ -78,6 +79,9 @@ extension SandboxCloud {
             try FileManager.default.createDirectory(at: seed, withIntermediateDirectories: true)
             var metaData = "instance-id: \(id)\nlocal-hostname: \(Self.hostname(name: name, ip: record.privateIP ?? id))\n"
             metaData += "instance-type: \(type.name)\nlocal-ipv4: \(record.privateIP ?? "")\n"
+            // The sandbox's own key, for its Run Command: an image that honours the seed
+            // (ferry-guest, cloud-init) lets it in as root.
+            if let key = try? managementKey().publicKey { metaData += "public-keys: \(key)\n" }
             try Data(metaData.utf8).write(to: seed.appendingPathComponent("meta-data"))
             try Data((userData ?? "").utf8).write(to: seed.appendingPathComponent("user-data"))
             try HostCommand.check(mke2fs, ["-q", "-F", "-t", "ext2", "-L", "cidata", "-d", seed.path, folder.appendingPathComponent("seed.raw").path, "2048k"])
@@ -127,11 +131,13 @@ extension SandboxCloud {
         }
         let subnet = try database.read { db in try Self.subnet(subnetID, in: db) }
         let hardware = try imageRecord(record.imageID).hardware
+        let services = try serviceForwards(for: record.id, subnet: try IPv4CIDR(subnet.cidrBlock))
         let pid = try QEMUProcess.start(.init(
             instanceID: record.id, memoryMiB: memoryMiB, vCPUs: vCPUs,
             disk: folder.appendingPathComponent("disk.qcow2").path, seed: folder.appendingPathComponent("seed.raw").path,
             consoleLog: console, pidFile: folder.appendingPathComponent("qemu.pid").path,
-            subnet: try IPv4CIDR(subnet.cidrBlock), privateIP: ip, ports: record.portList, hardware: hardware
+            subnet: try IPv4CIDR(subnet.cidrBlock), network: services.network, privateIP: ip, ports: record.portList, hardware: hardware,
+            managementPort: record.managementPort, serviceForwards: services.forwards
         ))
         record.pid = Int64(pid)
         record.consoleOffset = Int64(consoleSize)
@@ -422,12 +428,13 @@ extension SandboxCloud {
         return ports
     }
 
-    /// The first free address of the subnet (a cloud reserves the first four and the last),
-    /// or the requested one, checked.
+    /// The first free address of the subnet (a cloud reserves the first four and the last;
+    /// the sandbox keeps the one before the last for a service endpoint), or the requested
+    /// one, checked.
     static func allocateAddress(in subnet: SubnetRecord, policy: PrivateIPPolicy, live: [InstanceRecord]) throws -> String {
         let cidr = try IPv4CIDR(subnet.cidrBlock)
         let used = Dictionary(live.compactMap { record in record.privateIP.map { ($0, record.id) } }, uniquingKeysWith: { first, _ in first })
-        func usable(_ address: UInt32) -> Bool { address >= cidr.address(at: 4) && address < cidr.last }
+        func usable(_ address: UInt32) -> Bool { address >= cidr.address(at: 4) && address < SandboxCloud.serviceAddress(of: cidr) }
         if case .fixed(let text) = policy {
             guard let address = IPv4CIDR.parseAddress(text) else { throw SandboxError.invalidCIDR(text, reason: "not an IPv4 address") }
             guard cidr.contains(address: address) else {
@@ -439,7 +446,7 @@ extension SandboxCloud {
             return normalized
         }
         var address = cidr.address(at: 4)
-        while address < cidr.last {
+        while address < SandboxCloud.serviceAddress(of: cidr) {
             let text = IPv4CIDR.format(address)
             if used[text] == nil { return text }
             address += 1

@@ -47,6 +47,14 @@ if [ -n "$dev" ] && mount -t ext2 -o ro "$dev" "$seed"; then
   value() { sed -n "s/^$1: *//p" "$seed/meta-data" | head -n 1 | tr -d "\r\"'"; }
   iid=$(value instance-id)
   name=$(value local-hostname)
+  # The meta-data's public key (the sandbox's, for its Run Command) lets root in over SSH,
+  # as cloud-init does with public-keys.
+  key=$(value public-keys)
+  if [ -n "$key" ]; then
+    mkdir -p /root/.ssh && chmod 700 /root/.ssh
+    grep -qxF "$key" /root/.ssh/authorized_keys 2>/dev/null || echo "$key" >> /root/.ssh/authorized_keys
+    chmod 600 /root/.ssh/authorized_keys
+  fi
   # A VMware-shaped guest has no cloud metadata: its hostname stays the one it was built with.
   if [ "$HOSTNAME_FROM_METADATA" = yes ] && [ -n "$name" ]; then
     hostname "$name"

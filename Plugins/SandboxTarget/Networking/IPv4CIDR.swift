@@ -33,6 +33,20 @@ public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
 
     public func overlaps(_ other: IPv4CIDR) -> Bool { contains(other) || other.contains(self) }
 
+    /// The smallest block that holds this one and `address`, no larger than a /`widest`
+    /// (nil when it would have to be).
+    public func widened(toHold address: UInt32, widest: Int) -> IPv4CIDR? {
+        var prefix = prefixLength
+        while prefix > widest, address & IPv4CIDR.mask(prefix) != network & IPv4CIDR.mask(prefix) { prefix -= 1 }
+        guard address & IPv4CIDR.mask(prefix) == network & IPv4CIDR.mask(prefix) else { return nil }
+        return IPv4CIDR(network: network & IPv4CIDR.mask(prefix), prefixLength: prefix)
+    }
+
+    private init(network: UInt32, prefixLength: Int) {
+        self.network = network
+        self.prefixLength = prefixLength
+    }
+
     /// The address `n` places after the network address.
     public func address(at n: UInt32) -> UInt32 { network &+ n }
 

@@ -141,6 +141,27 @@ extension SandboxCloud {
         }
     }
 
+    /// Removes inbound rules, as EC2's RevokeSecurityGroupIngress: a rule the group does not
+    /// have is an error (InvalidPermission.NotFound). Connections the rule allowed end within
+    /// a second (the relay checks again), where AWS may let a tracked one live on.
+    public func revokeIngress(securityGroupID: String, rules: [IngressRule]) throws {
+        try database.write { db in
+            guard var group = try SecurityGroupRecord.fetchOne(db, key: securityGroupID) else {
+                throw SandboxError.notFound(kind: .securityGroup, id: securityGroupID)
+            }
+            var current = group.rules
+            for rule in rules {
+                guard let index = current.firstIndex(where: { $0.ipProtocol == rule.ipProtocol && $0.fromPort == rule.fromPort && $0.toPort == rule.toPort
+                    && $0.sourceCIDR == rule.sourceCIDR && $0.sourceSecurityGroupID == rule.sourceSecurityGroupID }) else {
+                    throw SandboxError.invalidIngressRule("\(securityGroupID) has no such inbound rule (InvalidPermission.NotFound)")
+                }
+                current.remove(at: index)
+            }
+            group.ingress = JSONText.encode(current)
+            try group.update(db)
+        }
+    }
+
     public func replaceEgress(securityGroupID: String, rules: [EgressRule]) throws {
         try database.write { db in
             guard var group = try SecurityGroupRecord.fetchOne(db, key: securityGroupID) else {

@@ -182,6 +182,9 @@ struct InstanceRecord: Codable, FetchableRecord, PersistableRecord {
     var consoleOffset: Int64
     var firstBoot: String
     var launchedAt: Date
+    /// The port of 127.0.0.1 forwarded to the guest's SSH, the sandbox's own way in (its Run
+    /// Command), whatever the security groups say: AWS Systems Manager needs no inbound rule.
+    var managementPort: Int? = nil
 
     var instanceState: InstanceState { InstanceState(rawValue: state) ?? .terminated }
     var portList: [ForwardedPort] { JSONText.decode([ForwardedPort].self, ports) ?? [] }
@@ -195,4 +198,34 @@ struct InstanceRecord: Codable, FetchableRecord, PersistableRecord {
             privateIPAddress: privateIP, securityGroupIDs: securityGroupIDList, tags: tagMap, launchedAt: launchedAt
         )
     }
+}
+
+struct ServiceEndpointRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sandboxServiceEndpoint"
+    var id: String
+    var name: String
+    var subnetID: String
+    var privateIP: String
+    var port: Int
+    var hostPort: Int
+    var securityGroupIDs: String
+    var createdAt: Date
+
+    var securityGroupIDList: [String] { JSONText.decode([String].self, securityGroupIDs) ?? [] }
+    var model: ServiceEndpoint {
+        ServiceEndpoint(id: id, name: name, subnetID: subnetID, privateIP: privateIP, port: port, hostPort: hostPort, securityGroupIDs: securityGroupIDList)
+    }
+}
+
+struct FlowLogRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "sandboxFlowLog"
+    var id: Int64?
+    var at: Date
+    var instanceID: String
+    var sourceIP: String
+    var destination: String
+    var action: String
+    var reason: String?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

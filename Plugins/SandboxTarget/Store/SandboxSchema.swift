@@ -121,6 +121,30 @@ public enum SandboxSchema {
                 t.add(column: "minimumMemoryMiB", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("sandbox-v4-service-endpoints") { db in
+            // A process of this machine placed at an address of a subnet, behind security
+            // groups (the replication server), and what the network let through or not.
+            try db.create(table: "sandboxServiceEndpoint") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("subnetID", .text).notNull()
+                t.column("privateIP", .text).notNull()
+                t.column("port", .integer).notNull()
+                t.column("hostPort", .integer).notNull()
+                t.column("securityGroupIDs", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.alter(table: "sandboxInstance") { t in t.add(column: "managementPort", .integer) }
+            try db.create(table: "sandboxFlowLog") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .datetime).notNull()
+                t.column("instanceID", .text).notNull()
+                t.column("sourceIP", .text).notNull()
+                t.column("destination", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("reason", .text)
+            }
+        }
         return migrator
     }
 }

@@ -75,6 +75,14 @@ public struct AdapterRegistry: Sendable {
     }
 
     /// The target's own converter, when it has one (`MachineConversionCapability`).
+    public func serviceEndpoints(of name: String) -> (any ServiceEndpointCapability)? {
+        try? capability(.serviceEndpoints, of: name, as: (any ServiceEndpointCapability).self)
+    }
+
+    public func runCommand(of name: String) -> (any InstanceCommandCapability)? {
+        try? capability(.runCommand, of: name, as: (any InstanceCommandCapability).self)
+    }
+
     public func machineConversion(of name: String) -> (any MachineConversionCapability)? {
         try? capability(.machineConversion, of: name, as: (any MachineConversionCapability).self)
     }
@@ -106,6 +114,8 @@ public struct AdapterRegistry: Sendable {
         case .compute: return adapter is any ComputeCapability
         case .instanceDisks: return adapter is any InstanceDiskCapability
         case .machineConversion: return adapter is any MachineConversionCapability
+        case .serviceEndpoints: return adapter is any ServiceEndpointCapability
+        case .runCommand: return adapter is any InstanceCommandCapability
         }
     }
 }

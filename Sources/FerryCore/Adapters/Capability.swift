@@ -21,11 +21,17 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
     case instanceDisks = "instance-disks"
     /// Converts imported volumes on a converter instance of its own (`MachineConversionCapability`).
     case machineConversion = "machine-conversion"
+    /// Places a process of this machine at an address of a subnet, behind security groups,
+    /// where instances reach it (`ServiceEndpointCapability`).
+    case serviceEndpoints = "service-endpoints"
+    /// Runs a command inside an instance, as AWS Systems Manager's Run Command does
+    /// (`InstanceCommandCapability`).
+    case runCommand = "run-command"
 
     public var kind: AdapterKind {
         switch self {
         case .discovery, .blockRead, .changeTracking: return .source
-        case .networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion: return .target
+        case .networking, .identity, .volumeImport, .images, .compute, .instanceDisks, .machineConversion, .serviceEndpoints, .runCommand: return .target
         }
     }
 
@@ -41,8 +47,14 @@ public enum Capability: String, Codable, Hashable, Sendable, CaseIterable, Compa
         case .compute: return "ComputeCapability"
         case .instanceDisks: return "InstanceDiskCapability"
         case .machineConversion: return "MachineConversionCapability"
+        case .serviceEndpoints: return "ServiceEndpointCapability"
+        case .runCommand: return "InstanceCommandCapability"
         }
     }
+
+    /// Capabilities the plugin protocol does not carry: they reach into this machine (its
+    /// processes, its QEMU guests), which an adapter in another process does not have.
+    public var isBuiltInOnly: Bool { [.machineConversion, .serviceEndpoints, .runCommand].contains(self) }
 
     public static func < (lhs: Capability, rhs: Capability) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

@@ -50,6 +50,9 @@ public struct ReplicationMetrics: Codable, Hashable, Sendable {
     public var etaSeconds: Double?
     public var lastSnapshotAt: Date?
     public var lastSeenAt: Date?
+    /// Why replication is STALLED (MGN's dataReplicationError): the connection lost, and what
+    /// the network says refused the agent when it knows; nil while replication runs.
+    public var replicationError: String?
 
     public init(
         totalBytes: UInt64 = 0, replicatedBytes: UInt64 = 0, backlogBytes: UInt64 = 0,

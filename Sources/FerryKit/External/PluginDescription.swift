@@ -48,8 +48,8 @@ struct PluginDescription: Decodable, Equatable, Sendable {
                 throw .init("it claims the unknown capability \(text.debugDescription) (known: \(Capability.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard capability.kind == kind else { throw .init("it claims '\(text)', a \(capability.kind.rawValue) capability, as a \(kind.rawValue) adapter") }
-            guard capability != .machineConversion else {
-                throw .init("it claims 'machine-conversion', which the plugin protocol does not carry: a converter instance is the sandbox's own (see docs/plugin-protocol.md)")
+            guard !capability.isBuiltInOnly else {
+                throw .init("it claims '\(text)', which the plugin protocol does not carry: it reaches into this machine, as only the sandbox does (see docs/plugin-protocol.md)")
             }
             if !capabilities.contains(capability) { capabilities.append(capability) }
         }

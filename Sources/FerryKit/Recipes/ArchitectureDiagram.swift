@@ -68,9 +68,11 @@ public struct ArchitectureDiagram: Sendable {
                                                       detail: say("\(converter.resource.id), terminated after converting", "\(converter.resource.id)、変換後に終了"),
                                                       role: RecipeResourceRole.converter.rawValue))
                     }
-                    for process in records(.process) where attributes[process.resource.id]?["subnet"] == subnet.resource.id {
+                    for process in records(.process) + records(.agent) where attributes[process.resource.id]?["subnet"] == subnet.resource.id {
                         let p = attributes[process.resource.id] ?? [:]
-                        subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: "pid \(process.resource.id)", role: p[RecipeResourceRole.detailKey] ?? "process"))
+                        let detail = process.resource.kind == .agent ? say("inside \(process.resource.id)", "\(process.resource.id) の中")
+                            : p["address"].map { "\($0) · pid \(process.resource.id)" } ?? "pid \(process.resource.id)"
+                        subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: detail, role: p[RecipeResourceRole.detailKey] ?? "process"))
                     }
                     box.children.append(subnetBox)
                 }

@@ -66,6 +66,8 @@ public struct RecipeEnvironmentAccess: Sendable {
     public func images() throws -> any ImageCapability { try registry.images(of: adapterName) }
     public func compute() throws -> any ComputeCapability { try registry.compute(of: adapterName) }
     public func instanceDisks() throws -> any InstanceDiskCapability { try registry.instanceDisks(of: adapterName) }
+    public func serviceEndpoints() throws -> any ServiceEndpointCapability { try registry.capability(.serviceEndpoints, of: adapterName, as: (any ServiceEndpointCapability).self) }
+    public func runCommand() throws -> any InstanceCommandCapability { try registry.capability(.runCommand, of: adapterName, as: (any InstanceCommandCapability).self) }
 
     /// What `capabilities` the adapter lacks, in words; nil when it has them all.
     public func missing(_ capabilities: [Capability]) -> String? {

@@ -27,6 +27,12 @@ public struct RecipeResourceDestroyer: Sendable {
             try await environment.images().deregisterImage(id: resource.id)
         case .instance:
             _ = try await environment.compute().terminateInstance(id: resource.id)
+        case .agent:
+            // Uninstalled from its instance, if that still runs: a terminated one takes its agent with it.
+            let command = "\(AgentInstallCommand.installedAgent) uninstall"
+            _ = try? await environment.runCommand().runCommand(instanceID: resource.id, command: command, input: nil, timeoutSeconds: 120) { _ in }
+        case .networkInterface:
+            try await environment.serviceEndpoints().removeServiceEndpoint(id: resource.id)
         case .process:
             // Up to five seconds of polling for the process to end: on a thread of its own.
             let id = resource.id

@@ -6,15 +6,16 @@ import Foundation
 /// agent installed on a source), built in one place. The server reports where it listens by
 /// writing a port file, not in words that a caller would have to read back from its log.
 public enum ReplicationCommandLine {
-    public static func server(workspace: URL, listen: String, portFile: URL, stallAfterSeconds: Int, disconnectAfterSeconds: Int) -> [String] {
+    public static func server(workspace: URL, listen: String, portFile: URL, stallAfterSeconds: Int, disconnectAfterSeconds: Int, advertise: String? = nil) -> [String] {
         ["replication-server", "--workspace", workspace.path, "--listen", listen, "--port-file", portFile.path,
          "--stall-after", String(stallAfterSeconds), "--disconnect-after", String(disconnectAfterSeconds)]
+            + (advertise.map { ["--advertise", $0] } ?? [])
     }
 
     /// The agent of a continuous replication; the token goes in its environment
     /// (`FERRY_AGENT_TOKEN`), never on its command line, where `ps` would show it.
-    public static func continuousAgent(server: ReplicationEndpoint, identity: String, hostname: String, intervalSeconds: Int, diskPaths: [String]) -> [String] {
-        ["agent", "--server", server.description, "--continuous", "--interval", String(intervalSeconds),
+    public static func continuousAgent(server: ReplicationEndpoint, identity: String, hostname: String, intervalSeconds: Int, diskPaths: [String], pin: CertificatePin) -> [String] {
+        ["agent", "--server", server.description, "--pin", pin.description, "--continuous", "--interval", String(intervalSeconds),
          "--identity", identity, "--hostname", hostname, "--output", "json"] + diskPaths.flatMap { ["--disk", $0] }
     }
 }

@@ -25,6 +25,9 @@ public final class ReplicationServer: Sendable {
         /// The address agents reach the server at, when it is not the one it listens on (a
         /// staging subnet's address relayed to this machine): written into the installer.
         public var advertisedAddress: String?
+        /// What the network says about connections to `address` it refused since a time (the
+        /// sandbox's flow log): added to a lost agent's STALLED message.
+        public var refusalExplainer: (@Sendable (_ address: String, _ since: Date) async -> String?)?
         /// The agent executable the server hands out at `/agent` (nil: the installer answers
         /// that there is none).
         public var agentBinary: URL?
@@ -50,6 +53,8 @@ public final class ReplicationServer: Sendable {
     /// machine (an agent restarted before its old connection was noticed gone) takes over.
     let connected = Mutex<[String: ReplicationSession]>([:])
     let counters = Mutex(ReplicationServerCounters())
+    /// Agents whose connection was lost, by identity: their source server and when.
+    let lostAgents = Mutex<[String: (sourceServerID: String, since: Date, explained: String?)]>([:])
 
     public init(workspace: Workspace, configuration: Configuration, logger: Logger = Logger(label: "ferry.replication-server")) throws {
         self.workspace = workspace
@@ -91,6 +96,7 @@ public final class ReplicationServer: Sendable {
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "pin": "\(downloads.pin)"])
         onListening(port)
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.watchLostAgents(advertised: advertised) }
             try await withTaskCancellationHandler {
                 try await listener.executeThenClose { connections in
                     for try await negotiation in connections {
@@ -107,6 +113,38 @@ public final class ReplicationServer: Sendable {
                 }
             } onCancel: {
                 listener.channel.close(promise: nil)
+            }
+        }
+    }
+
+    func lost(identity: String, sourceServerID: String) {
+        lostAgents.withLock { $0[identity] = (sourceServerID, Date(), nil) }
+    }
+
+    /// Every second: an agent that came back is no longer lost; one that stays away longer
+    /// than `disconnectAfter` is DISCONNECTED; meanwhile its STALLED message says what the
+    /// network refused, when the network can tell.
+    private func watchLostAgents(advertised: String) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let lost = lostAgents.withLock { $0 }
+            for (identity, entry) in lost {
+                let back = connected.withLock { $0[identity] != nil }
+                if back {
+                    lostAgents.withLock { _ = $0.removeValue(forKey: identity) }
+                    continue
+                }
+                if Date().timeIntervalSince(entry.since) > Double(configuration.disconnectAfter.components.seconds) {
+                    lostAgents.withLock { _ = $0.removeValue(forKey: identity) }
+                    _ = try? workspace.sourceServers.recordIfAllowed(.disconnect, for: entry.sourceServerID)
+                    continue
+                }
+                guard let explainer = configuration.refusalExplainer, let refusal = await explainer(advertised, entry.since), refusal != entry.explained else { continue }
+                lostAgents.withLock { $0[identity]?.explained = refusal }
+                let time = entry.since.formatted(.iso8601.time(includingFractionalSeconds: false))
+                _ = try? workspace.sourceServers.update(entry.sourceServerID) {
+                    $0.replicationMetrics.replicationError = "the connection from the agent was lost at \(time) UTC, and the network refuses it since: \(refusal)"
+                }
             }
         }
     }

@@ -55,6 +55,9 @@ final class ReplicationSession: Sendable {
             if let serverID, quiet > configuration.stallAfter, !stalled {
                 state.withLock { $0.stalled = true }
                 try workspace.sourceServers.recordIfAllowed(.stall, for: serverID)
+                try workspace.sourceServers.update(serverID) {
+                    $0.replicationMetrics.replicationError = "no data from the agent (\(peer)) for \(Int(quiet.components.seconds)) s"
+                }
             }
             if try tokenWasRotated() {
                 throw ReplicationProtocolError.authenticationFailed("the project's token was rotated; \(peer) proved the old one")
@@ -92,6 +95,7 @@ final class ReplicationSession: Sendable {
             if wasStalled, let id = state.withLock({ $0.sourceServerID }) {
                 // Back from silence: the agent's view may be stale, so its next pass is a rescan.
                 try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
+                try workspace.sourceServers.update(id) { $0.replicationMetrics.replicationError = nil }
             }
             if case .block = frame { state.withLock { $0.endedCleanly = false } }
             if case .trim = frame { state.withLock { $0.endedCleanly = false } }
@@ -189,7 +193,10 @@ final class ReplicationSession: Sendable {
                 try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
                 try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
             }
-            try workspace.sourceServers.update(id) { $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes } }
+            try workspace.sourceServers.update(id) {
+                $0.replicationMetrics.totalBytes = facts.disks.reduce(0) { $0 + $1.sizeBytes }
+                $0.replicationMetrics.replicationError = nil
+            }
             let inventories = try facts.disks.indices.map { try store.replicaBlocks(sourceServerID: id, diskIndex: $0).sorted { $0.key < $1.key } }
             return (id, inventories)
         }
@@ -362,7 +369,18 @@ final class ReplicationSession: Sendable {
             return true
         }
         guard current, let id else { return }
-        // An agent that leaves right after a commit stopped replicating; any other end is a lost agent.
-        _ = try? workspace.sourceServers.recordIfAllowed(clean ? .stop : .disconnect, for: id)
+        // An agent that leaves right after a commit stopped replicating. Any other end is a
+        // lost agent: STALLED, as MGN says while an agent does not reach its server, until it
+        // comes back or the server gives up on it (DISCONNECTED, `ReplicationServer.lostAgents`).
+        if clean {
+            _ = try? workspace.sourceServers.recordIfAllowed(.stop, for: id)
+            return
+        }
+        _ = try? workspace.sourceServers.recordIfAllowed(.stall, for: id)
+        let time = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
+        _ = try? workspace.sourceServers.update(id) {
+            $0.replicationMetrics.replicationError = "the connection from the agent (\(peer)) was lost at \(time) UTC; waiting for the agent to connect again"
+        }
+        server.lost(identity: identity, sourceServerID: id)
     }
 }

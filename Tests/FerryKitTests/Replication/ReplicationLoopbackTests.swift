@@ -210,8 +210,11 @@ struct ReplicationLoopbackTests {
         #expect(metrics.backlogBytes == 0)
     }
 
+    /// Silent, then gone: STALLED while the agent may come back, with why; DISCONNECTED once
+    /// the server gives up on it. Before, a lost connection was DISCONNECTED at once, and
+    /// nothing said why replication had stopped.
     @Test func aSilentAgentIsMarkedStalled() async throws {
-        let fixture = try await ReplicationFixture(stallAfter: .milliseconds(600))
+        let fixture = try await ReplicationFixture(stallAfter: .milliseconds(600), disconnectAfter: .seconds(3))
         defer { fixture.stop() }
         let (channel, channelSeal) = try await handDrivenConnection(port: fixture.port, pin: try fixture.pin)
         let token = try fixture.token
@@ -225,7 +228,9 @@ struct ReplicationLoopbackTests {
             try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: id).dataReplicationState) == .stalled }
         }
         let server = try #require(try fixture.workspace.sourceServers.list().first)
-        try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: server.id).dataReplicationState) == .disconnected }
+        try await waitUntil(.seconds(5)) { (try? fixture.workspace.sourceServers.find(id: server.id).replicationMetrics.replicationError)??.contains("was lost at") == true }
+        #expect(try fixture.workspace.sourceServers.find(id: server.id).dataReplicationState == .stalled)
+        try await waitUntil(.seconds(8)) { (try? fixture.workspace.sourceServers.find(id: server.id).dataReplicationState) == .disconnected }
     }
 }
 

@@ -58,11 +58,11 @@ final class ReplicationFixture: @unchecked Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(stallAfter: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(10), agentBinary: URL? = nil) async throws {
+    init(stallAfter: Duration = .seconds(30), disconnectAfter: Duration = .seconds(120), handshakeTimeout: Duration = .seconds(10), agentBinary: URL? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-repl-\(UUID().uuidString)")
         workspace = try Workspace.create(at: directory.appendingPathComponent("ws"), ferryVersion: "test").workspace
         try AgentTokenStore(workspace: workspace).createIfMissing()
-        server = try ReplicationServer(workspace: workspace, configuration: .init(host: "127.0.0.1", port: 0, stallAfter: stallAfter, handshakeTimeout: handshakeTimeout, agentBinary: agentBinary))
+        server = try ReplicationServer(workspace: workspace, configuration: .init(host: "127.0.0.1", port: 0, stallAfter: stallAfter, disconnectAfter: disconnectAfter, handshakeTimeout: handshakeTimeout, agentBinary: agentBinary))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = self.server
         task = Task { try await server.run { continuation.yield($0) } }

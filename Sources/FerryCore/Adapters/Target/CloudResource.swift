@@ -26,6 +26,10 @@ public enum CloudResourceKind: String, Codable, Hashable, Sendable, CaseIterable
     case instance
     /// A background process a run started (a replication server, an agent), by pid.
     case process
+    /// A process of this machine placed at an address of a subnet (`ServiceEndpointCapability`).
+    case networkInterface = "network-interface"
+    /// The replication agent installed in an instance, by the instance's id.
+    case agent
 }
 
 /// Tags as a cloud keeps them.

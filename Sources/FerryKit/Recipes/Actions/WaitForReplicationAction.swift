@@ -9,17 +9,25 @@ struct WaitForReplicationAction: RecipeAction {
     let name = "replication.wait"
     let summary = "Wait for initial sync, then continuous replication (and, with `after`, for a pass that began after that time)"
     let inputs = [
-        RecipeActionInput("agent_identity", .string, help: "the agent's machine identity"),
+        RecipeActionInput("source_server_id", .string, default: .string(""), help: "the source server (what an installer registered)"),
+        RecipeActionInput("agent_identity", .string, default: .string(""), help: "or the agent's machine identity (an agent Ferry runs itself)"),
         RecipeActionInput("after", .string, default: .string(""), help: "an ISO 8601 time: also wait for a snapshot of a pass that began after it"),
         RecipeActionInput("timeout_seconds", .integer, default: .integer(900), help: "how long to wait"),
     ]
     let outputs = ["source_server_id", "snapshot_id", "seconds", "replicated_bytes"]
     let requiredCapabilities: [Capability] = []
 
-    func plan(_ inputs: RecipeInputs) -> [String] { ["wait until \(inputs.optionalString("agent_identity") ?? "?") is replicated and continuous"] }
+    func plan(_ inputs: RecipeInputs) -> [String] {
+        let which = [inputs.optionalString("source_server_id"), inputs.optionalString("agent_identity")].compactMap { $0 }.first { !$0.isEmpty }
+        return ["wait until \(which ?? "?") is replicated and continuous"]
+    }
 
     func run(_ inputs: RecipeInputs, context: RecipeContext) async throws -> [String: RecipeValue] {
-        let identity = try inputs.string("agent_identity")
+        let serverID = inputs.optionalString("source_server_id") ?? ""
+        let identity = inputs.optionalString("agent_identity") ?? ""
+        guard !serverID.isEmpty || !identity.isEmpty else {
+            throw RecipeInputError.invalid(name: "source_server_id", reason: "give the source server (source_server_id) or the agent's identity (agent_identity)")
+        }
         let afterText = inputs.optionalString("after") ?? ""
         let after = afterText.isEmpty ? nil : RecipeTime.parse(afterText)
         if !afterText.isEmpty, after == nil {
@@ -32,7 +40,7 @@ struct WaitForReplicationAction: RecipeAction {
         var meter = ReplicationRateMeter()
         var lastState = ""
         while Date() < deadline {
-            if let server = try servers.find(agentIdentity: identity) {
+            if let server = serverID.isEmpty ? try servers.find(agentIdentity: identity) : try? servers.find(id: serverID) {
                 let m = server.replicationMetrics
                 let rate = meter.sample(replicatedBytes: m.replicatedBytes, at: Date())
                 let state = server.dataReplicationState.rawValue
@@ -56,7 +64,8 @@ struct WaitForReplicationAction: RecipeAction {
             }
             try await Task.sleep(for: .milliseconds(500))
         }
-        throw RecipeInputError.invalid(name: "agent_identity", reason: "\(identity) was not replicated within the timeout; see the agent's log in \(context.runDirectory.path)")
+        throw RecipeInputError.invalid(name: serverID.isEmpty ? "agent_identity" : "source_server_id",
+                                       reason: "\(serverID.isEmpty ? identity : serverID) was not replicated within the timeout; see the replication server's log in \(context.runDirectory.path)")
     }
 
     /// The source server's replication as a live status: a bar of the bytes replicated, the

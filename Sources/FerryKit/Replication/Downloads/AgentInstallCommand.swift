@@ -1,0 +1,21 @@
+import FerryReplication
+import Foundation
+
+/// The command a consultant runs on a source machine to install the agent, as MGN's
+/// `wget …/installer_linux.py && sudo python3 installer_linux.py -t TOKEN --no-prompt`: the
+/// installer comes from the replication server over HTTPS, checked against the project's pin.
+public enum AgentInstallCommand {
+    /// Where the installed agent lives on a source machine.
+    public static let installedAgent = "/usr/local/lib/ferry-agent/ferry-agent"
+
+    /// The whole command, with `token` in it: for a person to paste (`ferry agent token`).
+    public static func text(server: String, pin: CertificatePin, token: String, sudo: Bool = true) -> String {
+        "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && \(sudo ? "sudo " : "")sh ferry-installer -t \(token) --no-prompt"
+    }
+
+    /// The same for a machine Ferry logs into as root, with the token read from the standard
+    /// input instead of written in the command (which `ps` on this machine would show).
+    public static func readingToken(server: String, pin: CertificatePin) -> String {
+        "read -r FERRY_TOKEN && cd /tmp && curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && sh ferry-installer -t \"$FERRY_TOKEN\" --no-prompt"
+    }
+}

@@ -1,0 +1,170 @@
+import FerryKit
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The agent inside a real guest: installed by its installer from the replication server in
+/// the staging subnet, with the guest's own facts, over the guest's network through the
+/// security groups; it survives a reboot, stalls when the TCP 1500 rule goes and resumes
+/// when it comes back, and uninstalls. Before, the "agent" was a process on this machine
+/// reading the guest's disk file, its facts this machine's, and the security groups changed
+/// nothing. Slow: a Debian guest boots twice under emulation.
+@Suite("The agent in a guest", .serialized)
+struct AgentInGuestTests {
+    /// Networks, the source server, the replication servers' group and server, the agent and
+    /// its initial sync: the workshop's steps 1 to 6, on the VMware-shaped Debian guest (the
+    /// workshop test's image, built once per run).
+    static let recipe = """
+    name: agent-in-guest
+    title: The agent installed in a Debian guest
+    steps:
+      - {id: source-network, title: SourceVPC, action: network.create-vpc, inputs: {name: SourceVPC, cidr: 10.0.0.0/16, subnet_cidr: 10.0.0.0/24}}
+      - {id: staging-network, title: StagingVPC, action: network.create-vpc, inputs: {name: StagingVPC, cidr: 10.1.0.0/16, subnet_cidr: 10.1.1.0/24}}
+      - {id: source-web, title: HTTP in, action: network.create-security-group, inputs: {vpc_id: "${steps.source-network.vpc_id}", name: source-web, ingress: ["tcp:80:0.0.0.0/0"]}}
+      - id: replication-group
+        title: replication servers
+        action: network.create-security-group
+        inputs: {vpc_id: "${steps.staging-network.vpc_id}", name: replication-servers, ingress: ["tcp:1500:0.0.0.0/0"], egress: ["tcp:443:0.0.0.0/0", "udp:53:0.0.0.0/0"]}
+      - {id: image, title: image, action: image.find, inputs: {name: vmware-debian}}
+      - id: source
+        title: the source server
+        action: workload.launch-instance
+        inputs: {name: source, image_id: "${steps.image.image_id}", subnet_id: "${steps.source-network.subnet_id}", security_group_ids: ["${steps.source-web.security_group_id}"], instance_type: t3.medium, role: workload}
+        checks:
+          - action: verify.http
+            inputs: {url: "${steps.source.url}", instance_id: "${steps.source.instance_id}", timeout_seconds: 600}
+      - id: replication-server
+        title: the replication server
+        action: replication.start-server
+        inputs: {subnet_id: "${steps.staging-network.subnet_id}", security_group_ids: ["${steps.replication-group.security_group_id}"]}
+      - id: agent
+        title: the agent
+        action: agent.install
+        inputs: {instance_id: "${steps.source.instance_id}", server: "${steps.replication-server.agent_address}", subnet_id: "${steps.source-network.subnet_id}", mode: in-guest}
+      - {id: initial-sync, title: initial sync, action: replication.wait, inputs: {source_server_id: "${steps.agent.source_server_id}"}}
+    """
+
+    @Test(.timeLimit(.minutes(30)))
+    func theAgentRunsInTheGuestThroughTheSecurityGroups() throws {
+        let directory = try FerryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = directory.appendingPathComponent("ws").path
+        let recipeFile = directory.appendingPathComponent("agent-in-guest.yaml")
+        try Self.recipe.write(to: recipeFile, atomically: true, encoding: .utf8)
+        let run = try FerryProcess.run(["recipe", "run", recipeFile.path, "--yes", "--workspace", workspace], environment: GuestImageTestCache.environment)
+        #expect(run.status == 0, "\(run.stdout.suffix(4000))\(run.stderr)")
+        let (runID, _, status) = try WorkshopTests.onlyRun(in: workspace)
+        defer { _ = try? FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace]) }
+        let steps = try #require(status["steps"] as? [[String: Any]])
+        func outputs(_ id: String) -> [String: Any] { steps.first { $0["stepID"] as? String == id }?["outputs"] as? [String: Any] ?? [:] }
+        let instance = try #require(outputs("source")["instance_id"] as? String)
+        let serverID = try #require(outputs("agent")["source_server_id"] as? String)
+        let groupID = try #require(outputs("replication-group")["security_group_id"] as? String)
+        #expect(outputs("agent")["mode"] as? String == "in-guest")
+        #expect(outputs("replication-server")["agent_address"] as? String == "10.1.1.254:1500")
+        // The installer's own words, from inside the guest.
+        #expect(run.stdout.contains("Disk to replicate identified: /dev/sda 4 GiB"), "\(run.stdout.suffix(3000))")
+        #expect(run.stdout.contains("The following is the source server ID: \(serverID)."))
+
+        // The source server's facts are the guest's, not this machine's.
+        var server = try Self.sourceServer(serverID, workspace: workspace)
+        let facts = try #require(server["facts"] as? [String: Any])
+        #expect(facts["memoryBytes"] as? Int == 512 << 20, "t3.medium: \(facts["memoryBytes"] ?? "?")")
+        #expect(facts["cpuCount"] as? Int == 2)
+        // pvscsi: the disk is sda in the guest, whatever the file is called on this machine.
+        #expect((facts["disks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["/dev/sda"])
+        let addresses = (facts["networkInterfaces"] as? [[String: Any]])?.flatMap { $0["addresses"] as? [String] ?? [] } ?? []
+        #expect(addresses.contains("10.0.0.36"), "the VMware guest's static address: \(addresses)")
+        #expect((facts["operatingSystem"] as? [String: Any])?["name"] as? String == "Debian GNU/Linux 12 (bookworm)")
+
+        // The agent links nothing the guest lacks.
+        let ldd = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "ldd /usr/local/lib/ferry-agent/ferry-agent"])
+        #expect(ldd.status == 0 && !ldd.stdout.contains("not found") && !ldd.stdout.contains("libswift"), "\(ldd.stdout)")
+
+        // The TCP 1500 rule removed: STALLED, and the message names the rule that is missing.
+        let revoke = try FerryProcess.run(["sandbox", "security-group", "revoke", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        server = try Self.waitFor(serverID, workspace: workspace, seconds: 120) { $0["dataReplicationState"] as? String == "STALLED" && Self.error($0).contains("TCP 1500") }
+        #expect(Self.error(server).contains("\(groupID) (replication-servers)"), "\(Self.error(server))")
+        #expect(Self.error(server).contains("allow no inbound TCP 1500 from 10.0.0.36"), "\(Self.error(server))")
+        // Restored: the agent comes back by itself.
+        let authorize = try FerryProcess.run(["sandbox", "security-group", "authorize", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
+        #expect(authorize.status == 0, "\(authorize.stderr)")
+        server = try Self.waitFor(serverID, workspace: workspace, seconds: 180) { $0["dataReplicationState"] as? String == "CONTINUOUS" }
+        #expect(Self.error(server).isEmpty)
+
+        // A file written in the guest reaches the next snapshot.
+        let marker = "ferry-agent-in-guest-\(UUID().uuidString)"
+        let write = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "echo \(marker) > /root/marker.txt && sync"])
+        #expect(write.status == 0, "\(write.stdout)\(write.stderr)")
+        #expect(try Self.waitForSnapshot(holding: marker, serverID: serverID, workspace: workspace, directory: directory, seconds: 180))
+
+        // Rebooted, the service comes back and replicates on.
+        _ = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--timeout", "20", "--", "systemctl reboot"])
+        let after = "ferry-after-reboot-\(UUID().uuidString)"
+        var active = ""
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let check = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--timeout", "30", "--", "systemctl is-active ferry-agent"])
+            active = check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if check.status == 0, active == "active" { break }
+            Thread.sleep(forTimeInterval: 5)
+        }
+        #expect(active == "active")
+        let written = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "echo \(after) > /root/after.txt && sync"])
+        #expect(written.status == 0)
+        #expect(try Self.waitForSnapshot(holding: after, serverID: serverID, workspace: workspace, directory: directory, seconds: 240))
+
+        // Uninstalled, it stops and leaves nothing behind.
+        let uninstall = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "sh /tmp/ferry-installer --uninstall"])
+        #expect(uninstall.status == 0, "\(uninstall.stdout)\(uninstall.stderr)")
+        #expect(uninstall.stdout.contains("The Ferry replication agent was uninstalled"))
+        let gone = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
+                                         "systemctl is-active ferry-agent; ls /usr/local/lib/ferry-agent /etc/ferry-agent 2>&1 | head -2"])
+        #expect(gone.stdout.contains("inactive") && gone.stdout.contains("No such file"), "\(gone.stdout)")
+    }
+
+    static func sourceServer(_ id: String, workspace: String) throws -> [String: Any] {
+        let shown = try FerryProcess.run(["source", "show", id, "--workspace", workspace, "--output", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stderr)")
+        return json["sourceServer"] as? [String: Any] ?? json
+    }
+
+    static func error(_ server: [String: Any]) -> String {
+        (server["replicationMetrics"] as? [String: Any])?["replicationError"] as? String ?? ""
+    }
+
+    static func waitFor(_ id: String, workspace: String, seconds: Double, _ condition: ([String: Any]) -> Bool) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            last = try sourceServer(id, workspace: workspace)
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 2)
+        }
+        Issue.record("\(id) did not reach the state in \(Int(seconds)) s: \(last["dataReplicationState"] ?? "?") \(error(last))")
+        return last
+    }
+
+    /// Whether a snapshot committed within `seconds` holds `marker` on its disk.
+    static func waitForSnapshot(holding marker: String, serverID: String, workspace: String, directory: URL, seconds: Double) throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var seen = Set<String>()
+        while Date() < deadline {
+            let list = try FerryProcess.run(["snapshot", "list", serverID, "--workspace", workspace, "--output", "json"])
+            let snapshots = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]) ?? []
+            for snapshot in snapshots.prefix(1) {
+                guard let id = snapshot["id"] as? String, !seen.contains(id) else { continue }
+                seen.insert(id)
+                let file = directory.appendingPathComponent("\(id).raw")
+                defer { try? FileManager.default.removeItem(at: file) }
+                let export = try FerryProcess.run(["snapshot", "export", id, "--to", file.path, "--workspace", workspace])
+                guard export.status == 0 else { continue }
+                let grep = try HostTool.run("/usr/bin/grep", ["-c", "-a", marker, file.path])
+                if grep.status == 0 { return true }
+            }
+            Thread.sleep(forTimeInterval: 3)
+        }
+        return false
+    }
+}
