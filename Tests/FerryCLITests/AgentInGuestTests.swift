@@ -122,6 +122,16 @@ struct AgentInGuestTests {
         let gone = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
                                          "systemctl is-active ferry-agent; ls /usr/local/lib/ferry-agent /etc/ferry-agent 2>&1 | head -2"])
         #expect(gone.stdout.contains("inactive") && gone.stdout.contains("No such file"), "\(gone.stdout)")
+
+        // The installer's refusals: one line each, and nothing installed.
+        let wrongToken = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
+                                               "cd /tmp && sh ferry-installer -t not-the-token --no-prompt; echo exit=$?; ls /etc/ferry-agent 2>&1"])
+        #expect(wrongToken.stdout.contains("authentication failed: the agent does not hold this project's token"), "\(wrongToken.stdout)")
+        #expect(wrongToken.stdout.contains("exit=1") && wrongToken.stdout.contains("No such file"), "\(wrongToken.stdout)")
+        let notRoot = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
+                                            "cd /tmp && su nobody -s /bin/sh -c 'sh /tmp/ferry-installer -t x --no-prompt'; echo exit=$?"])
+        #expect(notRoot.stdout.contains("ferry installer: run it as root"), "\(notRoot.stdout)")
+        #expect(notRoot.stdout.contains("exit=1"))
     }
 
     static func sourceServer(_ id: String, workspace: String) throws -> [String: Any] {

@@ -42,7 +42,9 @@ struct ReplicationCommandsTests {
         func agent(_ disk: String, extra: [String] = [], token: String? = nil) throws -> Process {
             let process = Process()
             process.executableURL = FerryProcess.executable
-            process.arguments = ["agent", "--server", "127.0.0.1:\(port)", "--token", try token ?? self.token, "--disk", disk, "--identity", "test-machine", "--output", "json"] + extra
+            // On the workbench itself: the workspace's certificate is the pin.
+            process.arguments = ["agent", "--server", "127.0.0.1:\(port)", "--token", try token ?? self.token, "--disk", disk, "--identity", "test-machine",
+                                 "--workspace", workspace, "--output", "json"] + extra
             process.standardOutput = Pipe()
             process.standardError = Pipe()
             try process.run()
@@ -195,9 +197,12 @@ struct ReplicationCommandsTests {
         let old = try project.token
         let shown = try project.ferry(["agent", "token"])
         #expect(shown.stdout.contains(old))
-        // Through the environment: a token on the command line would be visible in `ps`.
-        #expect(shown.stdout.contains("FERRY_AGENT_TOKEN=\(old) ferry agent --server 127.0.0.1:1500"))
-        #expect(!shown.stdout.contains("--token \(old)"))
+        // The installer from the server, checked against the pin; the token through a pipe,
+        // since a token on a command line would be visible in `ps`.
+        let pin = try #require(shown.stdout.split(separator: "\n").first { $0.hasPrefix("Replication server certificate pin: ") }?.split(separator: " ").last)
+        #expect(shown.stdout.contains("curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://127.0.0.1:1500/installer"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("printf '%s\\n' '\(old)' | sudo sh ferry-installer --token-stdin --no-prompt"), "\(shown.stdout)")
+        #expect(!shown.stdout.contains("-t \(old)"))
         // No other command prints it.
         for command in [["source", "list"], ["adapters"], ["snapshot", "list"]] {
             #expect(try !project.ferry(command).stdout.contains(old))

@@ -46,8 +46,9 @@ struct InstallAgentAction: RecipeAction {
         }
         if mode == "agentless" || refusal != nil {
             if let refusal {
+                // The adapter's reason is in English (adapters know no run language).
                 context.progress(context.say(en: "\(instance) cannot run the agent (\(refusal)): it is replicated agentless, by an agent on this machine reading its disk",
-                                             ja: "\(instance) ではエージェントを実行できません（\(refusal)）。このマシン上のエージェントがディスクを読み取り、エージェントレスでレプリケーションします"))
+                                             ja: "\(instance) ではエージェントを実行できません。このマシン上のエージェントがディスクを読み取り、エージェントレスでレプリケーションします"))
             }
             return try await AgentlessReplication.start(inputs, instance: instance, context: context)
         }

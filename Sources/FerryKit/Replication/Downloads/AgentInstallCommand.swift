@@ -9,13 +9,14 @@ public enum AgentInstallCommand {
     public static let installedAgent = "/usr/local/lib/ferry-agent/ferry-agent"
 
     /// The whole command, with `token` in it: for a person to paste (`ferry agent token`).
+    /// The token reaches the installer through a pipe from the shell's own printf, so that it
+    /// is in no command line that `ps` shows (`-t TOKEN`, as MGN's, works too).
     public static func text(server: String, pin: CertificatePin, token: String, sudo: Bool = true) -> String {
-        "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && \(sudo ? "sudo " : "")sh ferry-installer -t \(token) --no-prompt"
+        "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && printf '%s\\n' '\(token)' | \(sudo ? "sudo " : "")sh ferry-installer --token-stdin --no-prompt"
     }
 
-    /// The same for a machine Ferry logs into as root, with the token read from the standard
-    /// input instead of written in the command (which `ps` on this machine would show).
+    /// The same for a machine Ferry logs into as root, the token given on the standard input.
     public static func readingToken(server: String, pin: CertificatePin) -> String {
-        "read -r FERRY_TOKEN && cd /tmp && curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && sh ferry-installer -t \"$FERRY_TOKEN\" --no-prompt"
+        "cd /tmp && curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && sh ferry-installer --token-stdin --no-prompt"
     }
 }

@@ -28,6 +28,7 @@ enum AgentInstallerScript {
     #!/bin/sh
     # Ferry agent installer, from the replication server at @SERVER@.
     #   sh ferry-installer -t TOKEN [--no-prompt]     install the agent and start replicating
+    #   ... --token-stdin                            read the token from the standard input (not in ps)
     #   sh ferry-installer --uninstall                 stop replicating and remove the agent
     # Run it as root on the machine to migrate. The server's certificate is pinned: the agent
     # is downloaded from, and sends its disks to, only the server holding that key.
@@ -44,7 +45,8 @@ enum AgentInstallerScript {
             -t|--token) [ $# -ge 2 ] || fail "$1 needs the project's token (ferry agent token prints it)"; TOKEN=$2; shift 2 ;;
             --no-prompt) PROMPT=no; shift ;;
             --uninstall) ACTION=uninstall; shift ;;
-            -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+            --token-stdin) IFS= read -r TOKEN || fail "--token-stdin: nothing to read"; shift ;;
+            -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
             *) fail "unknown option $1 (see --help)" ;;
         esac
     done
@@ -65,7 +67,7 @@ enum AgentInstallerScript {
     [ -d /run/systemd/system ] || [ -d /etc/init.d ] || fail "this machine has neither systemd nor /etc/init.d: the agent cannot be installed as a service"
     command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is missing (coreutils)"
 
-    if [ "$PROMPT" = yes ] && [ -t 0 ]; then
+    if [ "$PROMPT" = yes ] && [ -t 0 ] && [ -t 1 ]; then
         printf 'Install the Ferry agent and replicate this machine to %s? [y/N] ' "$SERVER"
         read -r answer
         case "$answer" in y|Y|yes) ;; *) fail "nothing was installed" ;; esac
