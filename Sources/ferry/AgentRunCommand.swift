@@ -8,7 +8,7 @@ import PhysicalSource
 struct AgentRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Replicate this machine's disks to a replication server, block by block."
+        abstract: "Replicate disks from this machine to a replication server, block by block: its own, image files or block devices (--disk), or an adapter's machine (--adapter)."
     )
 
     @Option(help: ArgumentHelp("The replication server.", valueName: "host:port"))

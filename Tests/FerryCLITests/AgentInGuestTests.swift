@@ -51,6 +51,9 @@ struct AgentInGuestTests {
         let workspace = directory.appendingPathComponent("ws").path
         let recipeFile = directory.appendingPathComponent("agent-in-guest.yaml")
         try Self.recipe.write(to: recipeFile, atomically: true, encoding: .utf8)
+        #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
+        let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace], environment: GuestImageTestCache.environment)
+        #expect(built.status == 0, "\(built.stderr)")
         let run = try FerryProcess.run(["recipe", "run", recipeFile.path, "--yes", "--workspace", workspace], environment: GuestImageTestCache.environment)
         #expect(run.status == 0, "\(run.stdout.suffix(4000))\(run.stderr)")
         let (runID, _, status) = try WorkshopTests.onlyRun(in: workspace)
