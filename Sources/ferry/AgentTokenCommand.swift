@@ -44,7 +44,7 @@ struct AgentTokenCommand: ParsableCommand {
             print("  \(install)\n")
             if running == nil && server == nil {
                 print("No replication server of this workspace runs now: start one (`ferry replication-server --listen 0.0.0.0:1500`) before you run it,")
-                print("and give --server with the address the source machine reaches it at.")
+                print("and run `ferry agent token --server HOST:PORT` with the address the source machine reaches it at.")
             } else {
                 print("The installer checks the machine, downloads the agent from \(address), identifies the disks, registers the machine")
                 print("and starts replicating as a service; `sh ferry-installer --uninstall` removes it.")

@@ -34,7 +34,7 @@ struct SandboxRunCommandCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-command",
         abstract: "Run a shell command as root inside a running instance (as Systems Manager's Run Command), over SSH with the sandbox's key.",
-        discussion: "Example: ferry sandbox run-command i-0123 -- 'uname -a; df -h /'"
+        discussion: "Options go before --, the command after it. Example: ferry sandbox run-command i-0123 --workspace ws -- 'uname -a; df -h /'. The Debian guests can; the busybox guest has no SSH server."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -42,15 +42,15 @@ struct SandboxRunCommandCommand: ParsableCommand {
     @Argument(help: "The instance id (i-…).")
     var id: String
 
-    @Argument(parsing: .captureForPassthrough, help: "The command (after --).")
+    @Argument(parsing: .postTerminator, help: "The command, after -- (run by /bin/sh as root).")
     var command: [String] = []
 
     @Option(help: "Seconds it may take.")
     var timeout = 600
 
     func run() throws {
-        let words = command.first == "--" ? Array(command.dropFirst()) : command
-        guard !words.isEmpty else { throw ValidationError("give the command after --, e.g. ferry sandbox run-command \(id) -- 'uname -a'") }
+        let words = command
+        guard !words.isEmpty else { throw CommandRefusal("give the command after --, e.g. ferry sandbox run-command \(id) -- 'uname -a' (options go before --)") }
         let result = try global.openSandbox().runCommand(instanceID: id, command: words.joined(separator: " "), timeoutSeconds: timeout) { line in
             print(line)
         }
@@ -88,7 +88,7 @@ struct SandboxSecurityGroupCommand: ParsableCommand {
         @Argument(help: "Rules: PROTOCOL:PORT[-PORT]:SOURCE.") var rules: [String]
 
         func run() throws {
-            try global.openSandbox().authorizeIngress(securityGroupID: id, rules: try rules.map { try SecurityGroupRuleText.parse($0) })
+            try global.openSandbox().authorizeIngress(securityGroupID: id, rules: try rules.map { try SecurityGroupRuleText.parse($0, input: "rule") })
             print("\(id): added \(rules.joined(separator: ", "))")
         }
     }
@@ -100,7 +100,7 @@ struct SandboxSecurityGroupCommand: ParsableCommand {
         @Argument(help: "Rules: PROTOCOL:PORT[-PORT]:SOURCE.") var rules: [String]
 
         func run() throws {
-            try global.openSandbox().revokeIngress(securityGroupID: id, rules: try rules.map { try SecurityGroupRuleText.parse($0) })
+            try global.openSandbox().revokeIngress(securityGroupID: id, rules: try rules.map { try SecurityGroupRuleText.parse($0, input: "rule") })
             print("\(id): removed \(rules.joined(separator: ", "))")
         }
     }

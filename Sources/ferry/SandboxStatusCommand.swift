@@ -9,7 +9,8 @@ struct SandboxStatusCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let status = try global.openSandbox().status()
+        let sandbox = try global.openSandbox()
+        let status = try sandbox.status()
         if global.output == .json { return try Output.json(status) }
         print("Instances")
         Output.table(["ID", "NAME", "STATE", "FIRST BOOT", "TYPE", "PRIVATE IP", "PORTS"], status.instances.map { s in
@@ -29,7 +30,14 @@ struct SandboxStatusCommand: ParsableCommand {
             ["route-table", table.id, table.routes.map { "\($0.destinationCIDR)→\($0.target)" }.joined(separator: " "), table.vpcID]
         }
         rows += networks.securityGroups.map { group in
-            ["security-group", group.id, group.name + ": " + group.ingress.map { "\($0.ipProtocol.rawValue) \($0.fromPort)-\($0.toPort)" }.joined(separator: ", "), group.vpcID]
+            let inbound = group.ingress.map { "in \($0.ipProtocol.rawValue) \($0.fromPort)-\($0.toPort) from \($0.sourceCIDR ?? $0.sourceSecurityGroupID ?? "?")" }
+            let outbound = group.egress.map { "out \($0.ipProtocol.rawValue) \($0.fromPort)-\($0.toPort) to \($0.destinationCIDR ?? $0.destinationSecurityGroupID ?? "?")" }
+            return ["security-group", group.id, group.name + ": " + (inbound + outbound).joined(separator: ", "), group.vpcID]
+        }
+        // Processes of this machine placed in a subnet (the replication server).
+        let subnetVPC = Dictionary(networks.subnets.map { ($0.id, $0.vpcID) }, uniquingKeysWith: { first, _ in first })
+        rows += ((try? sandbox.serviceEndpoints()) ?? []).map { endpoint in
+            ["network-interface", endpoint.id, "\(endpoint.name) at \(endpoint.address) (127.0.0.1:\(endpoint.hostPort)) in \(endpoint.subnetID)", subnetVPC[endpoint.subnetID] ?? ""]
         }
         Output.table(["KIND", "ID", "DETAIL", "VPC"], rows)
         print("\nUsers")

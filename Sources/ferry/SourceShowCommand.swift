@@ -66,7 +66,7 @@ struct SourceShowCommand: ParsableCommand {
         let m = server.replicationMetrics
         print("  replicated:       \(Output.bytes(m.replicatedBytes)) of \(Output.bytes(m.totalBytes)), backlog \(Output.bytes(m.backlogBytes))")
         if let lag = m.lagSeconds { print("  lag:              \(String(format: "%.1f", lag)) s") }
-        if let why = m.replicationError { print("  stalled because:  \(why)") }
+        if let why = m.replicationError { print("  replication error: \(why)") }
         if let eta = m.etaSeconds { print("  ETA:              \(String(format: "%.0f", eta)) s") }
         if let last = m.lastSnapshotAt { print("  last snapshot:    \(last.ISO8601Format())") }
         if let latest {

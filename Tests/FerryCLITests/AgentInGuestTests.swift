@@ -89,7 +89,7 @@ struct AgentInGuestTests {
         #expect(revoke.status == 0, "\(revoke.stderr)")
         server = try Self.waitFor(serverID, workspace: workspace, seconds: 120) { $0["dataReplicationState"] as? String == "STALLED" && Self.error($0).contains("TCP 1500") }
         #expect(Self.error(server).contains("\(groupID) (replication-servers)"), "\(Self.error(server))")
-        #expect(Self.error(server).contains("allow no inbound TCP 1500 from 10.0.0.36"), "\(Self.error(server))")
+        #expect(Self.error(server).contains("allows no inbound TCP 1500 from 10.0.0.36"), "\(Self.error(server))")
         // Restored: the agent comes back by itself.
         let authorize = try FerryProcess.run(["sandbox", "security-group", "authorize", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
         #expect(authorize.status == 0, "\(authorize.stderr)")

@@ -80,11 +80,29 @@ extension SandboxCloud {
     }
 
     /// Runs `command` as root in a running instance and returns its exit status; each line
-    /// of output goes to `output`.
+    /// of output goes to `output`. A guest that is up but whose SSH server is not yet (it
+    /// starts last in a Debian boot) is tried again for up to two minutes.
     public func runCommand(instanceID: String, command: String, input: String? = nil, timeoutSeconds: Int,
                            output: @escaping @Sendable (String) -> Void) throws -> InstanceCommandResult {
+        if let reason = try whyCannotRunCommands(instanceID: instanceID) {
+            throw SandboxError.commandFailed(command: "run a command in \(instanceID)", status: -1, output: "it cannot run commands: \(reason)")
+        }
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            let attempt = try runOverSSH(instanceID: instanceID, command: command, input: input, timeoutSeconds: timeoutSeconds, output: output)
+            // ssh says 255 for its own failures; a guest still starting resets or refuses the connection.
+            let unreachable = attempt.result.exitStatus == 255 && attempt.sshFailure
+            guard unreachable, Date() < deadline else {
+                for line in attempt.held { output(line) }
+                return attempt.result
+            }
+            Thread.sleep(forTimeInterval: 3)
+        }
+    }
+
+    private func runOverSSH(instanceID: String, command: String, input: String?, timeoutSeconds: Int,
+                            output: @escaping @Sendable (String) -> Void) throws -> (result: InstanceCommandResult, sshFailure: Bool, held: [String]) {
         let record = try refreshed(instanceID)
-        guard record.instanceState == .running else { throw SandboxError.invalidState(instanceID: instanceID, state: record.instanceState, action: "run a command in") }
         guard let port = record.managementPort else {
             throw SandboxError.commandFailed(command: "run a command in \(instanceID)", status: -1,
                                              output: "the instance was launched before the sandbox had its Run Command; launch it again")
@@ -106,36 +124,58 @@ extension SandboxCloud {
             stdin.fileHandleForWriting.write(Data((input + "\n").utf8))
             try? stdin.fileHandleForWriting.close()
         }
-        let deadline = DispatchTime.now() + .seconds(timeoutSeconds)
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: deadline, execute: watchdog)
+        let timedOut = TimeoutFlag()
+        let watchdog = DispatchWorkItem { if process.isRunning { timedOut.set(); process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeoutSeconds), execute: watchdog)
         defer { watchdog.cancel() }
         var tail: [String] = []
+        var held: [String] = []
+        var connected = false
         var pending = Data()
         let handle = pipe.fileHandleForReading
+        func take(_ line: String) {
+            // Until the first line that is not ssh's own complaint, hold lines back: a failed
+            // connection is tried again, and its words are not the command's output.
+            if !connected, Self.isSSHConnectionFailure(line) {
+                held.append(line)
+            } else {
+                connected = true
+                for early in held { output(early) }
+                held.removeAll()
+                output(line)
+            }
+            tail.append(line)
+            if tail.count > 20 { tail.removeFirst() }
+        }
         while true {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                take(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
                 pending.removeSubrange(pending.startIndex...newline)
-                output(line)
-                tail.append(line)
-                if tail.count > 20 { tail.removeFirst() }
             }
         }
-        if !pending.isEmpty {
-            let line = String(decoding: pending, as: UTF8.self)
-            output(line)
-            tail.append(line)
-        }
+        if !pending.isEmpty { take(String(decoding: pending, as: UTF8.self)) }
         process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal && watchdog.isCancelled == false {
+        if timedOut.isSet {
             throw SandboxError.commandFailed(command: command, status: -1, output: "it did not finish within \(timeoutSeconds) s in \(instanceID)")
         }
-        return InstanceCommandResult(exitStatus: process.terminationStatus, outputTail: tail.joined(separator: "\n"))
+        let result = InstanceCommandResult(exitStatus: process.terminationStatus, outputTail: tail.joined(separator: "\n"))
+        return (result, !connected && !held.isEmpty, held)
     }
+
+    static func isSSHConnectionFailure(_ line: String) -> Bool {
+        ["kex_exchange_identification", "Connection reset by peer", "Connection refused", "Connection closed by", "Connection timed out",
+         "ssh_exchange_identification", "banner exchange", "Permission denied (publickey"].contains { line.contains($0) }
+    }
+}
+
+private final class TimeoutFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 extension SandboxTargetAdapter: InstanceCommandCapability {

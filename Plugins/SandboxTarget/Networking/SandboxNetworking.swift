@@ -153,7 +153,8 @@ extension SandboxCloud {
             for rule in rules {
                 guard let index = current.firstIndex(where: { $0.ipProtocol == rule.ipProtocol && $0.fromPort == rule.fromPort && $0.toPort == rule.toPort
                     && $0.sourceCIDR == rule.sourceCIDR && $0.sourceSecurityGroupID == rule.sourceSecurityGroupID }) else {
-                    throw SandboxError.invalidIngressRule("\(securityGroupID) has no such inbound rule (InvalidPermission.NotFound)")
+                    let have = current.map { "\($0.ipProtocol.rawValue):\($0.fromPort == $0.toPort ? "\($0.fromPort)" : "\($0.fromPort)-\($0.toPort)"):\($0.sourceCIDR ?? $0.sourceSecurityGroupID ?? "?")" }
+                    throw SandboxError.invalidIngressRule("\(securityGroupID) has no inbound rule \(rule.ipProtocol.rawValue):\(rule.fromPort == rule.toPort ? "\(rule.fromPort)" : "\(rule.fromPort)-\(rule.toPort)"):\(rule.sourceCIDR ?? rule.sourceSecurityGroupID ?? "?"); its inbound rules: \(have.isEmpty ? "none" : have.joined(separator: ", ")) (outbound rules are not changed here; see `ferry sandbox security-group show \(securityGroupID)`)")
                 }
                 current.remove(at: index)
             }

@@ -86,7 +86,7 @@ extension SandboxCloud {
             }
             guard outbound else {
                 let names = sourceGroups.map { "\($0.id) (\($0.name))" }.joined(separator: ", ")
-                return .refused(sourceIP: sourceIP, reason: "the security group\(sourceGroups.count == 1 ? "" : "s") \(names) of \(instanceID) allow no outbound TCP \(port) to \(address)")
+                return .refused(sourceIP: sourceIP, reason: "\(sourceGroups.count == 1 ? "the security group" : "none of the security groups") \(names) of \(instanceID) allows no outbound TCP \(port) to \(address)")
             }
             let inbound = targetGroups.contains { group in
                 group.rules.contains { rule in
@@ -97,7 +97,7 @@ extension SandboxCloud {
             }
             guard inbound else {
                 let names = targetGroups.map { "\($0.id) (\($0.name))" }.joined(separator: ", ")
-                return .refused(sourceIP: sourceIP, reason: "the security group\(targetGroups.count == 1 ? "" : "s") \(names) of \(endpoint.name) at \(address) allow no inbound TCP \(port) from \(sourceIP) (\(instanceID)): add an inbound rule for TCP \(port)")
+                return .refused(sourceIP: sourceIP, reason: "\(targetGroups.count == 1 ? "the security group" : "none of the security groups") \(names) of \(endpoint.name) at \(address) allows no inbound TCP \(port) from \(sourceIP) (\(instanceID)): add an inbound rule for TCP \(port)")
             }
             return .allowed(sourceIP: sourceIP, hostPort: endpoint.hostPort)
         }

@@ -70,7 +70,7 @@ public struct ArchitectureDiagram: Sendable {
                     }
                     for process in records(.process) + records(.agent) where attributes[process.resource.id]?["subnet"] == subnet.resource.id {
                         let p = attributes[process.resource.id] ?? [:]
-                        let detail = process.resource.kind == .agent ? say("inside \(process.resource.id)", "\(process.resource.id) の中")
+                        let detail = process.resource.kind == .agent ? say("the service inside \(p["instance"] ?? "?")", "\(p["instance"] ?? "?") の中のサービス")
                             : p["address"].map { "\($0) · pid \(process.resource.id)" } ?? "pid \(process.resource.id)"
                         subnetBox.children.append(Box(id: process.resource.id, label: p["name"] ?? "process", detail: detail, role: p[RecipeResourceRole.detailKey] ?? "process"))
                     }

@@ -30,7 +30,7 @@ public struct RecipeResourceDestroyer: Sendable {
         case .agent:
             // Uninstalled from its instance, if that still runs: a terminated one takes its agent with it.
             let command = "\(AgentInstallCommand.installedAgent) uninstall"
-            _ = try? await environment.runCommand().runCommand(instanceID: resource.id, command: command, input: nil, timeoutSeconds: 120) { _ in }
+            _ = try? await environment.runCommand().runCommand(instanceID: AgentResourceID.instance(of: resource.id), command: command, input: nil, timeoutSeconds: 120) { _ in }
         case .networkInterface:
             try await environment.serviceEndpoints().removeServiceEndpoint(id: resource.id)
         case .process:

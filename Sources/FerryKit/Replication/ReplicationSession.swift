@@ -26,6 +26,9 @@ final class ReplicationSession: Sendable {
         var diskSizes: [Int: UInt64] = [:]
         /// The agent said goodbye after a commit: its replication stopped, it was not lost.
         var endedCleanly = false
+        /// Nothing came after the registration: an installer that checked the token and the
+        /// route, and left for the service it installs to connect.
+        var onlyRegistered = false
         var lastMetricsWrite = ContinuousClock.now - .seconds(10)
         var passStartedAt = ContinuousClock.now
     }
@@ -97,8 +100,11 @@ final class ReplicationSession: Sendable {
                 try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
                 try workspace.sourceServers.update(id) { $0.replicationMetrics.replicationError = nil }
             }
+            state.withLock { $0.onlyRegistered = false }
             if case .block = frame { state.withLock { $0.endedCleanly = false } }
             if case .trim = frame { state.withLock { $0.endedCleanly = false } }
+            // A continuous agent waits between passes with heartbeats: it has not left.
+            if case .heartbeat = frame { state.withLock { $0.endedCleanly = false } }
             guard state.withLock({ $0.authenticated }) else {
                 try await authenticate(frame, serverNonce: serverNonce, outbound: outbound)
                 continue
@@ -203,6 +209,7 @@ final class ReplicationSession: Sendable {
         let sizes = Dictionary(uniqueKeysWithValues: facts.disks.enumerated().map { ($0.offset, $0.element.sizeBytes) })
         state.withLock {
             $0.sourceServerID = id
+            $0.onlyRegistered = true
             $0.diskSizes = sizes
             $0.passStartedAt = .now
         }
@@ -360,7 +367,7 @@ final class ReplicationSession: Sendable {
 
     /// Called when the connection is gone.
     func finish() {
-        let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly) }
+        let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly || $0.onlyRegistered) }
         guard let identity else { return }
         // A session that was taken over leaves the machine's state to the one that replaced it.
         let current = server.connected.withLock { sessions -> Bool in

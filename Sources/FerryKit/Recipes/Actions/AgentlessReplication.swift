@@ -29,7 +29,7 @@ enum AgentlessReplication {
             diskPaths: disks.map(\.locator), pin: try certificate.pin()
         ), environment: ["FERRY_AGENT_TOKEN": try tokens.read().reveal()], log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
-            "name": "agent on \(hostname)", RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue,
+            "name": "agentless: \(hostname)'s disk read here", RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue,
             "subnet": try inputs.string("subnet_id"), "instance": instance, "log": log.path,
         ]))
         context.progress(context.say(en: "agentless: agent \(pid) on this machine reads \(instance)'s disk, replicating to \(server)",

@@ -73,7 +73,7 @@ struct InstallAgentAction: RecipeAction {
         }
         let disks = lines.all.filter { $0.hasPrefix("Disk to replicate identified:") }.count
         let hostname = inputs.optionalString("hostname") ?? ""
-        try context.created(CloudResource(kind: .agent, id: instance), detail: RecipeResourceDetail.json([
+        try context.created(CloudResource(kind: .agent, id: AgentResourceID.make(instance: instance)), detail: RecipeResourceDetail.json([
             "name": context.say(en: "agent on \(hostname.isEmpty ? instance : hostname)", ja: "\(hostname.isEmpty ? instance : hostname) のエージェント"),
             RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue, "subnet": try inputs.string("subnet_id"), "instance": instance,
             "sourceServer": serverID,
@@ -93,4 +93,11 @@ private final class LineCollector: Sendable {
     private let lines = Mutex<[String]>([])
     func add(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
+}
+
+/// The recorded id of an agent installed in an instance: `ferry-agent@i-…`, not the
+/// instance's own id, so that the two records (and their boxes in a diagram) stay apart.
+enum AgentResourceID {
+    static func make(instance: String) -> String { "ferry-agent@\(instance)" }
+    static func instance(of id: String) -> String { id.hasPrefix("ferry-agent@") ? String(id.dropFirst("ferry-agent@".count)) : id }
 }

@@ -75,7 +75,9 @@ struct WaitForReplicationAction: RecipeAction {
         var parts = [say("\(ByteCount.text(m.replicatedBytes)) of \(ByteCount.text(m.totalBytes))", "\(ByteCount.text(m.replicatedBytes)) / \(ByteCount.text(m.totalBytes))")]
         if let rate { parts.append(say("\(ByteCount.text(UInt64(rate)))/s", "\(ByteCount.text(UInt64(rate)))/秒")) }
         let remaining = m.totalBytes > m.replicatedBytes ? Double(m.totalBytes - m.replicatedBytes) : 0
-        if let eta = m.etaSeconds ?? rate.flatMap({ $0 > 0 && remaining > 0 ? remaining / $0 : nil }) {
+        // No ETA while nothing moves (STALLED, DISCONNECTED), nor one no one would wait for.
+        let moving = state != DataReplicationState.stalled.rawValue && state != DataReplicationState.disconnected.rawValue
+        if moving, let eta = m.etaSeconds ?? rate.flatMap({ $0 > 1 && remaining > 0 ? remaining / $0 : nil }), eta.isFinite, eta < 86400 * 30 {
             parts.append(say("ETA \(RecipeWording.seconds(eta, language))", "残り約 \(RecipeWording.seconds(eta, language))"))
         }
         parts.append(say("backlog \(ByteCount.text(m.backlogBytes))", "バックログ \(ByteCount.text(m.backlogBytes))"))

@@ -31,8 +31,12 @@ final class AgentDownloads: Sendable {
     static func findAgentBinary(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let named = environment["FERRY_AGENT_BINARY"], !named.isEmpty { return URL(fileURLWithPath: named) }
         let folders = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])].compactMap { $0?.resolvingSymlinksInPath().deletingLastPathComponent() }
+        // In a checkout ferry is .build/<triple>/debug/ferry: the agent is in .build-agent
+        // beside .build, a few folders up.
         let candidates = folders.flatMap { folder in
-            [folder.appendingPathComponent("../../.build-agent/release/ferry-agent").standardizedFileURL, folder.appendingPathComponent("ferry-agent")]
+            (1...4).map { up in
+                folder.appendingPathComponent(String(repeating: "../", count: up) + ".build-agent/release/ferry-agent").standardizedFileURL
+            } + [folder.appendingPathComponent("ferry-agent")]
         }
         let present = candidates.filter { FileManager.default.isExecutableFile(atPath: $0.path) }
         return present.first { linksNoSwiftRuntime($0) } ?? present.first
@@ -72,13 +76,23 @@ final class AgentDownloads: Sendable {
         let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
         switch path {
         case "/installer", "/agent", "/agent.sha256":
-            guard let binary = agentBinary, let sha256 = try? agentDigest(of: binary) else {
-                return try await send(.serviceUnavailable, "this replication server has no agent executable to hand out: build it (make agent) next to ferry, or name it with FERRY_AGENT_BINARY\n",
-                                      to: outbound, request: request)
+            var missing: String?
+            let sha256 = agentBinary.flatMap { try? agentDigest(of: $0) }
+            if let binary = agentBinary, sha256 != nil {
+                if !Self.linksNoSwiftRuntime(binary) {
+                    missing = "the agent executable \(binary.path) on the replication server needs the Swift runtime (libswiftCore.so), which a source machine does not have: build it with `make agent` (--static-swift-stdlib)"
+                }
+            } else {
+                missing = "the replication server has no agent executable to hand out: build it with `make agent` in Ferry's checkout, or name it with FERRY_AGENT_BINARY when you start the server"
             }
-            guard Self.linksNoSwiftRuntime(binary) else {
-                return try await send(.serviceUnavailable, "the agent executable \(binary.path) needs the Swift runtime (libswiftCore.so), which a source machine does not have: build it with `make agent` (--static-swift-stdlib)\n",
-                                      to: outbound, request: request)
+            guard let binary = agentBinary, let sha256, missing == nil else {
+                let reason = missing ?? "no agent"
+                // The installer says so itself, where the user runs it; curl -f shows only a status.
+                if path == "/installer" {
+                    return try await send(.ok, "#!/bin/sh\necho \"ferry installer: \(reason.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "`", with: "'"))\" >&2\nexit 1\n",
+                                          to: outbound, request: request, type: "text/x-shellscript")
+                }
+                return try await send(.serviceUnavailable, reason + "\n", to: outbound, request: request)
             }
             switch path {
             case "/installer":
