@@ -177,7 +177,10 @@ public final class ReplicationAgent: Sendable {
             try await connection.send(.register(agentIdentity: configuration.identity, factsJSON: Array(try encoder.encode(configuration.facts))))
             let (serverID, held) = try await connection.readRegistration(diskCount: configuration.disks.count)
             onEvent(.connected(sourceServerID: serverID, blocksHeld: held.reduce(0) { $0 + $1.count }))
-            if registerOnly { return }
+            if registerOnly {
+                try await connection.send(.goodbye)
+                return
+            }
             var pass = AgentPass(configuration: configuration, held: held)
             repeat {
                 let stamps = configuration.disks.map { $0.changeStamp?() }
@@ -187,6 +190,8 @@ public final class ReplicationAgent: Sendable {
                     try await waitForNextPass(since: stamps, connection: &connection)
                 }
             } while configuration.continuous && !Task.isCancelled
+            // A one-shot run is done (a continuous one ends only when cancelled, as a lost agent).
+            if !configuration.continuous { try await connection.send(.goodbye) }
         }
     }
 

@@ -43,6 +43,9 @@ package enum ReplicationFrame: Hashable, Sendable {
     case committed(pass: UInt64, snapshotID: String)
     /// Either side: keep-alive.
     case heartbeat
+    /// Agent → server: this agent stops replicating now (a one-shot run done, an installer's
+    /// check): the end of the connection is a stop, not a lost agent.
+    case goodbye
 
     public struct InventoryEntry: Hashable, Sendable {
         public var index: UInt64
@@ -73,6 +76,7 @@ package enum ReplicationFrame: Hashable, Sendable {
         case .endOfPass: return .endOfPass
         case .committed: return .committed
         case .heartbeat: return .heartbeat
+        case .goodbye: return .goodbye
         }
     }
 
@@ -85,7 +89,7 @@ package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
     case register = 10, registered = 11, inventory = 12, inventoryEnd = 13
     case block = 20, trim = 21, ack = 22, nack = 23, progress = 24
     case endOfPass = 30, committed = 31
-    case heartbeat = 40
+    case heartbeat = 40, goodbye = 41
 
     public var name: String {
         switch self {

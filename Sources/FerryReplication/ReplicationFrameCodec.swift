@@ -41,7 +41,7 @@ package enum ReplicationFrameCodec {
         case .inventory(let disk, let entries):
             buffer.writeInteger(disk); buffer.writeInteger(UInt32(entries.count))
             for entry in entries { buffer.writeInteger(entry.index); buffer.writeBytes(entry.sha256) }
-        case .inventoryEnd, .heartbeat:
+        case .inventoryEnd, .heartbeat, .goodbye:
             break
         case .block(let disk, let index, let sha, let compressed, let data):
             buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeBytes(sha); buffer.writeInteger(UInt8(compressed ? 1 : 0))
@@ -115,6 +115,7 @@ package enum ReplicationFrameCodec {
         case .endOfPass: return .endOfPass(pass: try r.u64(), sourceTime: Double(bitPattern: try r.u64()))
         case .committed: return .committed(pass: try r.u64(), snapshotID: try r.string())
         case .heartbeat: return .heartbeat
+        case .goodbye: return .goodbye
         }
     }
 }

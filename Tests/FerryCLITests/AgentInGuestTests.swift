@@ -119,7 +119,7 @@ struct AgentInGuestTests {
         #expect(try Self.waitForSnapshot(holding: after, serverID: serverID, workspace: workspace, directory: directory, seconds: 240))
 
         // Uninstalled, it stops and leaves nothing behind.
-        let uninstall = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "sh /tmp/ferry-installer --uninstall"])
+        let uninstall = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "sh /root/ferry-installer --uninstall"])
         #expect(uninstall.status == 0, "\(uninstall.stdout)\(uninstall.stderr)")
         #expect(uninstall.stdout.contains("The Ferry replication agent was uninstalled"))
         let gone = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
@@ -128,11 +128,11 @@ struct AgentInGuestTests {
 
         // The installer's refusals: one line each, and nothing installed.
         let wrongToken = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
-                                               "cd /tmp && sh ferry-installer -t not-the-token --no-prompt; echo exit=$?; ls /etc/ferry-agent 2>&1"])
+                                               "cd /root && sh ferry-installer -t not-the-token --no-prompt; echo exit=$?; ls /etc/ferry-agent 2>&1"])
         #expect(wrongToken.stdout.contains("authentication failed: the agent does not hold this project's token"), "\(wrongToken.stdout)")
         #expect(wrongToken.stdout.contains("exit=1") && wrongToken.stdout.contains("No such file"), "\(wrongToken.stdout)")
         let notRoot = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
-                                            "cd /tmp && su nobody -s /bin/sh -c 'sh /tmp/ferry-installer -t x --no-prompt'; echo exit=$?"])
+                                            "cp /root/ferry-installer /tmp/ && su nobody -s /bin/sh -c 'sh /tmp/ferry-installer -t x --no-prompt'; echo exit=$?"])
         #expect(notRoot.stdout.contains("ferry installer: run it as root"), "\(notRoot.stdout)")
         #expect(notRoot.stdout.contains("exit=1"))
     }

@@ -138,7 +138,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
             // The conversion's terms: the guest's tools and what a target needs, and its step.
             "conversion", "sandbox", "initramfs", "UUID", "NIC", "DHCP", "grub2", "os-release",
             // The agent's terms: the protocols it speaks and the command that shows the token.
-            "TLS", "HTTPS", "root", "token",
+            "TLS", "HTTPS", "root", "token", "SSH", "C",
         ]
         // An access key id (AKIA and 16 capitals or digits) is an id too.
         let left = Self.englishLeft(on: lines.joined(separator: "\n")).filter { word in

@@ -24,11 +24,8 @@ final class ReplicationSession: Sendable {
         var identity: String?
         var sourceServerID: String?
         var diskSizes: [Int: UInt64] = [:]
-        /// The agent said goodbye after a commit: its replication stopped, it was not lost.
+        /// The agent said goodbye: its replication stopped, it was not lost.
         var endedCleanly = false
-        /// Nothing came after the registration: an installer that checked the token and the
-        /// route, and left for the service it installs to connect.
-        var onlyRegistered = false
         var lastMetricsWrite = ContinuousClock.now - .seconds(10)
         var passStartedAt = ContinuousClock.now
     }
@@ -100,11 +97,8 @@ final class ReplicationSession: Sendable {
                 try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
                 try workspace.sourceServers.update(id) { $0.replicationMetrics.replicationError = nil }
             }
-            state.withLock { $0.onlyRegistered = false }
             if case .block = frame { state.withLock { $0.endedCleanly = false } }
             if case .trim = frame { state.withLock { $0.endedCleanly = false } }
-            // A continuous agent waits between passes with heartbeats: it has not left.
-            if case .heartbeat = frame { state.withLock { $0.endedCleanly = false } }
             guard state.withLock({ $0.authenticated }) else {
                 try await authenticate(frame, serverNonce: serverNonce, outbound: outbound)
                 continue
@@ -126,8 +120,10 @@ final class ReplicationSession: Sendable {
                 try await commit(pass: pass, sourceTime: sourceTime, outbound: outbound)
             case .heartbeat:
                 break
+            case .goodbye:
+                state.withLock { $0.endedCleanly = true }
             default:
-                throw ReplicationProtocolError.unexpectedFrame(expected: "register, block, trim, progress, end-of-pass or heartbeat", got: frame.name)
+                throw ReplicationProtocolError.unexpectedFrame(expected: "register, block, trim, progress, end-of-pass, heartbeat or goodbye", got: frame.name)
             }
         }
     }
@@ -209,7 +205,6 @@ final class ReplicationSession: Sendable {
         let sizes = Dictionary(uniqueKeysWithValues: facts.disks.enumerated().map { ($0.offset, $0.element.sizeBytes) })
         state.withLock {
             $0.sourceServerID = id
-            $0.onlyRegistered = true
             $0.diskSizes = sizes
             $0.passStartedAt = .now
         }
@@ -323,10 +318,7 @@ final class ReplicationSession: Sendable {
             throw error
         }
         server.counters.withLock { $0.snapshotsCommitted += 1 }
-        state.withLock {
-            $0.passStartedAt = .now
-            $0.endedCleanly = true
-        }
+        state.withLock { $0.passStartedAt = .now }
         server.logger.info("pass committed", metadata: ["sourceServer": "\(id)", "pass": "\(pass)", "snapshot": "\(snapshot.id)"])
         try await outbound.write(.committed(pass: pass, snapshotID: snapshot.id))
     }
@@ -367,7 +359,7 @@ final class ReplicationSession: Sendable {
 
     /// Called when the connection is gone.
     func finish() {
-        let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly || $0.onlyRegistered) }
+        let (identity, id, clean) = state.withLock { ($0.identity, $0.sourceServerID, $0.endedCleanly) }
         guard let identity else { return }
         // A session that was taken over leaves the machine's state to the one that replaced it.
         let current = server.connected.withLock { sessions -> Bool in
@@ -376,7 +368,7 @@ final class ReplicationSession: Sendable {
             return true
         }
         guard current, let id else { return }
-        // An agent that leaves right after a commit stopped replicating. Any other end is a
+        // An agent that said goodbye stopped replicating. Any other end is a
         // lost agent: STALLED, as MGN says while an agent does not reach its server, until it
         // comes back or the server gives up on it (DISCONNECTED, `ReplicationServer.lostAgents`).
         if clean {

@@ -15,8 +15,9 @@ public enum AgentInstallCommand {
         "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && printf '%s\\n' '\(token)' | \(sudo ? "sudo " : "")sh ferry-installer --token-stdin --no-prompt"
     }
 
-    /// The same for a machine Ferry logs into as root, the token given on the standard input.
+    /// The same for a machine Ferry logs into as root, the token given on the standard input;
+    /// the installer stays in root's home, for `--uninstall` (/tmp may be emptied at boot).
     public static func readingToken(server: String, pin: CertificatePin) -> String {
-        "cd /tmp && curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && sh ferry-installer --token-stdin --no-prompt"
+        "cd /root && curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && sh ferry-installer --token-stdin --no-prompt"
     }
 }
