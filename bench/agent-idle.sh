@@ -11,7 +11,7 @@ done
 ferry=${FERRY:-$(swift build -c release --show-bin-path)/ferry}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-idle.XXXXXX")
 server_pid=""; agent_pid=""
-cleanup() { for pid in $agent_pid $server_pid; do pkill -INT -P "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for pid in $agent_pid $server_pid; do pkill -TERM -P "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 image=$work/idle.raw
@@ -37,15 +37,17 @@ export FERRY_AGENT_TOKEN=$(cat "$work/ws/agent-token")
 /usr/bin/time -o "$work/time.agent" -f "%e %U %S %M" "$ferry" agent run --server "$server" --workspace "$work/ws" --disk "$image" \
   --identity idle --continuous --interval 2 --output json > "$work/agent.json" 2>/dev/null &
 agent_pid=$!
-for _ in $(seq 600); do grep -q '"snapshotID"' "$work/agent.json" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '"snapshot"' "$work/agent.json" 2>/dev/null && break; sleep 0.1; done
 synced=$(date +%s.%N)
 cpu_before=$(awk '{print $14 + $15}' "/proc/$(pgrep -P $agent_pid -f 'agent run' | head -1)/stat")
 sleep 30
 agent_proc=$(pgrep -P $agent_pid -f 'agent run' | head -1)
 cpu_after=$(awk '{print $14 + $15}' "/proc/$agent_proc/stat")
-passes=$(grep -c '"snapshotID"' "$work/agent.json" || true)
-kill -INT "$agent_proc"; wait "$agent_pid" 2>/dev/null || true
-read _ _ _ agent_rss < "$work/time.agent"
+passes=$(grep -c '"snapshot"' "$work/agent.json" || true)
+# A background job of a script ignores SIGINT: TERM ends it.
+kill -TERM "$agent_proc"; wait "$agent_pid" 2>/dev/null || true
+# GNU time writes "Command terminated by signal 15" first, then its figures.
+read _ _ _ agent_rss < <(tail -n 1 "$work/time.agent")
 ticks=$(getconf CLK_TCK)
 idle_cpu=$(python3 -c "import sys; print(f'{(float(sys.argv[2])-float(sys.argv[1]))/float(sys.argv[3])/30*100:.2f}')" "$cpu_before" "$cpu_after" "$ticks")
 

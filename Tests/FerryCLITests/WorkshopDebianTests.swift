@@ -45,7 +45,8 @@ struct WorkshopDebianTests {
             #expect((outputs(launch)["conversion"] as? String)?.hasSuffix("changes for sandbox") == true, "\(launch): \(outputs(launch))")
         }
         let diagram = try String(contentsOf: URL(fileURLWithPath: workspace).appendingPathComponent("runs/\(runID)/test-launch.svg"), encoding: .utf8)
-        #expect(diagram.contains("Machine Converter wordpress"), "the converter is drawn in the staging subnet")
+        // Named for the source server, whose hostname is the guest's own now that the agent runs inside it.
+        #expect(diagram.contains("Machine Converter ip-10-0-0-36"), "the converter is drawn in the staging subnet")
 
         // The cutover instance is WordPress, and it has the post: on its page and in its REST API.
         let url = try #require(outputs("cutover")["url"] as? String)
