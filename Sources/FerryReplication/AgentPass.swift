@@ -22,6 +22,8 @@ package struct AgentPass {
     private var inFlight: [Key: InFlight] = [:]
     private var number: UInt64 = 0
     private var buffer = [UInt8](repeating: 0, count: ReplicationProtocol.blockSize)
+    private var startedAt = Date().timeIntervalSince1970
+    private var passClock = ContinuousClock.now
 
     private static let blockSize = ReplicationProtocol.blockSize
     private static let maximumRetries = 5
@@ -31,15 +33,33 @@ package struct AgentPass {
         self.held = held
     }
 
+    /// A full pass: every allocated block read, hashed and compared with what the server
+    /// holds, then committed. The initial sync, the rescan, and every pass of a source whose
+    /// writes nobody tracks.
     package mutating func run(connection: inout AgentConnection, onEvent: @Sendable (ReplicationAgent.Event) -> Void) async throws -> AgentPassSummary {
+        var summary = try await scan(connection: &connection, onEvent: onEvent)
+        try await drain(connection: &connection)
+        summary.snapshotID = try await commit(sourceTime: Date(timeIntervalSince1970: startedAt), connection: &connection)
+        summary.seconds = Self.seconds(passClock.duration(to: .now))
+        onEvent(.progress(Self.progress(pass: number, done: summary.bytesScanned, total: summary.bytesScanned, sent: summary.bytesSent, since: passClock)))
+        return summary
+    }
+
+    /// Starts a pass: its number, its clock, an empty summary.
+    package mutating func begin() -> AgentPassSummary {
         number += 1
-        let startedAt = Date()
-        let clock = ContinuousClock.now
+        startedAt = Date().timeIntervalSince1970
+        passClock = .now
+        return AgentPassSummary(pass: number, snapshotID: "", bytesScanned: 0, bytesSent: 0, blocksSent: 0, blocksTrimmed: 0, seconds: 0)
+    }
+
+    /// Reads every allocated block of every disk and sends what the server does not hold.
+    package mutating func scan(connection: inout AgentConnection, onEvent: @Sendable (ReplicationAgent.Event) -> Void) async throws -> AgentPassSummary {
+        var summary = begin()
         let plans = try configuration.disks.map { disk in
             ByteRange.blockIndexes(covering: try disk.reader.allocatedRanges(), blockSize: UInt64(Self.blockSize))
         }
         let total = UInt64(plans.reduce(0) { $0 + $1.count }) * UInt64(Self.blockSize)
-        var summary = AgentPassSummary(pass: number, snapshotID: "", bytesScanned: 0, bytesSent: 0, blocksSent: 0, blocksTrimmed: 0, seconds: 0)
         var lastReport = ContinuousClock.now - .seconds(1)
 
         for (diskIndex, disk) in configuration.disks.enumerated() {
@@ -51,38 +71,69 @@ package struct AgentPass {
                 summary.blocksTrimmed += 1
             }
             for index in indexes {
-                let key = Key(disk: UInt32(diskIndex), index: index)
-                let hash = try await readBlock(disk: disk, index: index)
-                summary.bytesScanned += UInt64(Self.blockSize)
-                if let hash {
-                    if held[diskIndex][index] != hash {
-                        let sent = try await sendBlock(key: key, hash: hash, retries: 0, connection: &connection)
-                        summary.bytesSent += UInt64(sent)
-                        summary.blocksSent += 1
-                        try await throttle(sent: summary.bytesSent, since: clock)
-                    }
-                } else if held[diskIndex][index] != nil {
-                    try await send(.trim(disk: key.disk, index: index), key: key, as: .trim, connection: &connection)
-                    summary.blocksTrimmed += 1
-                }
+                try await replicate(disk: diskIndex, index: index, summary: &summary, connection: &connection)
                 if lastReport.duration(to: .now) >= .milliseconds(250) {
                     lastReport = .now
-                    let progress = Self.progress(pass: number, done: summary.bytesScanned, total: total, sent: summary.bytesSent, since: clock)
+                    let progress = Self.progress(pass: number, done: summary.bytesScanned, total: total, sent: summary.bytesSent, since: passClock)
                     onEvent(.progress(progress))
-                    try await connection.send(.progress(pass: number, bytesDone: summary.bytesScanned, bytesTotal: total, backlogBytes: total - summary.bytesScanned))
+                    try await connection.send(.progress(pass: number, bytesDone: summary.bytesScanned, bytesTotal: total, backlogBytes: total - summary.bytesScanned, oldestPendingWrite: 0))
                 }
             }
         }
+        return summary
+    }
+
+    /// Reads the blocks written on each disk (in the configuration's order) and sends those
+    /// whose content the server does not hold: what a tracked pass sends instead of a scan.
+    package mutating func send(written: [TrackedWrites], summary: inout AgentPassSummary, connection: inout AgentConnection) async throws {
+        for (diskIndex, writes) in written.enumerated() {
+            let size = configuration.disks[diskIndex].reader.size
+            for index in writes.blocks.sorted() where index * UInt64(Self.blockSize) < size {
+                try await replicate(disk: diskIndex, index: index, summary: &summary, connection: &connection)
+            }
+        }
+    }
+
+    /// Reads one block and sends it, or its trim, when the server holds something else.
+    private mutating func replicate(disk diskIndex: Int, index: UInt64, summary: inout AgentPassSummary, connection: inout AgentConnection) async throws {
+        let key = Key(disk: UInt32(diskIndex), index: index)
+        // Written again while its last content is on its way (tracked writes): that one is
+        // acknowledged first, so that what the server holds is known before comparing.
+        while inFlight[key] != nil { try await handleReply(connection: &connection) }
+        let hash = try await readBlock(disk: configuration.disks[diskIndex], index: index)
+        summary.bytesScanned += UInt64(Self.blockSize)
+        if let hash {
+            if held[diskIndex][index] != hash {
+                let sent = try await sendBlock(key: key, hash: hash, retries: 0, connection: &connection)
+                summary.bytesSent += UInt64(sent)
+                summary.blocksSent += 1
+                try await throttle(sent: summary.bytesSent, since: passClock)
+            }
+        } else if held[diskIndex][index] != nil {
+            try await send(.trim(disk: key.disk, index: index), key: key, as: .trim, connection: &connection)
+            summary.blocksTrimmed += 1
+        }
+    }
+
+    /// Waits until the server has acknowledged every block sent (a refused one is read and
+    /// sent again meanwhile).
+    package mutating func drain(connection: inout AgentConnection) async throws {
         while !inFlight.isEmpty { try await handleReply(connection: &connection) }
-        try await connection.send(.endOfPass(pass: number, sourceTime: startedAt.timeIntervalSince1970))
+    }
+
+    /// Bytes sent and not yet acknowledged.
+    package var bytesInFlight: UInt64 { UInt64(inFlight.count) * UInt64(Self.blockSize) }
+
+    /// Asks the server to commit what it holds as the point in time `sourceTime`; every
+    /// block must be acknowledged first (`drain`).
+    package mutating func commit(sourceTime: Date, connection: inout AgentConnection) async throws -> String {
+        precondition(inFlight.isEmpty, "a point in time is committed only once every block is acknowledged")
+        try await connection.send(.endOfPass(pass: number, sourceTime: sourceTime.timeIntervalSince1970))
         let reply = try await connection.next()
         guard case .committed(let pass, let snapshotID) = reply, pass == number else {
             throw ReplicationProtocolError.unexpectedFrame(expected: "committed", got: reply.name)
         }
-        summary.snapshotID = snapshotID
-        summary.seconds = Self.seconds(clock.duration(to: .now))
-        onEvent(.progress(Self.progress(pass: number, done: total, total: total, sent: summary.bytesSent, since: clock)))
-        return summary
+        return snapshotID
     }
 
     /// Reads a block (zero-padded past the disk's end) and returns its hash, or nil when it is all zeros.

@@ -45,6 +45,10 @@ public final class ReplicationAgent: Sendable {
         /// afterwards; past that the connection counts as lost.
         public var handshakeTimeout: Duration = .seconds(15)
         public var answerTimeout: Duration = .seconds(60)
+        /// The machine's writes as the system reports them: with it, continuous replication
+        /// sends what was written and closes frozen points in time; without it, every pass
+        /// rescans the disks.
+        public var tracking: WriteTracking?
 
         public init(host: String, port: Int, token: Secret, pin: CertificatePin, identity: String, facts: MachineFacts, disks: [Disk],
                     continuous: Bool = false, interval: Duration = .seconds(10), throttleBytesPerSecond: Int? = nil,
@@ -70,6 +74,8 @@ public final class ReplicationAgent: Sendable {
         case progress(AgentProgress)
         case committed(AgentPassSummary)
         case reconnecting(after: Duration, reason: String)
+        /// A tracked agent reads every block again, and why (its first connection, a lost trace).
+        case rescanning(reason: String)
     }
 
     package let configuration: Configuration
@@ -182,6 +188,11 @@ public final class ReplicationAgent: Sendable {
                 return
             }
             var pass = AgentPass(configuration: configuration, held: held)
+            if let tracking = configuration.tracking {
+                try await TrackedReplication(tracking: tracking, configuration: configuration).run(pass: &pass, connection: &connection, onEvent: onEvent)
+                if !configuration.continuous { try await connection.send(.goodbye) }
+                return
+            }
             repeat {
                 let stamps = configuration.disks.map { $0.changeStamp?() }
                 let summary = try await pass.run(connection: &connection, onEvent: onEvent)
@@ -195,12 +206,15 @@ public final class ReplicationAgent: Sendable {
         }
     }
 
-    /// Waits for the interval, or less when a disk says it changed; keeps the connection alive.
+    /// Waits for the interval, or less when a disk says it changed; keeps the connection
+    /// alive. When every disk has a change stamp, an unchanged machine is not read again at
+    /// all: the wait lasts until a stamp moves.
     private func waitForNextPass(since stamps: [String?], connection: inout AgentConnection) async throws {
+        let everyDiskStamped = configuration.disks.allSatisfy { $0.changeStamp != nil }
         let deadline = ContinuousClock.now + configuration.interval
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
         let tick = min(configuration.interval, .milliseconds(200))
-        while ContinuousClock.now < deadline {
+        while everyDiskStamped || ContinuousClock.now < deadline {
             try await Task.sleep(for: tick)
             let changed = zip(configuration.disks, stamps).contains { disk, stamp in
                 guard let probe = disk.changeStamp else { return false }
@@ -233,6 +247,8 @@ public struct AgentPassSummary: Sendable {
     public var blocksSent: Int
     public var blocksTrimmed: Int
     public var seconds: Double
+    /// How long the machine's file systems were frozen to close this point in time.
+    public var frozenSeconds: Double = 0
 }
 
 /// The agent's end of one connection: frames in order, refusals turned into errors.

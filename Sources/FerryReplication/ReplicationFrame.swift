@@ -36,7 +36,12 @@ package enum ReplicationFrame: Hashable, Sendable {
     /// Server → agent: the block was not stored (its hash did not match); send it again.
     case nack(disk: UInt32, index: UInt64, reason: String)
     /// Agent → server: how much of the current pass remains, for lag, backlog and ETA.
-    case progress(pass: UInt64, bytesDone: UInt64, bytesTotal: UInt64, backlogBytes: UInt64)
+    /// `oldestPendingWrite` (seconds since 1970, 0 when none or unknown) is when the oldest
+    /// write not yet in a committed point in time was seen: the lag.
+    case progress(pass: UInt64, bytesDone: UInt64, bytesTotal: UInt64, backlogBytes: UInt64, oldestPendingWrite: Double)
+    /// Agent → server: how it follows the machine's writes from now on; `rescanning` when it
+    /// reads every block again first, the description saying why.
+    case tracking(rescanning: Bool, description: String)
     /// Agent → server: every block of the pass is acknowledged; commit a consistent point.
     case endOfPass(pass: UInt64, sourceTime: Double)
     /// Server → agent: the pass is committed as a snapshot.
@@ -73,6 +78,7 @@ package enum ReplicationFrame: Hashable, Sendable {
         case .ack: return .ack
         case .nack: return .nack
         case .progress: return .progress
+        case .tracking: return .tracking
         case .endOfPass: return .endOfPass
         case .committed: return .committed
         case .heartbeat: return .heartbeat
@@ -87,7 +93,7 @@ package enum ReplicationFrame: Hashable, Sendable {
 package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
     case challenge = 1, authenticate = 2, welcome = 3, refused = 4, failed = 5
     case register = 10, registered = 11, inventory = 12, inventoryEnd = 13
-    case block = 20, trim = 21, ack = 22, nack = 23, progress = 24
+    case block = 20, trim = 21, ack = 22, nack = 23, progress = 24, tracking = 25
     case endOfPass = 30, committed = 31
     case heartbeat = 40, goodbye = 41
 
@@ -101,7 +107,7 @@ package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
 }
 
 public enum ReplicationProtocol {
-    public static let version: UInt16 = 3
+    public static let version: UInt16 = 4
     /// The EBS block size: replication, the staging store and EBS imports share it.
     public static let blockSize = BlockSize.bytes
     public static let nonceLength = 32

@@ -51,8 +51,11 @@ package enum ReplicationFrameCodec {
             buffer.writeInteger(disk); buffer.writeInteger(index)
         case .nack(let disk, let index, let reason):
             buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeString16(reason)
-        case .progress(let pass, let done, let total, let backlog):
+        case .progress(let pass, let done, let total, let backlog, let oldest):
             buffer.writeInteger(pass); buffer.writeInteger(done); buffer.writeInteger(total); buffer.writeInteger(backlog)
+            buffer.writeInteger(oldest.bitPattern)
+        case .tracking(let rescanning, let description):
+            buffer.writeInteger(UInt8(rescanning ? 1 : 0)); buffer.writeString16(description)
         case .endOfPass(let pass, let time):
             buffer.writeInteger(pass); buffer.writeInteger(time.bitPattern)
         case .committed(let pass, let id):
@@ -111,7 +114,10 @@ package enum ReplicationFrameCodec {
         case .trim: return .trim(disk: try r.u32(), index: try r.u64())
         case .ack: return .ack(disk: try r.u32(), index: try r.u64())
         case .nack: return .nack(disk: try r.u32(), index: try r.u64(), reason: try r.string())
-        case .progress: return .progress(pass: try r.u64(), bytesDone: try r.u64(), bytesTotal: try r.u64(), backlogBytes: try r.u64())
+        case .progress:
+            return .progress(pass: try r.u64(), bytesDone: try r.u64(), bytesTotal: try r.u64(), backlogBytes: try r.u64(),
+                             oldestPendingWrite: Double(bitPattern: try r.u64()))
+        case .tracking: return .tracking(rescanning: try r.u8() == 1, description: try r.string())
         case .endOfPass: return .endOfPass(pass: try r.u64(), sourceTime: Double(bitPattern: try r.u64()))
         case .committed: return .committed(pass: try r.u64(), snapshotID: try r.string())
         case .heartbeat: return .heartbeat

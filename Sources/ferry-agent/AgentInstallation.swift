@@ -8,6 +8,8 @@ import Glibc
 /// readable by root only since it holds the project's token (as MGN's agent keeps its own).
 struct AgentInstallation {
     static let binary = URL(fileURLWithPath: "/usr/local/lib/ferry-agent/ferry-agent")
+    /// On root's PATH: `ferry-agent status` works as the installer's last lines say.
+    static let command = URL(fileURLWithPath: "/usr/local/bin/ferry-agent")
     static let settingsFile = URL(fileURLWithPath: "/etc/ferry-agent/agent.json")
     /// Where the agent keeps what it learns between runs (nothing the server does not have).
     static let stateDirectory = URL(fileURLWithPath: "/var/lib/ferry-agent")

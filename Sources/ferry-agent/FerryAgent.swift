@@ -11,8 +11,7 @@ struct FerryAgent: AsyncParsableCommand {
         commandName: "ferry-agent",
         abstract: "The Ferry replication agent: replicates this machine's disks to the project's replication server.",
         discussion: """
-        Installed by the installer the replication server hands out (`ferry agent token` on the
-        workbench prints the command). As root:
+        Installed by the installer the replication server hands out: `ferry agent token` on the workbench prints the command. Once installed, it is /usr/local/bin/ferry-agent. As root:
           ferry-agent install --server HOST:1500 --pin sha256//…   (token in FERRY_AGENT_TOKEN)
           ferry-agent status
           ferry-agent uninstall

@@ -66,6 +66,9 @@ struct InstallCommand: AsyncParsableCommand {
             throw AgentCommandError("\(error)")
         }
         say("Finished.")
+        if let previous {
+            say("The agent was installed here already (source server \(previous.sourceServerID ?? sourceServerID)): it is installed again, and replicates on from the blocks the server holds after it reads the disks once more.")
+        }
         say("Installing the agent onto this machine…", terminator: " ")
         do {
             if previous != nil { service.remove() }
@@ -99,5 +102,10 @@ struct InstallCommand: AsyncParsableCommand {
         }
         try manager.createDirectory(at: AgentInstallation.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try AgentInstallation.write(settings)
+        if (try? manager.destinationOfSymbolicLink(atPath: AgentInstallation.command.path)) != AgentInstallation.binary.path {
+            try? manager.removeItem(at: AgentInstallation.command)
+            try manager.createDirectory(at: AgentInstallation.command.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try manager.createSymbolicLink(atPath: AgentInstallation.command.path, withDestinationPath: AgentInstallation.binary.path)
+        }
     }
 }

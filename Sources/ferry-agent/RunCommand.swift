@@ -2,6 +2,9 @@ import ArgumentParser
 import FerryCore
 import FerryReplication
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,30 +13,70 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "Resumes where it left off: the server says which blocks it already holds, and only the others are sent."
     )
 
-    @Option(help: "Seconds between passes (sooner when a disk changes).")
+    enum WriteTrackingChoice: String, ExpressibleByArgument, CaseIterable {
+        /// The block layer's trace and frozen points in time where the kernel has them.
+        case auto
+        /// Every pass reads and hashes every block (what the agent did before it tracked writes).
+        case rescan
+    }
+
+    @Option(help: "Seconds between points in time (with rescans: between passes, sooner when a disk changes).")
     var interval: Double = 10
+
+    @Option(help: "How writes are followed: auto (the block layer's trace, points in time frozen) or rescan (every pass reads every block).")
+    var writeTracking: WriteTrackingChoice = .auto
 
     func run() async throws {
         let settings = try AgentInstallation.readSettings()
         let endpoint = try ReplicationEndpoint(parsing: settings.server, option: "server in \(AgentInstallation.settingsFile.path)")
         let machine = try await ThisMachine.discover(disks: settings.disks)
-        let agent = ReplicationAgent(configuration: .init(
+        var configuration = ReplicationAgent.Configuration(
             host: endpoint.host, port: endpoint.port, token: Secret(settings.token), pin: try CertificatePin(parsing: settings.pin),
             identity: settings.identity, facts: machine.facts, disks: machine.disks, continuous: true,
             interval: .milliseconds(Int(interval * 1000))
-        ))
+        )
+        switch writeTracking {
+        case .auto:
+            do {
+                configuration.tracking = try WriteTracking.linux(disks: machine.disks.map(\.facts.name))
+                say("following writes with \(configuration.tracking!.description)")
+            } catch {
+                say("every pass reads every block: \(error)")
+            }
+        case .rescan:
+            say("every pass reads every block (--write-tracking rescan)")
+        }
+        let agent = ReplicationAgent(configuration: configuration)
         say("replicating \(machine.disks.map(\.facts.name).joined(separator: ", ")) to \(endpoint)")
         try await agent.run { event in
             switch event {
             case .connected(let id, let held):
                 say("connected as source server \(id); the server holds \(held) blocks")
             case .committed(let summary):
-                say("pass \(summary.pass): snapshot \(summary.snapshotID), \(summary.blocksSent) blocks sent in \(String(format: "%.1f", summary.seconds)) s")
+                let frozen = summary.frozenSeconds > 0 ? String(format: ", writes held %.3f s", summary.frozenSeconds) : ""
+                say("pass \(summary.pass): snapshot \(summary.snapshotID), \(summary.blocksSent) blocks sent in \(String(format: "%.1f", summary.seconds)) s\(frozen)")
+            case .rescanning(let reason):
+                say("reading every block (\(reason))")
             case .reconnecting(let delay, let reason):
                 say("connection lost (\(reason)); trying again in \(delay)")
             case .progress:
                 break
             }
         }
+    }
+}
+
+extension WriteTracking {
+    /// This machine's writes to `disks` (block devices), from the kernel's block layer trace,
+    /// with its mounted file systems frozen to close points in time.
+    static func linux(disks: [String]) throws -> WriteTracking {
+        let trackers: [any WriteTracker] = try disks.map { disk in
+            var info = stat()
+            guard stat(disk, &info) == 0, info.st_mode & S_IFMT == S_IFBLK else {
+                throw BlockTraceWriteTracker.Unavailable(description: "\(disk) is not a block device")
+            }
+            return try BlockTraceWriteTracker(device: disk)
+        }
+        return WriteTracking(trackers: trackers, freezer: FileSystemFreezer(disks: disks))
     }
 }

@@ -23,6 +23,9 @@ struct UninstallCommand: ParsableCommand {
     }
 
     static func removeFiles() {
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: AgentInstallation.command.path)) == AgentInstallation.binary.path {
+            try? FileManager.default.removeItem(at: AgentInstallation.command)
+        }
         for path in [AgentInstallation.settingsFile.deletingLastPathComponent(), AgentInstallation.stateDirectory, AgentInstallation.binary.deletingLastPathComponent()] {
             try? FileManager.default.removeItem(at: path)
         }

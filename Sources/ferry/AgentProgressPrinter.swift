@@ -37,6 +37,8 @@ final class AgentProgressPrinter: Sendable {
             Output.flush()
         case .reconnecting(let delay, let reason):
             line("No connection to the replication server (\(reason)); trying again in \(delay)")
+        case .rescanning(let reason):
+            line("Reading every block (\(reason))")
         }
     }
 

@@ -67,6 +67,7 @@ struct SourceShowCommand: ParsableCommand {
         print("  replicated:       \(Output.bytes(m.replicatedBytes)) of \(Output.bytes(m.totalBytes)), backlog \(Output.bytes(m.backlogBytes))")
         if let lag = m.lagSeconds { print("  lag:              \(String(format: "%.1f", lag)) s") }
         if let why = m.replicationError { print("  replication error: \(why)") }
+        print("  writes followed:  \(m.writeTracking ?? "no: every pass reads every block")")
         if let eta = m.etaSeconds { print("  ETA:              \(String(format: "%.0f", eta)) s") }
         if let last = m.lastSnapshotAt { print("  last snapshot:    \(last.ISO8601Format())") }
         if let latest {

@@ -84,6 +84,41 @@ struct AgentInGuestTests {
         let ldd = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "ldd /usr/local/lib/ferry-agent/ferry-agent"])
         #expect(ldd.status == 0 && !ldd.stdout.contains("not found") && !ldd.stdout.contains("libswift"), "\(ldd.stdout)")
 
+        // Points in time are the disk at one instant: while a writer appends records, every
+        // snapshot retained holds a gap-free prefix of them. With FERRY_TEST_CONSISTENCY_RESCAN=1
+        // the agent runs as it did before write tracking (every pass rereads the disk) and the
+        // same check must fail: what shows that it can.
+        let rescan = ProcessInfo.processInfo.environment["FERRY_TEST_CONSISTENCY_RESCAN"] == "1"
+        if rescan {
+            let switched = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--",
+                                                 "systemctl stop ferry-agent && (setsid nohup /usr/local/lib/ferry-agent/ferry-agent run --write-tracking rescan > /root/rescan.log 2>&1 < /dev/null &) && echo switched"])
+            #expect(switched.stdout.contains("switched"), "\(switched.stdout)\(switched.stderr)")
+        } else {
+            let tracking = (server["replicationMetrics"] as? [String: Any])?["writeTracking"] as? String ?? ""
+            #expect(tracking.contains("the block layer's trace of /dev/sda") && tracking.contains("frozen: the file systems on /dev/sda (/"), "\(tracking)")
+        }
+        let writerStarted = Date()
+        let writer = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.startWriter])
+        #expect(writer.stdout.contains("started"), "\(writer.stdout)\(writer.stderr)")
+        var lags: [Double] = []
+        let writing = Date().addingTimeInterval(rescan ? 150 : 60)
+        while Date() < writing {
+            Thread.sleep(forTimeInterval: 5)
+            if let lag = (try Self.sourceServer(serverID, workspace: workspace)["replicationMetrics"] as? [String: Any])?["lagSeconds"] as? Double { lags.append(lag) }
+        }
+        let recordsWritten = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.stopWriter])
+        var verdicts: [String: PointInTimeConsistency.Verdict] = [:]
+        try PointInTimeConsistency.checkNewSnapshots(serverID: serverID, workspace: workspace, directory: directory, since: writerStarted, checked: &verdicts)
+        let report = verdicts.values.sorted { $0.snapshotID < $1.snapshotID }.map(\.description).joined(separator: "\n")
+        print("records written: \(recordsWritten.stdout.trimmingCharacters(in: .whitespacesAndNewlines)); lag seen: \(lags.map { String(format: "%.1f", $0) }.joined(separator: " ")) s\n\(report)")
+        if rescan {
+            #expect(verdicts.values.contains { $0.problem != nil }, "the rescan design must break the check:\n\(report)")
+            return
+        }
+        #expect(verdicts.values.filter { $0.records > 0 }.count >= 3, "\(report)")
+        #expect(verdicts.values.allSatisfy { $0.problem == nil }, "\(report)")
+        #expect(!lags.isEmpty && lags.allSatisfy { $0 < 30 }, "lag while writing: \(lags)")
+
         // The TCP 1500 rule removed: STALLED, and the message names the rule that is missing.
         let revoke = try FerryProcess.run(["sandbox", "security-group", "revoke", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
         #expect(revoke.status == 0, "\(revoke.stderr)")
@@ -94,13 +129,12 @@ struct AgentInGuestTests {
         let whileStalled = "ferry-while-stalled-\(UUID().uuidString)"
         let stalledWrite = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "echo \(whileStalled) > /root/stalled.txt && sync"])
         #expect(stalledWrite.status == 0, "\(stalledWrite.stdout)\(stalledWrite.stderr)")
-        // Restored: the agent comes back by itself. Until write tracking, every continuous pass
-        // rescans the whole disk and a slow guest spends most of its time in BACKLOG: what says
-        // it came back is the error gone and the state no longer STALLED.
+        // Restored: the agent comes back by itself, and reads every block again first (RESCAN:
+        // writes made while it was away reached no server), then follows the trace again.
         let authorize = try FerryProcess.run(["sandbox", "security-group", "authorize", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
         #expect(authorize.status == 0, "\(authorize.stderr)")
         server = try Self.waitFor(serverID, workspace: workspace, seconds: 180) {
-            ["CONTINUOUS", "BACKLOG"].contains($0["dataReplicationState"] as? String ?? "") && Self.error($0).isEmpty
+            ["RESCAN", "CONTINUOUS", "BACKLOG"].contains($0["dataReplicationState"] as? String ?? "") && Self.error($0).isEmpty
         }
         #expect(Self.error(server).isEmpty)
 

@@ -9,8 +9,11 @@ public struct ReplicationSettings: Codable, Hashable, Sendable {
     public var dataPlanePort: Int
     /// Bandwidth the agent may use, in Mbit/s; nil means unthrottled.
     public var bandwidthThrottleMbps: Int?
-    /// How many consistent snapshots the staging store keeps per server.
+    /// How many of the newest consistent snapshots the staging store keeps per server…
     public var snapshotRetentionCount: Int
+    /// …and which older ones, thinned by tier (nil: `SnapshotRetentionTier.defaults`, MGN's;
+    /// empty: none).
+    public var snapshotRetentionTiers: [SnapshotRetentionTier]?
     /// Whether blocks are compressed on the wire.
     public var compressData: Bool
     public var stagingTags: [String: String]
@@ -23,6 +26,7 @@ public struct ReplicationSettings: Codable, Hashable, Sendable {
         dataPlanePort: Int = ReplicationSettings.defaultDataPlanePort,
         bandwidthThrottleMbps: Int? = nil,
         snapshotRetentionCount: Int = 7,
+        snapshotRetentionTiers: [SnapshotRetentionTier]? = nil,
         compressData: Bool = false,
         stagingTags: [String: String] = [:]
     ) {
@@ -31,6 +35,7 @@ public struct ReplicationSettings: Codable, Hashable, Sendable {
         self.dataPlanePort = dataPlanePort
         self.bandwidthThrottleMbps = bandwidthThrottleMbps
         self.snapshotRetentionCount = snapshotRetentionCount
+        self.snapshotRetentionTiers = snapshotRetentionTiers
         self.compressData = compressData
         self.stagingTags = stagingTags
     }

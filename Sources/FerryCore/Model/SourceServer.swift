@@ -53,6 +53,9 @@ public struct ReplicationMetrics: Codable, Hashable, Sendable {
     /// Why replication is STALLED (MGN's dataReplicationError): the connection lost, and what
     /// the network says refused the agent when it knows; nil while replication runs.
     public var replicationError: String?
+    /// How the agent follows the machine's writes ("the block layer's trace of /dev/sda; …"),
+    /// or that it reads every block again and why; nil for an agent that rescans every pass.
+    public var writeTracking: String?
 
     public init(
         totalBytes: UInt64 = 0, replicatedBytes: UInt64 = 0, backlogBytes: UInt64 = 0,

@@ -26,6 +26,9 @@ final class ReplicationSession: Sendable {
         var diskSizes: [Int: UInt64] = [:]
         /// The agent said goodbye: its replication stopped, it was not lost.
         var endedCleanly = false
+        /// The agent reports its writes as tracked (a `tracking` frame): its lag comes with
+        /// its progress.
+        var writeTracked = false
         var lastMetricsWrite = ContinuousClock.now - .seconds(10)
         var passStartedAt = ContinuousClock.now
     }
@@ -114,8 +117,13 @@ final class ReplicationSession: Sendable {
                 try await offPool { [store] in try store.trimReplicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index) }
                 server.counters.withLock { $0.trims += 1 }
                 try await outbound.write(.ack(disk: disk, index: index))
-            case .progress(_, let done, let total, let backlog):
-                try recordProgress(done: done, total: total, backlog: backlog)
+            case .progress(_, let done, let total, let backlog, let oldest):
+                try recordProgress(done: done, total: total, backlog: backlog, oldestPendingWrite: oldest)
+            case .tracking(let rescanning, let description):
+                let id = try registeredServer()
+                state.withLock { $0.writeTracked = true }
+                try workspace.sourceServers.update(id) { $0.replicationMetrics.writeTracking = description }
+                if rescanning { try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id) }
             case .endOfPass(let pass, let sourceTime):
                 try await commit(pass: pass, sourceTime: sourceTime, outbound: outbound)
             case .heartbeat:
@@ -283,12 +291,12 @@ final class ReplicationSession: Sendable {
         case storeFailed(any Error)
     }
 
-    private func recordProgress(done: UInt64, total: UInt64, backlog: UInt64) throws {
+    private func recordProgress(done: UInt64, total: UInt64, backlog: UInt64, oldestPendingWrite: Double) throws {
         let id = try registeredServer()
-        let (due, startedAt) = state.withLock { s -> (Bool, ContinuousClock.Instant) in
+        let (due, startedAt, tracked) = state.withLock { s -> (Bool, ContinuousClock.Instant, Bool) in
             let due = s.lastMetricsWrite.duration(to: .now) > .milliseconds(500)
             if due { s.lastMetricsWrite = .now }
-            return (due, s.passStartedAt)
+            return (due, s.passStartedAt, s.writeTracked)
         }
         guard due else { return }
         let elapsed = Double(startedAt.duration(to: .now).components.seconds) + Double(startedAt.duration(to: .now).components.attoseconds) / 1e18
@@ -298,7 +306,15 @@ final class ReplicationSession: Sendable {
             metrics.replicatedBytes = min(done, total)
             metrics.backlogBytes = backlog
             metrics.etaSeconds = rate > 0 ? Double(backlog) / rate : nil
-            metrics.lagSeconds = metrics.lastSnapshotAt.map { Date().timeIntervalSince($0) }
+            // Lag, as MGN means it: the age of the oldest write not yet in a committed point.
+            // A tracked agent knows it; one that rescans only knows its last point's age.
+            if oldestPendingWrite > 0 {
+                metrics.lagSeconds = max(0, Date().timeIntervalSince1970 - oldestPendingWrite)
+            } else if tracked {
+                metrics.lagSeconds = 0
+            } else {
+                metrics.lagSeconds = metrics.lastSnapshotAt.map { Date().timeIntervalSince($0) }
+            }
             metrics.lastSeenAt = Date()
             server.replicationMetrics = metrics
         }
@@ -347,7 +363,8 @@ final class ReplicationSession: Sendable {
             server.replicationMetrics.lagSeconds = max(0, snapshot.takenAt.timeIntervalSince(sourceChangedAt))
             server.replicationMetrics.lastSeenAt = Date()
         }
-        try store.applyRetention(sourceServerID: id, keep: current.replicationSettings.snapshotRetentionCount)
+        let settings = current.replicationSettings
+        try store.applyRetention(sourceServerID: id, keep: settings.snapshotRetentionCount, tiers: settings.snapshotRetentionTiers ?? SnapshotRetentionTier.defaults)
         return snapshot
     }
 

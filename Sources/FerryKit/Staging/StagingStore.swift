@@ -318,8 +318,10 @@ public final class StagingStore: Sendable {
     /// something to collect, not after every commit. Chunks overwritten before any snapshot
     /// held them wait for the next one.)
     @discardableResult
-    public func applyRetention(sourceServerID: String, keep: Int) throws -> (deletedSnapshots: [String], garbage: GarbageCollectionReport) {
-        let doomed = Array(try snapshots(sourceServerID: sourceServerID).dropFirst(max(keep, 1)).map(\.id))
+    public func applyRetention(sourceServerID: String, keep: Int, tiers: [SnapshotRetentionTier] = [], now: Date = Date()) throws -> (deletedSnapshots: [String], garbage: GarbageCollectionReport) {
+        let all = try snapshots(sourceServerID: sourceServerID)
+        let kept = SnapshotRetentionTier.kept(all.map { ($0.id, $0.takenAt) }, newest: keep, tiers: tiers, now: now)
+        let doomed = all.map(\.id).filter { !kept.contains($0) }
         guard !doomed.isEmpty else { return ([], GarbageCollectionReport()) }
         try database.write { db in
             for id in doomed { try db.execute(sql: "DELETE FROM snapshot WHERE id = ?", arguments: [id]) }

@@ -21,10 +21,12 @@ struct ReplicationFrameCodecTests {
         .trim(disk: 0, index: 9),
         .ack(disk: 3, index: 1 << 40),
         .nack(disk: 0, index: 5, reason: "SHA-256 mismatch"),
-        .progress(pass: 2, bytesDone: 10, bytesTotal: 20, backlogBytes: 10),
+        .progress(pass: 2, bytesDone: 10, bytesTotal: 20, backlogBytes: 10, oldestPendingWrite: 1_764_000_000.5),
+        .tracking(rescanning: true, description: "every block read again (this connection begins)"),
         .endOfPass(pass: 7, sourceTime: 1_764_000_000.25),
         .committed(pass: 7, snapshotID: "pit-0123456789abcdef0"),
         .heartbeat,
+        .goodbye,
     ]
 
     @Test(arguments: samples)

@@ -10,10 +10,13 @@ public enum AgentInstallCommand {
 
     /// The whole command, with `token` in it: for a person to paste (`ferry agent token`).
     /// The token reaches the installer through a pipe from the shell's own printf, so that it
-    /// is in no command line that `ps` shows (`-t TOKEN`, as MGN's, works too).
+    /// is in no command line that `ps` shows (`-t TOKEN`, as MGN's, works too). `sudo` only
+    /// when the user is not root already: many machines (a minimal Debian) have no sudo.
     public static func text(server: String, pin: CertificatePin, token: String, sudo: Bool = true) -> String {
-        "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && printf '%s\\n' '\(token)' | \(sudo ? "sudo " : "")sh ferry-installer --token-stdin --no-prompt"
+        "curl -fsS --insecure --pinnedpubkey '\(pin)' -o ferry-installer https://\(server)/installer && printf '%s\\n' '\(token)' | \(sudo ? Self.sudoUnlessRoot : "")sh ferry-installer --token-stdin --no-prompt"
     }
+
+    static let sudoUnlessRoot = "$([ \"$(id -u)\" = 0 ] || echo sudo) "
 
     /// The same for a machine Ferry logs into as root, the token given on the standard input;
     /// the installer stays in root's home, for `--uninstall` (/tmp may be emptied at boot).

@@ -1,0 +1,142 @@
+import FerryCore
+import Foundation
+
+/// Continuous replication of a machine whose writes are tracked: after the scan that every
+/// connection begins with (the initial sync, or the rescan that makes sure nothing was
+/// missed while the agent was away), it sends only the blocks the trackers report, as they
+/// are written, and closes a point in time every interval by freezing the file systems,
+/// sending what was written up to that instant and committing. A snapshot is the disks as
+/// they were at the freeze, never a mix of before and after.
+package struct TrackedReplication {
+    package let tracking: WriteTracking
+    package let configuration: ReplicationAgent.Configuration
+
+    /// Below this much written since the last round, the rest is read inside the freeze:
+    /// at a few hundred MB/s that holds writes for some hundredths of a second.
+    package static let frozenReadLimit: UInt64 = 16 << 20
+    /// Unfrozen rounds at most before a freeze, while the writes outrun the reads.
+    package static let convergenceRounds = 4
+    /// The longest a freeze may hold the machine's writes before it thaws on its own.
+    package static let freezeLimit: Duration = .seconds(20)
+    private static let tick: Duration = .milliseconds(200)
+
+    package init(tracking: WriteTracking, configuration: ReplicationAgent.Configuration) {
+        self.tracking = tracking
+        self.configuration = configuration
+    }
+
+    package func run(pass: inout AgentPass, connection: inout AgentConnection, onEvent: @escaping @Sendable (ReplicationAgent.Event) -> Void) async throws {
+        var reason = "this connection begins"
+        while true {
+            do {
+                try await follow(after: reason, pass: &pass, connection: &connection, onEvent: onEvent)
+                return
+            } catch let lost as WriteTrackingLost {
+                // Writes may have gone unseen: only reading everything again is safe.
+                reason = lost.reason
+            }
+        }
+    }
+
+    /// Scans, then follows the tracked writes until cancelled (or, for a one-shot run, until
+    /// the first point in time is committed).
+    private func follow(after reason: String, pass: inout AgentPass, connection: inout AgentConnection,
+                        onEvent: @escaping @Sendable (ReplicationAgent.Event) -> Void) async throws {
+        // Whatever the trackers saw before now, the scan reads anyway.
+        _ = try takeAll()
+        try await connection.send(.tracking(rescanning: true, description: "every block read again (\(reason)), then \(tracking.description)"))
+        onEvent(.rescanning(reason: reason))
+        let scanStarted = Date()
+        var summary = try await pass.scan(connection: &connection, onEvent: onEvent)
+        // What the disks hold, as the scan found it: the whole that progress is a part of.
+        let allocated = summary.bytesScanned
+        try await connection.send(.tracking(rescanning: false, description: tracking.description))
+        var uncommitted = true
+        // The oldest write not in a committed point: the scan's writes are no older than it.
+        var oldest: Date? = scanStarted
+        var lastPoint = ContinuousClock.now - configuration.interval
+        var lastReport = ContinuousClock.now
+        var nextHeartbeat = ContinuousClock.now + .seconds(2)
+        while !Task.isCancelled {
+            let written = try takeAll()
+            if written.contains(where: { !$0.isEmpty }) {
+                oldest = [oldest, written.compactMap(\.oldest).min()].compactMap { $0 }.min()
+                uncommitted = true
+                try await pass.send(written: written, summary: &summary, connection: &connection)
+            }
+            if uncommitted, lastPoint.duration(to: .now) >= configuration.interval {
+                if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection) {
+                    summary.snapshotID = point.snapshotID
+                    summary.frozenSeconds = point.frozenSeconds
+                    summary.seconds = AgentPass.seconds(lastPoint.duration(to: .now))
+                    onEvent(.committed(summary))
+                    summary = pass.begin()
+                    uncommitted = false
+                    oldest = nil
+                    if !configuration.continuous { return }
+                }
+                lastPoint = .now
+            }
+            if lastReport.duration(to: .now) >= .seconds(1) {
+                lastReport = .now
+                nextHeartbeat = .now + .seconds(2)
+                let backlog = pass.bytesInFlight
+                try await connection.send(.progress(pass: summary.pass, bytesDone: allocated - min(allocated, backlog), bytesTotal: allocated,
+                                                    backlogBytes: backlog, oldestPendingWrite: uncommitted ? (oldest?.timeIntervalSince1970 ?? 0) : 0))
+            } else if ContinuousClock.now >= nextHeartbeat {
+                nextHeartbeat = .now + .seconds(2)
+                try await connection.send(.heartbeat)
+            }
+            try await Task.sleep(for: Self.tick)
+        }
+    }
+
+    private struct Point {
+        var snapshotID: String
+        var frozenSeconds: Double
+    }
+
+    /// Sends what was written until the writes are few, freezes, sends the rest, thaws and
+    /// commits the freeze's instant. Nil when the freeze thawed on its own before the reads
+    /// were done (the next interval tries again).
+    private func closePointInTime(pass: inout AgentPass, summary: inout AgentPassSummary, connection: inout AgentConnection) async throws -> Point? {
+        var carried = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
+        for _ in 0..<Self.convergenceRounds {
+            let written = try takeAll()
+            for (i, writes) in written.enumerated() { carried[i].formUnion(writes) }
+            if carried.reduce(0, { $0 + $1.bytes }) <= Self.frozenReadLimit { break }
+            try await pass.send(written: carried, summary: &summary, connection: &connection)
+            try await pass.drain(connection: &connection)
+            carried = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
+        }
+        guard let freezer = tracking.freezer else {
+            // Nothing to freeze (no file system mounted from these disks): the point is the
+            // moment the last writes were taken.
+            let instant = Date()
+            for (i, writes) in try takeAll().enumerated() { carried[i].formUnion(writes) }
+            try await pass.send(written: carried, summary: &summary, connection: &connection)
+            try await pass.drain(connection: &connection)
+            return Point(snapshotID: try await pass.commit(sourceTime: instant, connection: &connection), frozenSeconds: 0)
+        }
+        let frozen = try freezer.freeze(limit: Self.freezeLimit)
+        let clock = ContinuousClock.now
+        let intact: Bool
+        do {
+            // Frozen, the file systems have written everything: the trackers have seen it.
+            for (i, writes) in try takeAll().enumerated() { carried[i].formUnion(writes) }
+            try await pass.send(written: carried, summary: &summary, connection: &connection)
+            try await pass.drain(connection: &connection)
+        } catch {
+            _ = frozen.thaw()
+            throw error
+        }
+        intact = frozen.thaw()
+        let frozenSeconds = AgentPass.seconds(clock.duration(to: .now))
+        guard intact else { return nil }
+        return Point(snapshotID: try await pass.commit(sourceTime: frozen.instant, connection: &connection), frozenSeconds: frozenSeconds)
+    }
+
+    private func takeAll() throws -> [TrackedWrites] {
+        try tracking.trackers.map { try $0.take() }
+    }
+}

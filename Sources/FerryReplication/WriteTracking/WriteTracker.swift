@@ -1,0 +1,87 @@
+import Foundation
+
+/// Writes to a disk that the system reported as they happened, since they were last taken:
+/// which replication blocks they touched and when the oldest of them was seen.
+public struct TrackedWrites: Sendable, Equatable {
+    /// Indexes of the `ReplicationProtocol.blockSize` blocks written.
+    public var blocks: Set<UInt64>
+    /// When the first of these writes was seen (nil when there is none).
+    public var oldest: Date?
+
+    public init(blocks: Set<UInt64> = [], oldest: Date? = nil) {
+        self.blocks = blocks
+        self.oldest = oldest
+    }
+
+    public var isEmpty: Bool { blocks.isEmpty }
+    public var bytes: UInt64 { UInt64(blocks.count) * UInt64(ReplicationProtocol.blockSize) }
+
+    public mutating func formUnion(_ other: TrackedWrites) {
+        blocks.formUnion(other.blocks)
+        oldest = [oldest, other.oldest].compactMap { $0 }.min()
+    }
+
+    /// The blocks a write of `bytes` at byte `offset` touches.
+    public static func blocks(offset: UInt64, bytes: UInt64) -> ClosedRange<UInt64>? {
+        guard bytes > 0 else { return nil }
+        let size = UInt64(ReplicationProtocol.blockSize)
+        return (offset / size)...((offset + bytes - 1) / size)
+    }
+}
+
+/// A disk's writes learned from the system (the block layer's trace, a hypervisor's dirty
+/// bitmap, an adapter's change tracking), so that continuous replication sends what was
+/// written instead of rereading and hashing the whole disk.
+public protocol WriteTracker: Sendable {
+    /// What tracks, in words: "the block layer's trace of /dev/sda".
+    var mechanism: String { get }
+    /// The writes seen since the last call (or since the tracker started).
+    /// - Throws: `WriteTrackingLost` when writes may have gone unseen (the trace dropped
+    ///   events, the tracker stopped): the disk must be rescanned.
+    func take() throws -> TrackedWrites
+}
+
+/// Writes may have gone unseen: only a full rescan makes the replica whole again.
+public struct WriteTrackingLost: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Closes a point in time: holds every write to the machine's disks (file systems frozen,
+/// their dirty data flushed) until `thaw`, so that what is read in between is the disks as
+/// they were at one instant.
+public protocol PointInTimeFreezer: Sendable {
+    /// What is frozen, in words: "the file systems on /dev/sda (/, /boot)".
+    var scope: String { get }
+    /// Freezes; the returned hold thaws when told to, and on its own after `limit` (a stuck
+    /// agent must never leave a machine's file systems frozen).
+    func freeze(limit: Duration) throws -> any FrozenPointInTime
+}
+
+public protocol FrozenPointInTime: Sendable {
+    /// When the freeze took hold: the snapshot's instant.
+    var instant: Date { get }
+    /// Thaws. Returns false when the limit had already thawed it: what was read after that
+    /// instant may be newer than the point in time.
+    func thaw() -> Bool
+}
+
+/// How the agent follows a machine's writes: one tracker per disk (in the order of the
+/// configuration's disks) and, to close points in time, a freezer.
+public struct WriteTracking: Sendable {
+    public var trackers: [any WriteTracker]
+    public var freezer: (any PointInTimeFreezer)?
+
+    public init(trackers: [any WriteTracker], freezer: (any PointInTimeFreezer)?) {
+        self.trackers = trackers
+        self.freezer = freezer
+    }
+
+    /// In words, for logs and the source server's record.
+    public var description: String {
+        let tracked = trackers.map(\.mechanism).joined(separator: "; ")
+        guard let freezer else { return "\(tracked); points in time are not frozen" }
+        return "\(tracked); points in time frozen: \(freezer.scope)"
+    }
+}

@@ -1,0 +1,136 @@
+import FerryCore
+import FerryReplication
+@testable import FerryKit
+import Foundation
+import FerryTestSupport
+import Synchronization
+import Testing
+
+/// Tracked replication over loopback against the real server: a writer whose writes are
+/// reported to the agent (a source that tracks its own changes, as an adapter claiming
+/// change tracking does) and that stops writing while a point in time is frozen. Every
+/// snapshot must hold a gap-free prefix of the writer's records, and an idle disk must cost
+/// no reads. The kernel's own tracker and freezer are proven in a real guest
+/// (AgentInGuestTests).
+@Suite("tracked writes and frozen points in time", .serialized)
+struct TrackedReplicationTests {
+    /// Records of 4 KiB, round robin over 32 regions 2 MiB apart: record i lands in a
+    /// different 512 KiB block from record i-1, so a snapshot read at two moments shows a gap.
+    static let regions: UInt64 = 32
+    static let regionSize: UInt64 = 2 << 20
+    static let recordSize = 4096
+    static let capacity = Int(regions) * Int(regionSize) / recordSize
+
+    static func offset(of record: Int) -> UInt64 {
+        UInt64(record % Int(regions)) * regionSize + UInt64(record / Int(regions)) * UInt64(recordSize)
+    }
+
+    static func record(_ number: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: number), count: recordSize)
+        withUnsafeBytes(of: UInt64(number).littleEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+        withUnsafeBytes(of: (UInt64(number) &* 0x9E37_79B9_7F4A_7C15).littleEndian) { bytes.replaceSubrange(8..<16, with: $0) }
+        return bytes
+    }
+
+    /// The records a disk holds, or why they are not a gap-free prefix.
+    static func records(in disk: Data) -> (count: Int, problem: String?) {
+        var present: [Int] = []
+        for number in 1..<capacity {
+            let at = Int(offset(of: number))
+            let bytes = [UInt8](disk[at..<at + recordSize])
+            if bytes == record(number) { present.append(number) }
+            else if bytes.contains(where: { $0 != 0 }) { return (present.count, "the slot of record \(number) holds something else") }
+        }
+        for (i, n) in present.enumerated() where n != i + 1 {
+            return (present.count, "record \(i + 1) is missing while record \(present.last!) is there")
+        }
+        return (present.count, nil)
+    }
+
+    @Test func everyPointInTimeHoldsAGapFreePrefixAndAnIdleDiskCostsNoReads() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: Self.regions * Self.regionSize, regions: [], seed: 1)
+        let writer = RecordWriter(disk: disk)
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(300)).configuration
+        configuration.tracking = WriteTracking(trackers: [writer], freezer: writer)
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let running = Task { try await agent.run { event in if case .committed(let s) = event { summaries.append(s) } } }
+        defer { running.cancel() }
+
+        // The initial sync first, then records as fast as the writer can while points close.
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        let writing = Thread { writer.write(upTo: Self.capacity - 1) }
+        writing.start()
+        while !writer.done { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(1))
+        let afterWriting = summaries.all
+        // Idle: no write, so no read, no block and no new point.
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(summaries.all.count == afterWriting.count, "an idle disk made new points: \(summaries.all.count - afterWriting.count)")
+
+        let frozen = afterWriting.dropFirst()
+        #expect(frozen.count >= 2, "points closed while writing: \(frozen.count)")
+        #expect(frozen.allSatisfy { $0.frozenSeconds > 0 })
+        var counts: [Int] = []
+        // Retention keeps the newest 7: every one of those is checked.
+        for summary in afterWriting {
+            guard let disk = try? fixture.exported(summary.snapshotID) else { continue }
+            let (count, problem) = Self.records(in: disk)
+            #expect(problem == nil, "snapshot \(summary.snapshotID) of pass \(summary.pass): \(problem ?? "")")
+            counts.append(count)
+        }
+        #expect(counts.count >= 3, "points checked: \(counts.count)")
+        #expect(counts == counts.sorted(), "points in time go forward: \(counts)")
+        #expect(counts.last == Self.capacity - 1, "the last point holds every record: \(counts)")
+        let server = try fixture.workspace.sourceServers.list().first
+        #expect(server?.replicationMetrics.writeTracking == "records reported by the writer; points in time frozen: the writer")
+    }
+}
+
+/// Writes records to a disk image and reports each write, as a source with change tracking
+/// does; `freeze` holds the writer between two records.
+final class RecordWriter: WriteTracker, PointInTimeFreezer, @unchecked Sendable {
+    let mechanism = "records reported by the writer"
+    let scope = "the writer"
+    private let disk: TestDiskImage
+    // A semaphore, not a lock: the freeze and the thaw may run on different threads.
+    private let gate = DispatchSemaphore(value: 1)
+    private let written = Mutex(TrackedWrites())
+    private let finished = Atomic<Bool>(false)
+
+    init(disk: TestDiskImage) { self.disk = disk }
+
+    var done: Bool { finished.load(ordering: .acquiring) }
+
+    func write(upTo last: Int) {
+        for number in 1...last {
+            gate.wait()
+            let offset = TrackedReplicationTests.offset(of: number)
+            try? disk.write(TrackedReplicationTests.record(number), at: offset)
+            written.withLock { writes in
+                writes.formUnion(TrackedWrites(blocks: Set(TrackedWrites.blocks(offset: offset, bytes: UInt64(TrackedReplicationTests.recordSize))!), oldest: Date()))
+            }
+            gate.signal()
+            if number % 8 == 0 { usleep(1000) }
+        }
+        finished.store(true, ordering: .releasing)
+    }
+
+    func take() throws -> TrackedWrites {
+        written.withLock { writes in defer { writes = TrackedWrites() }; return writes }
+    }
+
+    func freeze(limit: Duration) throws -> any FrozenPointInTime {
+        gate.wait()
+        return Hold(gate: gate)
+    }
+
+    private final class Hold: FrozenPointInTime, @unchecked Sendable {
+        let instant = Date()
+        private let gate: DispatchSemaphore
+        init(gate: DispatchSemaphore) { self.gate = gate }
+        func thaw() -> Bool { gate.signal(); return true }
+    }
+}
