@@ -198,7 +198,10 @@ public final class ReplicationAgent: Sendable {
                 let summary = try await pass.run(connection: &connection, onEvent: onEvent)
                 onEvent(.committed(summary))
                 if configuration.continuous {
-                    try await waitForNextPass(since: stamps, connection: &connection)
+                    // After a pass that found changes, one more after the interval whatever
+                    // the stamps say, so that a pass that began after the change always comes.
+                    let changed = summary.blocksSent > 0 || summary.blocksTrimmed > 0
+                    try await waitForNextPass(since: stamps, evenIfUnchanged: changed, connection: &connection)
                 }
             } while configuration.continuous && !Task.isCancelled
             // A one-shot run is done (a continuous one ends only when cancelled, as a lost agent).
@@ -209,8 +212,8 @@ public final class ReplicationAgent: Sendable {
     /// Waits for the interval, or less when a disk says it changed; keeps the connection
     /// alive. When every disk has a change stamp, an unchanged machine is not read again at
     /// all: the wait lasts until a stamp moves.
-    private func waitForNextPass(since stamps: [String?], connection: inout AgentConnection) async throws {
-        let everyDiskStamped = configuration.disks.allSatisfy { $0.changeStamp != nil }
+    private func waitForNextPass(since stamps: [String?], evenIfUnchanged: Bool, connection: inout AgentConnection) async throws {
+        let everyDiskStamped = !evenIfUnchanged && configuration.disks.allSatisfy { $0.changeStamp != nil }
         let deadline = ContinuousClock.now + configuration.interval
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
         let tick = min(configuration.interval, .milliseconds(200))

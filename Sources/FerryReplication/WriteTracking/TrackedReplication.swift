@@ -52,6 +52,7 @@ package struct TrackedReplication {
         let allocated = summary.bytesScanned
         try await connection.send(.tracking(rescanning: false, description: tracking.description))
         var uncommitted = true
+        var settling = false
         // The oldest write not in a committed point: the scan's writes are no older than it.
         var oldest: Date? = scanStarted
         var lastPoint = ContinuousClock.now - configuration.interval
@@ -64,13 +65,17 @@ package struct TrackedReplication {
                 uncommitted = true
                 try await pass.send(written: written, summary: &summary, connection: &connection)
             }
-            if uncommitted, lastPoint.duration(to: .now) >= configuration.interval {
+            if uncommitted || settling, lastPoint.duration(to: .now) >= configuration.interval {
                 if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection) {
                     summary.snapshotID = point.snapshotID
                     summary.frozenSeconds = point.frozenSeconds
                     summary.seconds = AgentPass.seconds(lastPoint.duration(to: .now))
                     onEvent(.committed(summary))
                     summary = pass.begin()
+                    // After a point that holds writes, one more at the next interval even if
+                    // nothing else is written: "a point that began after the write" (what a
+                    // cutover waits for) then always comes. Then nothing until the next write.
+                    settling = uncommitted
                     uncommitted = false
                     oldest = nil
                     if !configuration.continuous { return }
