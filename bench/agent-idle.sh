@@ -60,4 +60,4 @@ echo "agent CPU while idle:        ${idle_cpu}% of a core ($((passes - 1)) passe
 echo "agent peak RSS:              $agent_rss KiB"
 echo "rsync --sparse peak RSS:     $rsync_rss KiB (the same image, copied once)"
 echo "ratio (agent peak RSS / rsync's): $(python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x')" "$agent_rss" "$rsync_rss")"
-echo "(the agent skips a pass while the disk's change stamp, its size and modification time, stays the same; a block device inside a machine has no such stamp until write tracking)"
+echo "(after the pass that sent the data comes one more; then the agent skips passes while the image's change stamp, its size and modification time, stays the same. Inside a machine ferry-agent follows the kernel's block layer trace instead and makes no point while nothing is written)"
