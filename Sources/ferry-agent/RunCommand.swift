@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryCore
 import FerryReplication
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,15 +48,16 @@ struct RunCommand: AsyncParsableCommand {
             say("every pass reads every block (--write-tracking rescan)")
         }
         let agent = ReplicationAgent(configuration: configuration)
+        let points = PointLog()
         say("replicating \(machine.disks.map(\.facts.name).joined(separator: ", ")) to \(endpoint)")
         try await agent.run { event in
             switch event {
             case .connected(let id, let held):
                 say("connected as source server \(id); the server holds \(held) blocks")
             case .committed(let summary):
-                let frozen = summary.frozenSeconds > 0 ? String(format: ", writes held %.3f s", summary.frozenSeconds) : ""
-                say("pass \(summary.pass): snapshot \(summary.snapshotID), \(summary.blocksSent) blocks sent in \(String(format: "%.1f", summary.seconds)) s\(frozen)")
+                if let line = points.add(summary) { say(line) }
             case .rescanning(let reason):
+                points.restart()
                 say("reading every block (\(reason))")
             case .reconnecting(let delay, let reason):
                 say("connection lost (\(reason)); trying again in \(delay)")
@@ -78,5 +80,46 @@ extension WriteTracking {
             return try BlockTraceWriteTracker(device: disk)
         }
         return WriteTracking(trackers: trackers, freezer: FileSystemFreezer(disks: disks))
+    }
+}
+
+/// What the service says about the points it commits: the first after a scan, then a line
+/// every 10 minutes at most. A line per point would itself be a write (journald) that makes
+/// the next point: a machine doing nothing else would never rest.
+final class PointLog: Sendable {
+    private struct Tally {
+        var sinceScan = 0
+        var points = 0
+        var blocks = 0
+        var longestHold = 0.0
+        var lastLine = ContinuousClock.now
+    }
+    private let tally = Mutex(Tally())
+    static let every: Duration = .seconds(600)
+
+    func restart() { tally.withLock { $0.sinceScan = 0 } }
+
+    /// The line to print for this point, if one is due.
+    func add(_ summary: AgentPassSummary) -> String? {
+        tally.withLock { t in
+            t.sinceScan += 1
+            t.points += 1
+            t.blocks += summary.blocksSent
+            t.longestHold = max(t.longestHold, summary.frozenSeconds)
+            let held = t.longestHold > 0 ? String(format: ", writes held %.3f s at most", t.longestHold) : ""
+            let line: String
+            if t.sinceScan == 1 {
+                line = "point \(summary.snapshotID) committed after the scan: \(summary.blocksSent) blocks sent\(held)"
+            } else if t.lastLine.duration(to: .now) >= Self.every {
+                line = "\(t.points) points committed since the last line (the latest \(summary.snapshotID)): \(t.blocks) blocks sent\(held)"
+            } else {
+                return nil
+            }
+            t.points = 0
+            t.blocks = 0
+            t.longestHold = 0
+            t.lastLine = .now
+            return line
+        }
     }
 }

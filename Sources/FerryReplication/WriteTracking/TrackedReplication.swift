@@ -19,6 +19,9 @@ package struct TrackedReplication {
     /// The longest a freeze may hold the machine's writes before it thaws on its own.
     package static let freezeLimit: Duration = .seconds(20)
     private static let tick: Duration = .milliseconds(200)
+    /// A thaw writes one block of its own (ext4: the superblock, with needs_recovery set
+    /// again); more than that in the instant after it is the machine writing.
+    package static let thawBlocks = 1
 
     package init(tracking: WriteTracking, configuration: ReplicationAgent.Configuration) {
         self.tracking = tracking
@@ -79,6 +82,16 @@ package struct TrackedReplication {
                     uncommitted = false
                     oldest = nil
                     if !configuration.continuous { return }
+                    // What the thaw itself wrote (ext4 rewrites its superblock, one block) is
+                    // sent like any write but makes no point of its own: else every point
+                    // would make the next, and an idle machine would never rest.
+                    let thawed = point.writtenByThaw
+                    let ownOnly = thawed.reduce(0) { $0 + $1.blocks.count } <= Self.thawBlocks
+                    if !ownOnly {
+                        uncommitted = true
+                        oldest = thawed.compactMap(\.oldest).min()
+                    }
+                    try await pass.send(written: thawed, summary: &summary, connection: &connection)
                 }
                 lastPoint = .now
             }
@@ -99,6 +112,8 @@ package struct TrackedReplication {
     private struct Point {
         var snapshotID: String
         var frozenSeconds: Double
+        /// Taken right after the thaw: what the thaw wrote, and whatever was written in that instant.
+        var writtenByThaw: [TrackedWrites] = []
     }
 
     /// Sends what was written until the writes are few, freezes, sends the rest, thaws and
@@ -136,9 +151,11 @@ package struct TrackedReplication {
             throw error
         }
         intact = frozen.thaw()
+        let writtenByThaw = try takeAll()
         let frozenSeconds = AgentPass.seconds(clock.duration(to: .now))
         guard intact else { return nil }
-        return Point(snapshotID: try await pass.commit(sourceTime: frozen.instant, connection: &connection), frozenSeconds: frozenSeconds)
+        return Point(snapshotID: try await pass.commit(sourceTime: frozen.instant, connection: &connection), frozenSeconds: frozenSeconds,
+                     writtenByThaw: writtenByThaw)
     }
 
     private func takeAll() throws -> [TrackedWrites] {
