@@ -64,7 +64,9 @@ struct TrackedReplicationTests {
         let writing = Thread { writer.write(upTo: Self.capacity - 1) }
         writing.start()
         while !writer.done { try await Task.sleep(for: .milliseconds(50)) }
-        try await Task.sleep(for: .seconds(1))
+        // The last writes' point, perhaps one more for writes taken right after its thaw,
+        // and the settling point: a few intervals of 0.3 s.
+        try await Task.sleep(for: .seconds(2.5))
         let afterWriting = summaries.all
         // Idle: no write, so no read, no block and no new point.
         try await Task.sleep(for: .seconds(1.5))
