@@ -36,6 +36,8 @@ workshop: build agent
 # they starve the networked tests of threads until their timeouts fire. Measured on 2 cores:
 # parallel 230 s with 8 failures and 146 s with 4 (a replication server's handshake unanswered, a TCP
 # timeout test waiting 69 s), serial 472 s, all passing.
+# Line-buffered (stdbuf): a log read from a pipe shows the test that runs now, not the one
+# a 4 KiB buffer ago.
 # The release agent and the debug tests build side by side: each has long single-threaded
 # stretches (whole-module optimisation, linking) that leave the other core idle.
 test: deps
@@ -43,7 +45,7 @@ test: deps
 	@$(MAKE) --no-print-directory agent-build & agent=$$!; \
 	  $(SWIFT) build --build-tests; built=$$?; \
 	  wait $$agent && test $$built = 0
-	$(SWIFT) test --skip-build --no-parallel
+	stdbuf -oL -eL $(SWIFT) test --skip-build --no-parallel
 
 # Benchmarks: each against a named peer in the same run. Not part of `make test`.
 BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils curl

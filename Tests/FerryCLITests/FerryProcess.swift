@@ -14,7 +14,10 @@ struct FerryProcess {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+    /// Runs `ferry` to its end; one that has not ended after `timeoutSeconds` is killed and
+    /// the test fails with what it printed (the slowest command, a Debian workshop's recipe
+    /// run, takes 8 minutes under emulation).
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil, timeoutSeconds: Int = 1500) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -29,10 +32,8 @@ struct FerryProcess {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read before waiting so that a large output cannot fill the pipe and block.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        return Result(status: ChildExit.wait(for: process), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let collected = try ChildOutput.collect(process, output: out, errors: err, timeoutSeconds: timeoutSeconds)
+        return Result(status: collected.status, stdout: String(decoding: collected.stdout, as: UTF8.self), stderr: String(decoding: collected.stderr, as: UTF8.self))
     }
 
     static func temporaryDirectory() throws -> URL {

@@ -94,19 +94,9 @@ enum PointInTimeConsistency {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Both pipes drained at once: a tool that fills one while the other is read never blocks.
-        let errors = DispatchQueue(label: "stderr")
-        let errorData = ErrorBytes()
-        errors.async { errorData.bytes = err.fileHandleForReading.readDataToEndOfFile() }
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errors.sync {}
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errorData.bytes, as: UTF8.self))
+        let collected = try ChildOutput.collect(process, output: out, errors: err, timeoutSeconds: 300)
+        return (collected.status, String(decoding: collected.stdout, as: UTF8.self), String(decoding: collected.stderr, as: UTF8.self))
     }
-}
-
-private final class ErrorBytes: @unchecked Sendable {
-    // @unchecked: written once on the queue, read after `sync` on that queue.
-    var bytes = Data()
 }

@@ -54,11 +54,9 @@ struct ReplicationCommandsTests {
         /// Runs an agent to the end and returns its pass summary.
         func replicate(_ disk: String, extra: [String] = []) throws -> [String: Any] {
             let process = try agent(disk, extra: extra)
-            let output = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-            let errors = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "agent failed: \(String(decoding: errors, as: UTF8.self))")
-            let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
+            let collected = try ChildOutput.collect(process, output: process.standardOutput as! Pipe, errors: process.standardError as? Pipe, timeoutSeconds: 300)
+            #expect(collected.status == 0, "agent failed: \(String(decoding: collected.stderr, as: UTF8.self))")
+            let line = String(decoding: collected.stdout, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "{}"
             return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
         }
 
