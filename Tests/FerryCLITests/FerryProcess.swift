@@ -48,10 +48,11 @@ struct ReplicationServerProcess {
     let process: Process
     let port: Int
 
-    init(workspace: String) throws {
+    /// On `port` (0: a free one).
+    init(workspace: String, port wanted: Int = 0) throws {
         process = Process()
         process.executableURL = FerryProcess.executable
-        process.arguments = ["replication-server", "--workspace", workspace, "--listen", "127.0.0.1:0"]
+        process.arguments = ["replication-server", "--workspace", workspace, "--listen", "127.0.0.1:\(wanted)"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

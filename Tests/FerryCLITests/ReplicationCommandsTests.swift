@@ -25,9 +25,9 @@ struct ReplicationCommandsTests {
 
         var token: String { get throws { try String(contentsOfFile: workspace + "/agent-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } }
 
-        /// Starts `ferry replication-server` on a free port and waits until it listens.
-        func startServer() throws {
-            let started = try ReplicationServerProcess(workspace: workspace)
+        /// Starts `ferry replication-server` on a free port (or `port`) and waits until it listens.
+        func startServer(port wanted: Int = 0) throws {
+            let started = try ReplicationServerProcess(workspace: workspace, port: wanted)
             server = started.process
             port = started.port
         }
@@ -168,6 +168,82 @@ struct ReplicationCommandsTests {
         #expect(try Self.sameBytes(image, exportedNew))
     }
 
+    /// Crashes at any moment lose nothing: while the disk keeps changing, the continuous
+    /// agent or the server is killed with -9 at a random moment, twenty times, and started
+    /// again. A restarted agent (or one whose server came back) compares every block with
+    /// what the server holds, so no write is lost; once the writes stop, the next point
+    /// equals the disk byte for byte, and every snapshot kept meanwhile verifies.
+    @Test(.timeLimit(.minutes(5))) func twentyRoundsOfKillNineLoseNoWrite() throws {
+        let project = try Project()
+        defer { project.cleanUp() }
+        let image = project.directory.appendingPathComponent("disk.raw").path
+        try Self.makeImage(image, size: UInt64(64 * Self.mib), regions: [(0, 24 * Self.mib)], seed: 7)
+        try project.startServer()
+        let port = project.port
+        let log = project.directory.appendingPathComponent("agent.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        func startAgent() throws -> Process {
+            let process = Process()
+            process.executableURL = FerryProcess.executable
+            process.arguments = ["agent", "--server", "127.0.0.1:\(port)", "--disk", image, "--identity", "kill-rounds", "--continuous",
+                                 "--interval", "0.5", "--workspace", project.workspace, "--output", "json"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["FERRY_AGENT_TOKEN": try project.token]) { $1 }
+            let output = try FileHandle(forWritingTo: log)
+            output.seekToEndOfFile()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        var agent = try startAgent()
+        defer { kill(agent.processIdentifier, SIGKILL); _ = ChildExit.wait(for: agent) }
+        let writer = RandomBlockWriter(path: image, span: 48 * Self.mib, seed: 8)
+        writer.start()
+        var random = SplitMix64(seed: 9)
+        var kills = (agent: 0, server: 0)
+        for _ in 0..<20 {
+            Thread.sleep(forTimeInterval: 0.3 + Double(random.next() % 1200) / 1000)
+            if random.next() % 2 == 0 {
+                kill(agent.processIdentifier, SIGKILL)
+                _ = ChildExit.wait(for: agent)
+                agent = try startAgent()
+                kills.agent += 1
+            } else {
+                project.killServer()
+                try project.startServer(port: port)
+                kills.server += 1
+            }
+        }
+        let written = writer.stop()
+        #expect(kills.agent > 0 && kills.server > 0 && written > 100, "kills \(kills), writes \(written)")
+
+        // The writes have stopped: the first pass that finds nothing more to send began after
+        // the last of them, and its point is the disk as it is now.
+        let stoppedAt = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        var final: String?
+        let deadline = Date().addingTimeInterval(120)
+        while final == nil, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            let lines = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").dropFirst(stoppedAt) ?? []
+            for line in lines {
+                guard let pass = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+                if pass["blocksSent"] as? Int == 0, let id = pass["snapshot"] as? String { final = id; break }
+            }
+        }
+        let snapshot = try #require(final, "no point after the writes stopped: \((try? String(contentsOf: log, encoding: .utf8))?.suffix(2000) ?? "")")
+        let exported = project.directory.appendingPathComponent("final.raw").path
+        #expect(try project.ferry(["snapshot", "export", snapshot, "-o", exported]).status == 0)
+        #expect(try Self.sameBytes(image, exported), "the point after \(kills.agent) agent and \(kills.server) server kills differs from the disk")
+        let list = try project.ferry(["snapshot", "list", "--output", "json"])
+        let snapshots = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(snapshots.count > 1)
+        for id in snapshots.compactMap({ $0["id"] as? String }) {
+            let verify = try project.ferry(["snapshot", "verify", id])
+            #expect(verify.status == 0, "\(id): \(verify.stdout)\(verify.stderr)")
+        }
+    }
+
     /// Two servers on one workspace corrupted a snapshot; the second is now refused in one
     /// line naming the first, and a server killed with -9 leaves nothing that blocks the next.
     @Test func aSecondServerIsRefusedAndAKilledOnesLockIsTakenOver() throws {
@@ -233,5 +309,55 @@ enum ProcessRunner {
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus
+    }
+}
+
+/// Writes random 4 KiB blocks at random 4 KiB-aligned places of a file's first `span` bytes,
+/// about 400 a second, on a thread of its own until stopped.
+final class RandomBlockWriter: @unchecked Sendable {
+    // @unchecked: `stopped` and `count` are guarded by `lock`; the thread owns the rest.
+    private let path: String
+    private let span: Int
+    private let seed: UInt64
+    private let lock = NSLock()
+    private var stopped = false
+    private var count = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(path: String, span: Int, seed: UInt64) {
+        self.path = path
+        self.span = span
+        self.seed = seed
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            var random = SplitMix64(seed: seed)
+            let fd = open(path, O_WRONLY)
+            defer { close(fd); done.signal() }
+            while true {
+                let offset = off_t(Int(random.next() % UInt64(span / 4096)) * 4096)
+                let block = random.bytes(4096)
+                _ = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, offset) }
+                lock.lock()
+                count += 1
+                let stop = stopped
+                lock.unlock()
+                if stop { return }
+                usleep(2500)
+            }
+        }
+        thread.start()
+    }
+
+    /// Stops the writer and returns how many blocks it wrote.
+    func stop() -> Int {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        done.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }

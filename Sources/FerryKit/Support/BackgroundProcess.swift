@@ -19,6 +19,7 @@ public enum BackgroundProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        ChildProcessSetup.closeInheritedDescriptors(&actions)
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { $1 }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

@@ -25,6 +25,17 @@ enum ChildProcessSetup {
         return try body(&attributes)
     }
 
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    nonisolated(unsafe) private static let closeFromFunction: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: CloseFrom.self) }
+
+    /// Makes the child inherit no descriptor beyond stdin, stdout and stderr (glibc's
+    /// posix_spawn_file_actions_addclosefrom_np, behind _GNU_SOURCE too). A process that
+    /// outlives its starter (a replication server) and kept one of the starter's pipes open
+    /// would hide that pipe's end-of-file from whoever reads it, for as long as it runs.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        _ = closeFromFunction?(&actions, 3)
+    }
+
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     private typealias Mkostemp = @convention(c) (UnsafeMutablePointer<CChar>, Int32) -> Int32
 

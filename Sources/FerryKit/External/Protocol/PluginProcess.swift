@@ -54,6 +54,7 @@ final class PluginProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, toChild.read, 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderrFile, 2)
+        ChildProcessSetup.closeInheritedDescriptors(&actions)
         var environment = ProcessInfo.processInfo.environment
         environment["FERRY_PLUGIN_PROTOCOL"] = String(protocolVersion)
         let argv = [strdup(path)] + [nil]
