@@ -134,7 +134,7 @@ struct AgentInGuestTests {
         let authorize = try FerryProcess.run(["sandbox", "security-group", "authorize", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
         #expect(authorize.status == 0, "\(authorize.stderr)")
         server = try Self.waitFor(serverID, workspace: workspace, seconds: 180) {
-            ["RESCAN", "CONTINUOUS", "BACKLOG"].contains($0["dataReplicationState"] as? String ?? "") && Self.error($0).isEmpty
+            ["RESCAN", "CREATING_SNAPSHOT", "CONTINUOUS", "BACKLOG", "LAGGING"].contains($0["dataReplicationState"] as? String ?? "") && Self.error($0).isEmpty
         }
         #expect(Self.error(server).isEmpty)
 

@@ -86,6 +86,21 @@ struct DataReplicationTests {
         #expect(state == .continuous)
     }
 
+    @Test func theFirstPointIsCreatingSnapshotAndLaggingComesBackAtTheNextPoint() throws {
+        #expect(DataReplicationTransitions.target(of: .beginSnapshot, from: .initialSync) == .creatingSnapshot)
+        #expect(DataReplicationTransitions.target(of: .completeInitialSync, from: .creatingSnapshot) == .continuous)
+        #expect(DataReplicationTransitions.target(of: .beginSnapshot, from: .rescan) == .creatingSnapshot)
+        #expect(DataReplicationTransitions.target(of: .completeRescan, from: .creatingSnapshot) == .continuous)
+        // A continuous point is no CREATING_SNAPSHOT: it is closed every interval.
+        #expect(DataReplicationTransitions.target(of: .beginSnapshot, from: .continuous) == nil)
+        #expect(DataReplicationTransitions.target(of: .fallBehindInTime, from: .continuous) == .lagging)
+        #expect(DataReplicationTransitions.target(of: .fallBehind, from: .lagging) == .backlog)
+        #expect(DataReplicationTransitions.target(of: .catchUp, from: .lagging) == .continuous)
+        // A backlog is the bigger trouble: lag does not hide it.
+        #expect(DataReplicationTransitions.target(of: .fallBehindInTime, from: .backlog) == nil)
+        #expect(DataReplicationTransitions.target(of: .stall, from: .lagging) == .stalled)
+    }
+
     @Test func aSilentAgentStallsAndRecoversThroughARescan() throws {
         #expect(DataReplicationTransitions.target(of: .stall, from: .continuous) == .stalled)
         #expect(DataReplicationTransitions.target(of: .beginRescan, from: .stalled) == .rescan)

@@ -318,9 +318,17 @@ final class ReplicationSession: Sendable {
             metrics.lastSeenAt = Date()
             server.replicationMetrics = metrics
         }
-        // A continuous pass with much left to send has fallen behind.
-        if server.dataReplicationState == .continuous, backlog >= 64 << 20 {
+        // Much written and not yet sent: BACKLOG. All sent but the oldest write waits too long
+        // for a point (a tracked agent knows; an untracked one's lag is only its last point's
+        // age, which grows on an idle disk too): LAGGING. Back to CONTINUOUS at the next commit,
+        // or as soon as the lag is under the threshold again.
+        let lag = server.replicationMetrics.lagSeconds ?? 0
+        if backlog >= DataReplicationThresholds.backlogBytes {
             try workspace.sourceServers.recordIfAllowed(.fallBehind, for: id)
+        } else if oldestPendingWrite > 0, lag > DataReplicationThresholds.laggingSeconds {
+            try workspace.sourceServers.recordIfAllowed(.fallBehindInTime, for: id)
+        } else if server.dataReplicationState == .lagging {
+            try workspace.sourceServers.recordIfAllowed(.catchUp, for: id)
         }
     }
 
@@ -342,12 +350,16 @@ final class ReplicationSession: Sendable {
     /// Commits the replica as a snapshot, moves the server's states and metrics, and applies
     /// retention: the database and file work of a commit, on a thread of the pool.
     private static func commit(_ id: String, sourceTime: Double, workspace: Workspace, store: StagingStore) throws -> Snapshot {
+        // CREATING_SNAPSHOT while the point of an initial sync or a rescan is committed, as MGN
+        // shows between the last block and the first snapshot.
+        let before = try workspace.sourceServers.find(id: id).dataReplicationState
+        try workspace.sourceServers.recordIfAllowed(.beginSnapshot, for: id)
         let snapshot = try store.commitSnapshot(sourceServerID: id)
         let current = try workspace.sourceServers.find(id: id)
-        switch current.dataReplicationState {
+        switch before {
         case .initialSync: try workspace.sourceServers.recordIfAllowed(.completeInitialSync, for: id)
         case .rescan: try workspace.sourceServers.recordIfAllowed(.completeRescan, for: id)
-        case .backlog: try workspace.sourceServers.recordIfAllowed(.catchUp, for: id)
+        case .backlog, .lagging: try workspace.sourceServers.recordIfAllowed(.catchUp, for: id)
         default: break
         }
         if current.lifecycleState == .notReady {

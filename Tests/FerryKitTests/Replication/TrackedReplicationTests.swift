@@ -89,6 +89,79 @@ struct TrackedReplicationTests {
         let server = try fixture.workspace.sourceServers.list().first
         #expect(server?.replicationMetrics.writeTracking == "records reported by the writer; points in time frozen: the writer")
     }
+
+    /// MGN's LAGGING: everything is sent, but no point closes (here each freeze thaws on its
+    /// own before its reads are done, as the watchdog does when a disk hangs), so the oldest
+    /// write not in a point grows old; past the threshold the server says LAGGING, and the
+    /// first point that closes brings it back to CONTINUOUS.
+    @Test func pointsThatCannotCloseAreLaggingUntilOneDoes() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: 4 << 20, regions: [(0, 1 << 20)], seed: 2)
+        let source = StaleWriteSource()
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(200)).configuration
+        configuration.tracking = WriteTracking(trackers: [source], freezer: source)
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let running = Task { try await agent.run { event in if case .committed(let s) = event { summaries.append(s) } } }
+        defer { running.cancel() }
+        func state() throws -> DataReplicationState? { try fixture.workspace.sourceServers.list().first?.dataReplicationState }
+        func wait(for wanted: DataReplicationState) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline {
+                if try state() == wanted { return true }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return false
+        }
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try await wait(for: .continuous))
+
+        // A write the machine made 90 s ago (the tracker's word), and freezes that never hold.
+        source.freezesHold.store(false, ordering: .releasing)
+        try disk.write([UInt8](repeating: 7, count: 4096), at: 8192)
+        source.report(block: 0, at: Date().addingTimeInterval(-90))
+        let becameLagging = try await wait(for: .lagging)
+        let seen = try state()
+        #expect(becameLagging, "state: \(String(describing: seen))")
+        let lagging = try #require(try fixture.workspace.sourceServers.list().first)
+        #expect((lagging.replicationMetrics.lagSeconds ?? 0) > DataReplicationThresholds.laggingSeconds)
+        #expect(lagging.replicationMetrics.backlogBytes < DataReplicationThresholds.backlogBytes)
+        let before = summaries.all.count
+
+        source.freezesHold.store(true, ordering: .releasing)
+        #expect(try await wait(for: .continuous))
+        #expect(summaries.all.count > before, "a point closed")
+        let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
+        #expect(exported[8192..<8192 + 4096].allSatisfy { $0 == 7 })
+    }
+}
+
+/// A source whose tracker reports what the test says, when the test says, and whose
+/// freezes hold or thaw on their own before the reads are done.
+final class StaleWriteSource: WriteTracker, PointInTimeFreezer, @unchecked Sendable {
+    let mechanism = "writes reported by the test"
+    let scope = "the test's disk"
+    let freezesHold = Atomic<Bool>(true)
+    private let written = Mutex(TrackedWrites())
+
+    func report(block: UInt64, at time: Date) {
+        written.withLock { $0.formUnion(TrackedWrites(blocks: [block], oldest: time)) }
+    }
+
+    func take() throws -> TrackedWrites {
+        written.withLock { writes in defer { writes = TrackedWrites() }; return writes }
+    }
+
+    func freeze(limit: Duration) throws -> any FrozenPointInTime {
+        Hold(holds: freezesHold.load(ordering: .acquiring))
+    }
+
+    private struct Hold: FrozenPointInTime {
+        let instant = Date()
+        let holds: Bool
+        func thaw() -> Bool { holds }
+    }
 }
 
 /// Writes records to a disk image and reports each write, as a source with change tracking
