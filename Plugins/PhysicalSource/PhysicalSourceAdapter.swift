@@ -1,5 +1,8 @@
 import FerryCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Physical machines and raw disks: the machine Ferry runs on, raw image files and block
 /// devices, all read-only.
@@ -46,6 +49,10 @@ public struct PhysicalSourceAdapter: SourceAdapter {
     /// A raw image or device; a qcow2 file (a KVM host's disk, a sandbox instance's) is read
     /// through its clusters.
     public func openDisk(_ disk: DiskFacts, configuration: AdapterConfiguration) throws -> any BlockReader {
+        // A disk of this machine is read past its page cache: a file system writes through
+        // its files' pages, and a buffered read of the device may return a block as it was.
+        var info = stat()
+        if stat(disk.locator, &info) == 0, info.st_mode & S_IFMT == S_IFBLK { return try DirectDeviceReader(path: disk.locator) }
         if let image = try diskImages.openImage(at: disk.locator) { return image.reader }
         return try FileRegionReader(path: disk.locator)
     }

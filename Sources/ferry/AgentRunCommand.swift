@@ -4,6 +4,9 @@ import FerryReplication
 import FerryKit
 import Foundation
 import PhysicalSource
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct AgentRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +53,13 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("What makes this machine the same source server across restarts (default: hostname and disks).", valueName: "id"))
     var identity: String?
 
+    enum WriteTrackingChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, rescan
+    }
+
+    @Option(help: "With --continuous and block devices (--disk /dev/…): auto follows their writes with the kernel's block layer trace and freezes their mounted file systems to close points in time (root, debugfs); rescan reads every block each pass. Image files and adapters always rescan.")
+    var writeTracking: WriteTrackingChoice = .auto
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -72,16 +82,30 @@ struct AgentRunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Disk to replicate identified: \(disk.facts.name) of size \(Output.bytes(disk.facts.sizeBytes))\n".utf8))
         }
         let trusted = try serverPin()
-        let agent = ReplicationAgent(configuration: .init(
+        var configuration = ReplicationAgent.Configuration(
             host: endpoint.host, port: endpoint.port, token: Secret(tokenText), pin: trusted, identity: identity ?? machine.identity,
             facts: machine.facts, disks: machine.disks, continuous: continuous,
             interval: .milliseconds(Int(interval * 1000)),
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
-        ))
+        )
+        if continuous, writeTracking == .auto, adapter == nil, !disks.isEmpty, disks.allSatisfy(Self.isBlockDevice) {
+            do {
+                configuration.tracking = try WriteTracking.linux(disks: disks)
+                FileHandle.standardError.write(Data("Following writes with \(configuration.tracking!.description)\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("Every pass reads every block: \(error)\n".utf8))
+            }
+        }
+        let agent = ReplicationAgent(configuration: configuration)
         let printer = AgentProgressPrinter(json: global.output == .json)
         // Only a lost connection is retried; a failing source (a plugin Ferry gave up on,
         // a disk that cannot be read) ends the run with its own error.
         try await agent.run { printer.show($0) }
+    }
+
+    static func isBlockDevice(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFBLK
     }
 
     /// --pin, or the certificate of this machine's workspace when the server runs here.

@@ -1,4 +1,4 @@
-import FerryReplication
+import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +13,8 @@ import Synchronization
 /// need the disk to be a device-mapper device already (a plain /dev/sda1 root is not).
 /// The structures and ioctl numbers are Linux's <linux/blktrace_api.h>, written here by hand:
 /// no package reads them.
-final class BlockTraceWriteTracker: WriteTracker, Sendable {
-    let mechanism: String
+public final class BlockTraceWriteTracker: WriteTracker, Sendable {
+    public let mechanism: String
     private let device: String
     private let fd: Int32
     private let traceDirectory: String
@@ -27,8 +27,8 @@ final class BlockTraceWriteTracker: WriteTracker, Sendable {
         var dropped: UInt64
     }
 
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
     }
 
     // _IOWR(0x12, 115, struct blk_user_trace_setup) with the struct's 72 bytes; _IO(0x12, 116…118).
@@ -45,7 +45,7 @@ final class BlockTraceWriteTracker: WriteTracker, Sendable {
     private static let debugfs = "/sys/kernel/debug"
 
     /// Starts tracing `device` (a whole disk: its partitions' writes are traced at the disk's offsets).
-    init(device: String) throws(Unavailable) {
+    public init(device: String) throws(Unavailable) {
         self.device = device
         let fd = open(device, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Unavailable(description: "\(device) cannot be opened (\(String(cString: strerror(errno))))") }
@@ -83,7 +83,7 @@ final class BlockTraceWriteTracker: WriteTracker, Sendable {
         close(fd)
     }
 
-    func take() throws -> TrackedWrites {
+    public func take() throws -> TrackedWrites {
         var writes = TrackedWrites()
         let now = Date()
         let monotonicNow = Self.monotonicNanoseconds()

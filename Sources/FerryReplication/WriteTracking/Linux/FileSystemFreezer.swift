@@ -1,4 +1,4 @@
-import FerryReplication
+import FerryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +11,14 @@ import Synchronization
 /// instant — and a file system that needs no journal replay to mount. The freeze lasts as
 /// long as reading what was written since the last round: the agent reads most of it
 /// before it freezes (`TrackedReplication`).
-final class FileSystemFreezer: PointInTimeFreezer, Sendable {
+public final class FileSystemFreezer: PointInTimeFreezer, Sendable {
     struct Mount: Sendable, Equatable {
         var device: String
         var mountPoint: String
     }
 
     let mounts: [Mount]
-    let scope: String
+    public let scope: String
 
     // _IOWR('X', 119, int) and _IOWR('X', 120, int), from <linux/fs.h>.
     private static let freezeRequest: UInt = 0xC004_5877
@@ -27,7 +27,7 @@ final class FileSystemFreezer: PointInTimeFreezer, Sendable {
     /// The freezer of the file systems mounted from `disks` (whole disks or partitions of
     /// them), nil when none is mounted. Thaws them first: an agent killed while it held a
     /// freeze leaves them frozen, and the service that restarts it is what thaws them.
-    init?(disks: [String]) {
+    public init?(disks: [String]) {
         let mounts = Self.mounts(on: disks)
         guard !mounts.isEmpty else { return nil }
         self.mounts = mounts
@@ -35,7 +35,7 @@ final class FileSystemFreezer: PointInTimeFreezer, Sendable {
         for mount in mounts { _ = Self.request(Self.thawRequest, mount.mountPoint) }
     }
 
-    func freeze(limit: Duration) throws -> any FrozenPointInTime {
+    public func freeze(limit: Duration) throws -> any FrozenPointInTime {
         // Written out before the freeze, the dirty data does not lengthen it.
         sync()
         var frozen: [Mount] = []

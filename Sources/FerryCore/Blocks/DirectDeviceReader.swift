@@ -9,15 +9,15 @@ import Glibc
 /// device, long after the file system wrote it anew: a replica made of such reads holds old
 /// data under new metadata. Direct reads need an aligned buffer, offset and length; each read
 /// goes through an aligned bounce buffer of its own.
-final class DirectDeviceReader: BlockReader, Sendable {
-    let path: String
-    let size: UInt64
+public final class DirectDeviceReader: BlockReader, Sendable {
+    public let path: String
+    public let size: UInt64
     private let fd: Int32
     private static let alignment = 4096
     /// Linux's O_DIRECT (040000 on x86_64); Glibc's headers hide it behind _GNU_SOURCE.
     private static let directFlag: Int32 = 0o40000
 
-    init(path: String) throws(BlockReaderError) {
+    public init(path: String) throws(BlockReaderError) {
         let fd = open(path, O_RDONLY | Self.directFlag | O_CLOEXEC)
         guard fd >= 0 else { throw .io(disk: path, operation: "open", errno: errno, message: String(cString: strerror(errno))) }
         let end = lseek(fd, 0, SEEK_END)
@@ -33,7 +33,7 @@ final class DirectDeviceReader: BlockReader, Sendable {
 
     deinit { close(fd) }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws {
         try checkBounds(offset: offset, count: buffer.count, disk: path)
         guard buffer.count > 0 else { return }
         let start = offset & ~UInt64(511)
@@ -60,5 +60,5 @@ final class DirectDeviceReader: BlockReader, Sendable {
     }
 
     /// A device cannot say which of its blocks hold data: all of them may.
-    func allocatedRanges() throws -> [ByteRange] { size == 0 ? [] : [ByteRange(offset: 0, length: size)] }
+    public func allocatedRanges() throws -> [ByteRange] { size == 0 ? [] : [ByteRange(offset: 0, length: size)] }
 }

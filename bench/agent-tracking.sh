@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Tracked writes against the old rescan, on a block device of this machine: an 8 GiB loop
+# device with an ext4 file system mounted, replicated continuously by `ferry agent run
+# --disk /dev/loopN` to a replication server on 127.0.0.1, first following the kernel's
+# block layer trace (--write-tracking auto: the mechanism ferry-agent uses inside a source
+# machine), then as before (--write-tracking rescan: every pass reads and hashes every
+# block). For each, in the same run:
+#   idle:    30 s with nothing written: the agent's CPU, the bytes it read, the points made;
+#   writing: 45 s of a writer doing 4 KiB writes at 10 MB/s into a 1 GiB file (O_DIRECT),
+#            once at random places and once appending: lag and backlog as the server
+#            reports them (`ferry source list`), sampled every 0.5 s, as p50 and p99.
+# Lag and backlog over time are drawn in $BENCH_OUT/agent-tracking.svg (default: /tmp).
+# Needs root (a loop device, mount, debugfs), losetup, mkfs.ext4 and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "bench/agent-tracking.sh: needs root (a loop device, a mount and the block layer's trace); skipped" >&2; exit 0; }
+for tool in losetup mkfs.ext4 mount umount python3; do
+  command -v "$tool" >/dev/null || { echo "bench/agent-tracking.sh: $tool is missing (apt-get install mount e2fsprogs python3)" >&2; exit 1; }
+done
+
+ferry=${FERRY:-$(swift build -c release --show-bin-path)/ferry}
+out=${BENCH_OUT:-/tmp}
+work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-tracking.XXXXXX")
+device=""; server_pid=""; agent_pid=""; writer_pid=""
+cleanup() {
+  for pid in $writer_pid $agent_pid $server_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  # A frozen file system cannot be unmounted: thaw it first (an agent killed mid-freeze).
+  fsfreeze -u "$work/mnt" 2>/dev/null || true
+  umount "$work/mnt" 2>/dev/null || true
+  [ -n "$device" ] && losetup -d "$device" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if ! losetup -f >/dev/null 2>&1; then echo "bench/agent-tracking.sh: no loop device is available here; skipped" >&2; exit 0; fi
+
+truncate -s 8G "$work/disk.img"
+device=$(losetup --find --show "$work/disk.img")
+mkfs.ext4 -q -F "$device"
+mkdir -p "$work/mnt"
+mount "$device" "$work/mnt"
+dd if=/dev/zero of="$work/mnt/data" bs=1M count=1024 oflag=direct status=none
+sync
+
+cat > "$work/writer.py" <<'PY'
+# 4 KiB writes with O_DIRECT at a steady rate, at random places of the file or appended in turn.
+import mmap, os, random, sys, time
+path, seconds, rate, pattern = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+fd = os.open(path, os.O_WRONLY | os.O_DIRECT)
+blocks = os.fstat(fd).st_size // 4096
+buffer = mmap.mmap(-1, 4096)
+random.seed(5)
+start = time.monotonic(); done = 0
+while True:
+    elapsed = time.monotonic() - start
+    if elapsed >= seconds: break
+    due = int(elapsed * rate / 4096)
+    while done < due:
+        buffer[0:8] = done.to_bytes(8, "little")
+        at = random.randrange(blocks) if pattern == "random" else done % blocks
+        os.pwrite(fd, buffer, at * 4096)
+        done += 1
+    time.sleep(0.002)
+print(done)
+PY
+
+"$ferry" init --workspace "$work/ws" >/dev/null
+export FERRY_AGENT_TOKEN=$(cat "$work/ws/agent-token")
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+read_bytes() { awk '/^read_bytes/ {print $2}' "/proc/$1/io"; }
+
+# Samples the source server's lag and backlog every 0.5 s for $2 seconds into $1.
+sample() {
+  local file=$1 seconds=$2 start
+  start=$(date +%s.%N)
+  : > "$file"
+  while python3 -c "import sys,time; sys.exit(0 if time.time()-float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$start" "$seconds"; do
+    "$ferry" source list --workspace "$work/ws" --output json 2>/dev/null | python3 -c '
+import json, sys, time
+servers = json.load(sys.stdin)
+m = servers[0]["replicationMetrics"] if servers else {}
+print(f"{time.time():.2f} {m.get(\"lagSeconds\") or 0:.2f} {m.get(\"backlogBytes\", 0)} {servers[0][\"dataReplicationState\"] if servers else \"-\"}")' >> "$file" || true
+    sleep 0.5
+  done
+}
+
+# One mode: the server and the agent started afresh, the initial sync, 30 s idle, then the
+# two writers; prints one result line per phase and leaves the samples in $work/$mode-*.
+run_mode() {
+  local mode=$1
+  rm -rf "$work/ws/staging" "$work/ws/state.sqlite"* 2>/dev/null || true
+  rm -rf "$work/ws"; "$ferry" init --workspace "$work/ws" >/dev/null
+  export FERRY_AGENT_TOKEN=$(cat "$work/ws/agent-token")
+  rm -f "$work/port"
+  "$ferry" replication-server --workspace "$work/ws" --listen 127.0.0.1:0 --port-file "$work/port" > "$work/server-$mode.out" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+  "$ferry" agent run --server "$(cat "$work/port")" --workspace "$work/ws" --disk "$device" --identity "bench-$mode" \
+    --continuous --interval 1 --write-tracking "$mode" --output json > "$work/agent-$mode.json" 2> "$work/agent-$mode.err" &
+  agent_pid=$!
+  for _ in $(seq 1800); do grep -q '"snapshot"' "$work/agent-$mode.json" 2>/dev/null && break; sleep 0.1; done
+  sleep 2
+  local points0 cpu0 read0 points1 cpu1 read1
+  points0=$(grep -c '"snapshot"' "$work/agent-$mode.json" || true)
+  cpu0=$(cpu_ticks $agent_pid); read0=$(read_bytes $agent_pid)
+  sleep 30
+  points1=$(grep -c '"snapshot"' "$work/agent-$mode.json" || true)
+  cpu1=$(cpu_ticks $agent_pid); read1=$(read_bytes $agent_pid)
+  python3 -c "
+import sys
+ticks, cpu0, cpu1, r0, r1, p0, p1 = map(float, sys.argv[1:])
+print(f'$mode idle 30 s: CPU {(cpu1-cpu0)/ticks/30*100:.2f}% of a core, read {(r1-r0)/2**20:.0f} MiB, {int(p1-p0)} points')" \
+    "$(getconf CLK_TCK)" "$cpu0" "$cpu1" "$read0" "$read1" "$points0" "$points1" | tee -a "$work/results"
+  for pattern in random append; do
+    python3 "$work/writer.py" "$work/mnt/data" 45 10000000 "$pattern" > "$work/writes-$mode-$pattern" &
+    writer_pid=$!
+    sample "$work/samples-$mode-$pattern" 45
+    wait "$writer_pid" || true; writer_pid=""
+    python3 - "$work/samples-$mode-$pattern" "$mode" "$pattern" "$(cat "$work/writes-$mode-$pattern")" <<'PY' | tee -a "$work/results"
+import sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+lags = sorted(float(r[1]) for r in rows); backlog = sorted(int(r[2]) for r in rows)
+def pct(values, p): return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+states = sorted(set(r[3] for r in rows))
+print(f"{sys.argv[2]} {sys.argv[3]} 4 KiB writes at 10 MB/s ({int(sys.argv[4]) * 4096 / 45 / 1e6:.1f} MB/s done), 45 s: "
+      f"lag p50 {pct(lags, 50):.1f} s, p99 {pct(lags, 99):.1f} s; backlog p50 {pct(backlog, 50) / 2**20:.0f} MiB, p99 {pct(backlog, 99) / 2**20:.0f} MiB; states {','.join(states)}")
+PY
+    sleep 5
+  done
+  kill -TERM "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; agent_pid=""
+  kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+: > "$work/results"
+run_mode auto
+grep -m1 "Following writes\|Every pass" "$work/agent-auto.err" || true
+run_mode rescan
+
+python3 - "$work" "$out/agent-tracking.svg" <<'PY'
+# Lag (lines) over time for each mode and writer, one panel per writer; backlog in the legend's numbers.
+import sys
+work, target = sys.argv[1], sys.argv[2]
+colors = {"auto": "#1f77b4", "rescan": "#d62728"}
+panels = []
+for i, pattern in enumerate(["random", "append"]):
+    series = {}
+    for mode in ["auto", "rescan"]:
+        rows = [l.split() for l in open(f"{work}/samples-{mode}-{pattern}") if l.strip()]
+        if rows:
+            t0 = float(rows[0][0])
+            series[mode] = [(float(r[0]) - t0, float(r[1]), int(r[2])) for r in rows]
+    panels.append((pattern, series))
+width, height, pad = 640, 220, 40
+top = max([p[1] for _, s in panels for v in s.values() for p in v] + [1.0])
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * 2 + 20}" font-family="sans-serif" font-size="11">']
+for i, (pattern, series) in enumerate(panels):
+    y0 = i * (height + 10)
+    svg.append(f'<text x="{pad}" y="{y0 + 14}">lag (s) while writing 4 KiB at 10 MB/s, {pattern}; 0 to {top:.0f} s over 45 s</text>')
+    svg.append(f'<rect x="{pad}" y="{y0 + 20}" width="{width - 2 * pad}" height="{height - 50}" fill="none" stroke="#999"/>')
+    for mode, points in series.items():
+        path = " ".join(f"{pad + t / 45 * (width - 2 * pad):.1f},{y0 + 20 + (height - 50) * (1 - lag / top):.1f}" for t, lag, _ in points)
+        svg.append(f'<polyline fill="none" stroke="{colors[mode]}" stroke-width="1.5" points="{path}"/>')
+    legend = "   ".join(f"{mode}: backlog up to {max(b for _, _, b in pts) / 2**20:.0f} MiB" for mode, pts in series.items())
+    svg.append(f'<text x="{pad}" y="{y0 + height - 14}">{legend} (blue: tracked writes, red: rescan)</text>')
+svg.append("</svg>")
+open(target, "w").write("\n".join(svg))
+PY
+
+echo
+echo "== Tracked writes against the old rescan (an 8 GiB ext4 loop device, agent and server on 127.0.0.1, interval 1 s) =="
+cat "$work/results"
+echo "plot: $out/agent-tracking.svg"
