@@ -52,9 +52,9 @@ struct AgentInGuestTests {
         let recipeFile = directory.appendingPathComponent("agent-in-guest.yaml")
         try Self.recipe.write(to: recipeFile, atomically: true, encoding: .utf8)
         #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
-        let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace], environment: GuestImageTestCache.environment)
+        let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace], environment: GuestImageTestCache.environment, timeoutSeconds: FerryProcess.slow)
         #expect(built.status == 0, "\(built.stderr)")
-        let run = try FerryProcess.run(["recipe", "run", recipeFile.path, "--yes", "--workspace", workspace], environment: GuestImageTestCache.environment)
+        let run = try FerryProcess.run(["recipe", "run", recipeFile.path, "--yes", "--workspace", workspace], environment: GuestImageTestCache.environment, timeoutSeconds: FerryProcess.slow)
         #expect(run.status == 0, "\(run.stdout.suffix(4000))\(run.stderr)")
         let (runID, _, status) = try WorkshopTests.onlyRun(in: workspace)
         defer { _ = try? FerryProcess.run(["recipe", "destroy", runID, "--workspace", workspace]) }

@@ -80,7 +80,7 @@ struct ExportVMwareTests {
         let workspace = directory.appendingPathComponent("ws").path
         #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
         let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace, "--output", "json"],
-                                         environment: GuestImageTestCache.environment)
+                                         environment: GuestImageTestCache.environment, timeoutSeconds: FerryProcess.slow)
         #expect(built.status == 0, "\(built.stderr)")
         let image = try #require(try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any])
         let imageID = try #require(image["id"] as? String)

@@ -15,9 +15,9 @@ struct FerryProcess {
     }
 
     /// Runs `ferry` to its end; one that has not ended after `timeoutSeconds` is killed and
-    /// the test fails with what it printed (the slowest command, a Debian workshop's recipe
-    /// run, takes 8 minutes under emulation).
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil, timeoutSeconds: Int = 1500) throws -> Result {
+    /// the test fails with what it printed. Recipe runs and image builds that boot guests
+    /// say so with `slow` (a Debian workshop takes 8 minutes under emulation).
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil, timeoutSeconds: Int = 600) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -35,6 +35,9 @@ struct FerryProcess {
         let collected = try ChildOutput.collect(process, output: out, errors: err, timeoutSeconds: timeoutSeconds)
         return Result(status: collected.status, stdout: String(decoding: collected.stdout, as: UTF8.self), stderr: String(decoding: collected.stderr, as: UTF8.self))
     }
+
+    /// The time limit of a command that builds or boots guests.
+    static let slow = 1800
 
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-cli-\(UUID().uuidString)", isDirectory: true)

@@ -116,7 +116,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
         let directory = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let workspace = directory.appendingPathComponent("ws").path
-        let result = try FerryProcess.run(["workshop", "--yes", "--lang", "ja", "--workspace", workspace], in: directory)
+        let result = try FerryProcess.run(["workshop", "--yes", "--lang", "ja", "--workspace", workspace], in: directory, timeoutSeconds: FerryProcess.slow)
         defer { _ = try? FerryProcess.run(["sandbox", "destroy", "--workspace", workspace]) }
         #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
         #expect(result.stdout.contains("ワークショップのまとめ"))

@@ -16,7 +16,7 @@ struct VMwareRecipeTests {
         let workspace = directory.appendingPathComponent("ws").path
         #expect(try FerryProcess.run(["init", "--workspace", workspace]).status == 0)
         let built = try FerryProcess.run(["sandbox", "image", "build", "--profile", "vmware-debian", "--workspace", workspace, "--output", "json"],
-                                         environment: GuestImageTestCache.environment)
+                                         environment: GuestImageTestCache.environment, timeoutSeconds: FerryProcess.slow)
         try #require(built.status == 0, "\(built.stderr)")
         let image = try #require(try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any])
         let vm = directory.appendingPathComponent("vm")
@@ -41,7 +41,7 @@ struct VMwareRecipeTests {
         // 1. Without conversion (the old design: the disk launched as it was replicated): the
         //    kernel starts, and its initramfs gives up on /dev/sda1, a device virtio does not make.
         let unconverted = try FerryProcess.run(["recipe", "run", "vmware-migration", "--yes", "--workspace", workspace,
-                                                "--param", "vm=\(vmx)", "--param", "convert=false"], environment: cache, in: WorkshopTests.repositoryRoot)
+                                                "--param", "vm=\(vmx)", "--param", "convert=false"], environment: cache, in: WorkshopTests.repositoryRoot, timeoutSeconds: FerryProcess.slow)
         let said = unconverted.stdout + unconverted.stderr
         #expect(unconverted.status != 0, "\(said.suffix(3000))")
         #expect(said.contains("as replicated, it boots on sandbox (virtio-blk disk, virtio-net NIC, BIOS): no"), "\(said.suffix(3000))")
@@ -55,7 +55,7 @@ struct VMwareRecipeTests {
         // 2. With the Machine Converter, as the recipe runs by default.
         let started = Date()
         let converted = try FerryProcess.run(["recipe", "run", "vmware-migration", "--yes", "--workspace", workspace, "--param", "vm=\(vmx)"],
-                                             environment: cache, in: WorkshopTests.repositoryRoot)
+                                             environment: cache, in: WorkshopTests.repositoryRoot, timeoutSeconds: FerryProcess.slow)
         print("vmware-migration with conversion: \(Int(Date().timeIntervalSince(started))) s")
         try #require(converted.status == 0, "\(converted.stdout.suffix(4000))\(converted.stderr)")
         #expect(converted.stdout.contains("found: Debian GNU/Linux 12 (bookworm)"), "\(converted.stdout.suffix(3000))")

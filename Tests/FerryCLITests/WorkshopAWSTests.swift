@@ -241,7 +241,7 @@ struct WorkshopAWSTests {
     static func ferry(_ arguments: [String], environment: [String: String] = [:]) async throws -> FerryProcess.Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try FerryProcess.run(arguments, environment: environment, in: WorkshopTests.repositoryRoot) })
+                continuation.resume(with: Result { try FerryProcess.run(arguments, environment: environment, in: WorkshopTests.repositoryRoot, timeoutSeconds: FerryProcess.slow) })
             }.start()
         }
     }

@@ -27,7 +27,7 @@ struct WorkshopDebianTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let workspace = directory.appendingPathComponent("ws").path
         let result = try FerryProcess.run(["workshop", "--yes", "--param", "profile=vmware-debian", "--workspace", workspace],
-                                          environment: GuestImageTestCache.environment, in: WorkshopTests.repositoryRoot)
+                                          environment: GuestImageTestCache.environment, in: WorkshopTests.repositoryRoot, timeoutSeconds: FerryProcess.slow)
         #expect(result.status == 0, "\(result.stdout.suffix(4000))\(result.stderr)")
         #expect(result.stdout.contains("WordPress installed: administrator ferry-admin"), "\(result.stdout.suffix(3000))")
 

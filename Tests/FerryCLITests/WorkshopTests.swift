@@ -23,7 +23,7 @@ struct WorkshopTests {
         let directory = try FerryProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let workspace = directory.appendingPathComponent("ws").path
-        let result = try FerryProcess.run(["workshop", "--yes", "--workspace", workspace], in: Self.repositoryRoot)
+        let result = try FerryProcess.run(["workshop", "--yes", "--workspace", workspace], in: Self.repositoryRoot, timeoutSeconds: FerryProcess.slow)
         #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
         #expect(result.stdout.contains("Workshop summary"))
         #expect(result.stdout.contains("cutover command to the first HTTP answer"))
