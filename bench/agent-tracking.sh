@@ -100,6 +100,11 @@ run_mode() {
     --continuous --interval 1 --write-tracking "$mode" --output json > "$work/agent-$mode.json" 2> "$work/agent-$mode.err" &
   agent_pid=$!
   for _ in $(seq 1800); do grep -q '"snapshot"' "$work/agent-$mode.json" 2>/dev/null && break; sleep 0.1; done
+  if [ "$mode" = auto ] && ! grep -q "^Following writes" "$work/agent-$mode.err"; then
+    echo "auto: no tracked writes on this machine: $(grep -m1 "^Every pass" "$work/agent-$mode.err" | sed 's/^Every pass reads every block: //')" | tee -a "$work/results"
+    kill -TERM "$agent_pid" "$server_pid" 2>/dev/null || true; wait "$agent_pid" "$server_pid" 2>/dev/null || true; agent_pid=""; server_pid=""
+    return 0
+  fi
   sleep 2
   local points0 cpu0 read0 points1 cpu1 read1
   points0=$(grep -c '"snapshot"' "$work/agent-$mode.json" || true)
@@ -134,7 +139,6 @@ PY
 
 : > "$work/results"
 run_mode auto
-grep -m1 "Following writes\|Every pass" "$work/agent-auto.err" || true
 run_mode rescan
 
 python3 - "$work" "$out/agent-tracking.svg" <<'PY'
@@ -146,7 +150,10 @@ panels = []
 for i, pattern in enumerate(["random", "append"]):
     series = {}
     for mode in ["auto", "rescan"]:
-        rows = [l.split() for l in open(f"{work}/samples-{mode}-{pattern}") if l.strip()]
+        try:
+            rows = [l.split() for l in open(f"{work}/samples-{mode}-{pattern}") if l.strip()]
+        except FileNotFoundError:
+            continue
         if rows:
             t0 = float(rows[0][0])
             series[mode] = [(float(r[0]) - t0, float(r[1]), int(r[2])) for r in rows]

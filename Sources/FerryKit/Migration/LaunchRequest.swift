@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 
 public enum LaunchMode: String, Sendable, CaseIterable {
     case test, cutover
@@ -10,6 +11,9 @@ public struct LaunchRequest: Sendable {
     public var sourceServerID: String
     public var mode: LaunchMode
     public var snapshotID: String?
+    /// Without a snapshot id: the newest retained point in time taken at or before this
+    /// instant (MGN's launch from a point in time); nil: the latest.
+    public var pointInTime: Date?
     public var name: String
     public var subnetID: String
     public var securityGroupIDs: [String]
@@ -24,7 +28,8 @@ public struct LaunchRequest: Sendable {
     public var stagingSubnetID: String?
 
     public init(sourceServerID: String, mode: LaunchMode, snapshotID: String? = nil, name: String, subnetID: String, securityGroupIDs: [String], instanceType: String,
-                convert: Bool = true, skipReason: String? = nil, stagingSubnetID: String? = nil) {
+                convert: Bool = true, skipReason: String? = nil, stagingSubnetID: String? = nil, pointInTime: Date? = nil) {
+        self.pointInTime = pointInTime
         self.convert = convert
         self.skipReason = skipReason
         self.stagingSubnetID = stagingSubnetID

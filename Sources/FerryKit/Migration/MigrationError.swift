@@ -1,7 +1,9 @@
 import FerryCore
+import Foundation
 
 public enum MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
     case noSnapshot(sourceServerID: String)
+    case noPointInTime(sourceServerID: String, asked: Date, oldest: Date)
     case snapshotOfAnotherServer(snapshotID: String, sourceServerID: String)
     case snapshotWithoutDisks(snapshotID: String)
     case notConvertible(found: String, reasons: [String])
@@ -10,6 +12,8 @@ public enum MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noSnapshot(let id): return "\(id) has no snapshot yet: replicate it first (its initial sync commits the first)"
+        case .noPointInTime(let id, let asked, let oldest):
+            return "\(id) has no point in time at or before \(asked.ISO8601Format()) any more: the oldest retained was taken \(oldest.ISO8601Format()) (see `ferry snapshot list \(id)`; retention thins older points)"
         case .snapshotOfAnotherServer(let snapshot, let id): return "snapshot \(snapshot) is not one of \(id)'s (see `ferry snapshot list \(id)`)"
         case .snapshotWithoutDisks(let snapshot): return "snapshot \(snapshot) has no disk to launch"
         case .notConvertible(let found, let reasons):

@@ -59,8 +59,21 @@ public struct MigrationService: Sendable {
         let store = try StagingStore(workspace: workspace)
 
         try log.stage(.selectSnapshot)
-        guard let snapshot = try request.snapshotID.map({ try store.snapshot(id: $0) }) ?? store.snapshots(sourceServerID: server.id).first else {
-            throw MigrationError.noSnapshot(sourceServerID: server.id)
+        let snapshot: Snapshot
+        if let id = request.snapshotID {
+            snapshot = try store.snapshot(id: id)
+        } else {
+            // Newest first: the latest, or the newest taken at or before the point asked for.
+            let retained = try store.snapshots(sourceServerID: server.id)
+            guard !retained.isEmpty else { throw MigrationError.noSnapshot(sourceServerID: server.id) }
+            if let time = request.pointInTime {
+                guard let chosen = retained.first(where: { $0.takenAt <= time }) else {
+                    throw MigrationError.noPointInTime(sourceServerID: server.id, asked: time, oldest: retained.last!.takenAt)
+                }
+                snapshot = chosen
+            } else {
+                snapshot = retained[0]
+            }
         }
         guard snapshot.sourceServerID == server.id else { throw MigrationError.snapshotOfAnotherServer(snapshotID: snapshot.id, sourceServerID: server.id) }
         try log.write("Snapshot selected", "\(snapshot.id), taken \(snapshot.takenAt.ISO8601Format())",

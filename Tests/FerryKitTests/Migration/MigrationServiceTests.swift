@@ -54,6 +54,32 @@ struct MigrationServiceTests {
         #expect(try workspace.sourceServers.find(id: id).lifecycleState == .readyForTest)
     }
 
+    /// MGN launches from any retained point in time: the newest taken at or before the
+    /// instant asked for; one older than every retained point is refused, naming the oldest.
+    @Test func aPointInTimeSelectsTheNewestSnapshotTakenAtOrBeforeIt() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let id = try server(in: .readyForTest)
+        let store = try StagingStore(workspace: workspace)
+        let base = Date(timeIntervalSince1970: 1_790_000_000)
+        let taken = try [0, 600, 1200].map { try store.commitSnapshot(sourceServerID: id, takenAt: base.addingTimeInterval($0)) }
+        func selected(_ time: Date) async throws -> String? {
+            var launch = request(id, .test)
+            launch.pointInTime = time
+            // No target here: the job fails after the selection, which its log records.
+            _ = try? await service.launch(launch, initiatedBy: "test")
+            let job = try #require(try workspace.jobs.jobs(sourceServerID: id).first)
+            return try workspace.jobs.events(jobID: job.id).first { $0.event == "Snapshot selected" }?.detail.components(separatedBy: ",").first
+        }
+        #expect(try await selected(base.addingTimeInterval(900)) == taken[1].id)
+        #expect(try await selected(base.addingTimeInterval(1200)) == taken[2].id)
+        #expect(try await selected(base.addingTimeInterval(5)) == taken[0].id)
+        var tooEarly = request(id, .test)
+        tooEarly.pointInTime = base.addingTimeInterval(-1)
+        let error = await #expect(throws: MigrationError.self) { _ = try await service.launch(tooEarly, initiatedBy: "test") }
+        #expect(error == .noPointInTime(sourceServerID: id, asked: base.addingTimeInterval(-1), oldest: base))
+        #expect(error?.description.contains("the oldest retained was taken") == true)
+    }
+
     @Test func aFailedCutoverGoesBackToReadyForCutover() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let id = try server(in: .testing)

@@ -25,6 +25,8 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
         /// An event cut in two by a read, per file: the rest comes with the next read.
         var partial: [[UInt8]]
         var dropped: UInt64
+        /// The read buffer, kept: take() runs five times a second, mostly to find nothing.
+        var chunk = [UInt8](repeating: 0, count: 256 << 10)
     }
 
     public struct Unavailable: Error, CustomStringConvertible {
@@ -56,9 +58,15 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
             try Self.mountDebugfsIfNeeded()
             let name = try Self.startTrace(fd: fd, device: device)
             directory = "\(Self.debugfs)/block/\(name)"
+            var refused: String?
             for cpu in 0..<max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))) {
                 let file = open("\(directory)/trace\(cpu)", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-                if file >= 0 { files.append(file) }
+                if file >= 0 { files.append(file) } else if errno != ENOENT { refused = String(cString: strerror(errno)) }
+            }
+            if files.isEmpty, let refused {
+                // EPERM for root: a kernel in lockdown (Secure Boot, or a hardened VM's kernel)
+                // lets no one open debugfs files that can be mapped, as the relay files can.
+                throw Unavailable(description: "the kernel refuses to open the trace of \(device) (\(directory)/trace0: \(refused); a kernel in lockdown, as with Secure Boot, refuses it even to root)")
             }
             guard !files.isEmpty else { throw Unavailable(description: "the trace of \(device) has no relay files in \(directory)") }
             guard let count = Self.dropped(in: directory) else { throw Unavailable(description: "the trace of \(device) has no count of dropped events") }
@@ -88,14 +96,13 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
         let now = Date()
         let monotonicNow = Self.monotonicNanoseconds()
         try state.withLock { state in
-            var chunk = [UInt8](repeating: 0, count: 256 << 10)
             for (slot, file) in state.files.enumerated() {
                 while true {
-                    let n = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+                    let n = state.chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     var bytes = state.partial[slot]
-                    bytes.append(contentsOf: chunk[0..<n])
+                    bytes.append(contentsOf: state.chunk[0..<n])
                     let used = try Self.parse(bytes, into: &writes, now: now, monotonicNow: monotonicNow, device: device)
                     state.partial[slot] = Array(bytes[used...])
                 }
@@ -138,10 +145,16 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
         return at
     }
 
-    /// Events the kernel could not put in the relay buffers since the trace started.
+    /// Events the kernel could not put in the relay buffers since the trace started (a few
+    /// bytes of text, read with open and read: no Foundation file machinery five times a second).
     private static func dropped(in directory: String) -> UInt64? {
-        guard let text = try? String(contentsOfFile: "\(directory)/dropped", encoding: .utf8) else { return nil }
-        return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        let file = open("\(directory)/dropped", O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        defer { close(file) }
+        var text = [UInt8](repeating: 0, count: 32)
+        let n = text.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return UInt64(String(decoding: text[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     private static func startTrace(fd: Int32, device: String) throws(Unavailable) -> String {
