@@ -76,6 +76,9 @@ public final class ReplicationAgent: Sendable {
         case reconnecting(after: Duration, reason: String)
         /// A tracked agent reads every block again, and why (its first connection, a lost trace).
         case rescanning(reason: String)
+        /// A tracked agent back on a new connection with its trace intact: it sends what was
+        /// written since its last point (`blocks` of them) instead of reading every block.
+        case resumed(blocks: Int)
     }
 
     package let configuration: Configuration

@@ -59,6 +59,8 @@ struct RunCommand: AsyncParsableCommand {
             case .rescanning(let reason):
                 points.restart()
                 say("reading every block (\(reason))")
+            case .resumed(let blocks):
+                say("resumed without reading every block: the trace ran on while the connection was down; \(blocks) blocks written since the last point are compared with the server's")
             case .reconnecting(let delay, let reason):
                 say("connection lost (\(reason)); trying again in \(delay)")
             case .progress:

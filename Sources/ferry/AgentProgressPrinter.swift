@@ -39,6 +39,8 @@ final class AgentProgressPrinter: Sendable {
             line("No connection to the replication server (\(reason)); trying again in \(delay)")
         case .rescanning(let reason):
             line("Reading every block (\(reason))")
+        case .resumed(let blocks):
+            line("Resumed without reading every block: \(blocks) blocks written since the last point are compared with the server's")
         }
     }
 

@@ -123,7 +123,13 @@ final class ReplicationSession: Sendable {
                 let id = try registeredServer()
                 state.withLock { $0.writeTracked = true }
                 try workspace.sourceServers.update(id) { $0.replicationMetrics.writeTracking = description }
-                if rescanning { try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id) }
+                // Not rescanning: the scan is done, or a tracked agent resumed with its trace
+                // unbroken (no scan needed) — a RESCAN that registration assumed is over.
+                if rescanning {
+                    try workspace.sourceServers.recordIfAllowed(.beginRescan, for: id)
+                } else {
+                    try workspace.sourceServers.recordIfAllowed(.completeRescan, for: id)
+                }
             case .endOfPass(let pass, let sourceTime):
                 try await commit(pass: pass, sourceTime: sourceTime, outbound: outbound)
             case .heartbeat:

@@ -19,6 +19,7 @@ package struct TrackedReplication {
     /// The longest a freeze may hold the machine's writes before it thaws on its own.
     package static let freezeLimit: Duration = .seconds(20)
     private static let tick: Duration = .milliseconds(200)
+    private static let newConnection = "this connection begins"
     /// A thaw writes one block of its own (ext4: the superblock, with needs_recovery set
     /// again); more than that in the instant after it is the machine writing.
     package static let thawBlocks = 1
@@ -29,13 +30,14 @@ package struct TrackedReplication {
     }
 
     package func run(pass: inout AgentPass, connection: inout AgentConnection, onEvent: @escaping @Sendable (ReplicationAgent.Event) -> Void) async throws {
-        var reason = "this connection begins"
+        var reason = Self.newConnection
         while true {
             do {
                 try await follow(after: reason, pass: &pass, connection: &connection, onEvent: onEvent)
                 return
             } catch let lost as WriteTrackingLost {
                 // Writes may have gone unseen: only reading everything again is safe.
+                tracking.resume.lost()
                 reason = lost.reason
             }
         }
@@ -45,19 +47,34 @@ package struct TrackedReplication {
     /// the first point in time is committed).
     private func follow(after reason: String, pass: inout AgentPass, connection: inout AgentConnection,
                         onEvent: @escaping @Sendable (ReplicationAgent.Event) -> Void) async throws {
-        // Whatever the trackers saw before now, the scan reads anyway.
-        _ = try takeAll()
-        try await connection.send(.tracking(rescanning: true, description: "every block read again (\(reason)), then \(tracking.description)"))
-        onEvent(.rescanning(reason: reason))
-        let scanStarted = Date()
-        var summary = try await pass.scan(connection: &connection, onEvent: onEvent)
-        // What the disks hold, as the scan found it: the whole that progress is a part of.
-        let allocated = summary.bytesScanned
-        try await connection.send(.tracking(rescanning: false, description: tracking.description))
+        var summary: AgentPassSummary
+        let allocated: UInt64
         var uncommitted = true
+        // The oldest write not in a committed point.
+        var oldest: Date?
+        if reason == Self.newConnection, let resumption = tracking.resume.resumption() {
+            // Back on a new connection with the trace unbroken: what was written since the
+            // last point is all the server may lack. Compared with what it holds, and sent.
+            summary = pass.begin()
+            allocated = resumption.allocated
+            try await connection.send(.tracking(rescanning: false, description: tracking.description))
+            onEvent(.resumed(blocks: resumption.owed.reduce(0) { $0 + $1.blocks.count }))
+            uncommitted = resumption.owed.contains { !$0.isEmpty }
+            oldest = resumption.owed.compactMap(\.oldest).min()
+            try await pass.send(written: resumption.owed, summary: &summary, connection: &connection)
+        } else {
+            // Whatever the trackers saw before now, the scan reads anyway.
+            _ = try takeAll()
+            try await connection.send(.tracking(rescanning: true, description: "every block read again (\(reason)), then \(tracking.description)"))
+            onEvent(.rescanning(reason: reason))
+            // The scan's writes are no older than its start.
+            oldest = Date()
+            summary = try await pass.scan(connection: &connection, onEvent: onEvent)
+            // What the disks hold, as the scan found it: the whole that progress is a part of.
+            allocated = summary.bytesScanned
+            try await connection.send(.tracking(rescanning: false, description: tracking.description))
+        }
         var settling = false
-        // The oldest write not in a committed point: the scan's writes are no older than it.
-        var oldest: Date? = scanStarted
         var lastPoint = ContinuousClock.now - configuration.interval
         var lastReport = ContinuousClock.now
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
@@ -86,6 +103,7 @@ package struct TrackedReplication {
                     // sent like any write but makes no point of its own: else every point
                     // would make the next, and an idle machine would never rest.
                     let thawed = point.writtenByThaw
+                    tracking.resume.committed(owing: thawed, allocated: allocated)
                     let ownOnly = thawed.reduce(0) { $0 + $1.blocks.count } <= Self.thawBlocks
                     if !ownOnly {
                         uncommitted = true
@@ -158,7 +176,10 @@ package struct TrackedReplication {
                      writtenByThaw: writtenByThaw)
     }
 
+    /// What the trackers saw since the last take: owed (`TrackedResume`) until a point holds it.
     private func takeAll() throws -> [TrackedWrites] {
-        try tracking.trackers.map { try $0.take() }
+        let written = try tracking.trackers.map { try $0.take() }
+        tracking.resume.owe(written)
+        return written
     }
 }

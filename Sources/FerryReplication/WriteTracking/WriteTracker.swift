@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Writes to a disk that the system reported as they happened, since they were last taken:
 /// which replication blocks they touched and when the oldest of them was seen.
@@ -72,6 +73,8 @@ public protocol FrozenPointInTime: Sendable {
 public struct WriteTracking: Sendable {
     public var trackers: [any WriteTracker]
     public var freezer: (any PointInTimeFreezer)?
+    /// What outlives a connection: shared by every copy of this value, for the agent's life.
+    package let resume = TrackedResume()
 
     public init(trackers: [any WriteTracker], freezer: (any PointInTimeFreezer)?) {
         self.trackers = trackers
@@ -83,5 +86,54 @@ public struct WriteTracking: Sendable {
         let tracked = trackers.map(\.mechanism).joined(separator: "; ")
         guard let freezer else { return "\(tracked); points in time are not frozen" }
         return "\(tracked); points in time frozen: \(freezer.scope)"
+    }
+}
+
+/// What a tracked agent keeps across connections so that a lost one costs no rescan: every
+/// block taken from the trackers since the last committed point (written since that point,
+/// so possibly not yet on the server), and whether the trace has run unbroken since a point
+/// was committed after a scan. On a new connection the server says what it holds; the
+/// agent compares those blocks with it and sends what differs, then follows the trace on.
+/// A lost trace (dropped events) or a new agent process has nothing to resume: it rescans.
+package final class TrackedResume: Sendable {
+    private struct State {
+        var resumable = false
+        var owed: [TrackedWrites] = []
+        var allocated: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// Writes taken from the trackers: owed until a point holding them is committed.
+    package func owe(_ written: [TrackedWrites]) {
+        state.withLock { s in
+            if s.owed.count < written.count { s.owed += Array(repeating: TrackedWrites(), count: written.count - s.owed.count) }
+            for (i, writes) in written.enumerated() { s.owed[i].formUnion(writes) }
+        }
+    }
+
+    /// A point was committed: what was taken before it is on the server; `after` (taken
+    /// after its instant) is owed to the next.
+    package func committed(owing after: [TrackedWrites], allocated: UInt64) {
+        state.withLock { s in
+            s.owed = after
+            s.resumable = true
+            s.allocated = allocated
+        }
+    }
+
+    /// The trace lost writes: only a scan is safe now.
+    package func lost() {
+        state.withLock { s in
+            s.resumable = false
+            s.owed = []
+        }
+    }
+
+    /// What a new connection must send before following the trace on, and the disks'
+    /// allocated bytes as the last scan found them; nil when it must scan.
+    package func resumption() -> (owed: [TrackedWrites], allocated: UInt64)? {
+        state.withLock { s in s.resumable ? (s.owed, s.allocated) : nil }
     }
 }

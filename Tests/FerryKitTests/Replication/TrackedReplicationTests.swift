@@ -90,6 +90,66 @@ struct TrackedReplicationTests {
         #expect(server?.replicationMetrics.writeTracking == "records reported by the writer; points in time frozen: the writer")
     }
 
+    /// A lost connection costs no rescan when the trace ran on meanwhile: the connection is
+    /// cut while tracked writes are on their way, and the agent comes back sending only what
+    /// was written since its last point, compared with what the server holds. Every point
+    /// stays a gap-free prefix and the last holds every record: nothing was lost in the cut.
+    @Test func aLostConnectionResumesWithoutARescanAndLosesNoWrite() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let cut = Atomic<Bool>(false)
+        let proxy = try TamperingProxy(upstreamPort: fixture.port) { _, record in
+            // Cut once, on a record that carries a block: writes are in flight then.
+            if TLSRecord.carriesBlockData(record), cut.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
+                return .cut
+            }
+            return .pass(record)
+        }
+        defer { proxy.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: Self.regions * Self.regionSize, regions: [], seed: 3)
+        let writer = RecordWriter(disk: disk)
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(300), port: proxy.port).configuration
+        configuration.tracking = WriteTracking(trackers: [writer], freezer: writer)
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let events = Mutex<(rescans: Int, resumes: Int, reconnects: Int)>((0, 0, 0))
+        let running = Task {
+            try await agent.run { event in
+                switch event {
+                case .committed(let s): summaries.append(s)
+                case .rescanning: events.withLock { $0.rescans += 1 }
+                case .resumed: events.withLock { $0.resumes += 1 }
+                case .reconnecting: events.withLock { $0.reconnects += 1 }
+                default: break
+                }
+            }
+        }
+        defer { running.cancel() }
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        let writing = Thread { writer.write(upTo: Self.capacity / 2) }
+        writing.start()
+        // Cut once points are being made from tracked writes.
+        while summaries.all.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        cut.store(true, ordering: .releasing)
+        while !writer.done { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(3))
+        let seen = events.withLock { $0 }
+        #expect(seen.reconnects >= 1, "the connection was cut: \(seen)")
+        #expect(seen.rescans == 1, "only the first connection read every block: \(seen)")
+        #expect(seen.resumes >= 1, "\(seen)")
+
+        var counts: [Int] = []
+        for summary in summaries.all {
+            guard let exported = try? fixture.exported(summary.snapshotID) else { continue }
+            let (count, problem) = Self.records(in: exported)
+            #expect(problem == nil, "snapshot \(summary.snapshotID) of pass \(summary.pass): \(problem ?? "")")
+            counts.append(count)
+        }
+        #expect(counts.last == Self.capacity / 2, "the last point holds every record: \(counts)")
+        let state = try fixture.workspace.sourceServers.list().first?.dataReplicationState
+        #expect(state == .continuous, "\(String(describing: state))")
+    }
+
     /// MGN's LAGGING: everything is sent, but no point closes (here each freeze thaws on its
     /// own before its reads are done, as the watchdog does when a disk hangs), so the oldest
     /// write not in a point grows old; past the threshold the server says LAGGING, and the
