@@ -129,8 +129,9 @@ struct AgentInGuestTests {
         let whileStalled = "ferry-while-stalled-\(UUID().uuidString)"
         let stalledWrite = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "echo \(whileStalled) > /root/stalled.txt && sync"])
         #expect(stalledWrite.status == 0, "\(stalledWrite.stdout)\(stalledWrite.stderr)")
-        // Restored: the agent comes back by itself, and reads every block again first (RESCAN:
-        // writes made while it was away reached no server), then follows the trace again.
+        // Restored: the agent comes back by itself; its trace ran on meanwhile, so it sends what
+        // was written since its last point (the file above among it) and follows the trace on,
+        // without reading every block again (a trace that dropped events would mean a RESCAN).
         let authorize = try FerryProcess.run(["sandbox", "security-group", "authorize", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
         #expect(authorize.status == 0, "\(authorize.stderr)")
         server = try Self.waitFor(serverID, workspace: workspace, seconds: 180) {
