@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Synchronization
 
 /// Continuous replication of a machine whose writes are tracked: after the scan that every
 /// connection begins with (the initial sync, or the rescan that makes sure nothing was
@@ -10,6 +11,12 @@ import Foundation
 package struct TrackedReplication {
     package let tracking: WriteTracking
     package let configuration: ReplicationAgent.Configuration
+    private let freezeTrouble = FreezeTrouble()
+
+    /// Whether the last freeze failed (the source server was told why).
+    private final class FreezeTrouble: Sendable {
+        let failed = Atomic<Bool>(false)
+    }
 
     /// Below this much written since the last round, the rest is read inside the freeze:
     /// at a few hundred MB/s that holds writes for some hundredths of a second.
@@ -156,7 +163,20 @@ package struct TrackedReplication {
             try await pass.drain(connection: &connection)
             return Point(snapshotID: try await pass.commit(sourceTime: instant, connection: &connection), frozenSeconds: 0)
         }
-        let frozen = try freezer.freeze(limit: Self.freezeLimit)
+        let frozen: any FrozenPointInTime
+        do {
+            frozen = try freezer.freeze(limit: Self.freezeLimit)
+        } catch {
+            // A file system that will not freeze now (frozen by another tool, say): no point
+            // this interval — the next tries again, and the lag grows to LAGGING meanwhile —
+            // and the source server says why instead of the agent stopping.
+            freezeTrouble.failed.store(true, ordering: .relaxed)
+            try await connection.send(.tracking(rescanning: false, description: "\(tracking.description); the last freeze failed: \(error)"))
+            return nil
+        }
+        if freezeTrouble.failed.exchange(false, ordering: .relaxed) {
+            try await connection.send(.tracking(rescanning: false, description: tracking.description))
+        }
         let clock = ContinuousClock.now
         let intact: Bool
         do {

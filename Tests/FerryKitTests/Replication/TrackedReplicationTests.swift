@@ -150,6 +150,50 @@ struct TrackedReplicationTests {
         #expect(state == .continuous, "\(String(describing: state))")
     }
 
+    /// A file system that refuses to freeze (another tool holds it frozen) closes no point,
+    /// stops nothing and is named on the source server; the first freeze that works closes
+    /// the point and the description is whole again.
+    @Test func aFreezeThatFailsClosesNoPointAndSaysWhyWithoutStoppingTheAgent() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: 4 << 20, regions: [(0, 1 << 20)], seed: 4)
+        let source = StaleWriteSource()
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(200)).configuration
+        configuration.tracking = WriteTracking(trackers: [source], freezer: source)
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let reconnects = Atomic<Int>(0)
+        let running = Task {
+            try await agent.run { event in
+                if case .committed(let s) = event { summaries.append(s) }
+                if case .reconnecting = event { reconnects.add(1, ordering: .relaxed) }
+            }
+        }
+        defer { running.cancel() }
+        func description() throws -> String { try fixture.workspace.sourceServers.list().first?.replicationMetrics.writeTracking ?? "" }
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+
+        source.freezesFail.store(true, ordering: .releasing)
+        try disk.write([UInt8](repeating: 9, count: 4096), at: 0)
+        source.report(block: 0, at: Date())
+        let deadline = Date().addingTimeInterval(10)
+        while try !description().contains("the last freeze failed"), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let said = try description()
+        #expect(said.contains("the last freeze failed: /data cannot be frozen: Device or resource busy"), "\(said)")
+        let before = summaries.all.count
+        try await Task.sleep(for: .seconds(1))
+        #expect(summaries.all.count == before, "no point while the freeze fails")
+
+        source.freezesFail.store(false, ordering: .releasing)
+        while summaries.all.count == before, Date() < deadline.addingTimeInterval(10) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(summaries.all.count > before)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try description() == "writes reported by the test; points in time frozen: the test's disk")
+        #expect(reconnects.load(ordering: .relaxed) == 0, "the agent never stopped")
+        let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
+        #expect(exported[0..<4096].allSatisfy { $0 == 9 })
+    }
+
     /// MGN's LAGGING: everything is sent, but no point closes (here each freeze thaws on its
     /// own before its reads are done, as the watchdog does when a disk hangs), so the oldest
     /// write not in a point grows old; past the threshold the server says LAGGING, and the
@@ -213,8 +257,15 @@ final class StaleWriteSource: WriteTracker, PointInTimeFreezer, @unchecked Senda
         written.withLock { writes in defer { writes = TrackedWrites() }; return writes }
     }
 
+    let freezesFail = Atomic<Bool>(false)
+
+    struct Refused: Error, CustomStringConvertible {
+        var description: String { "/data cannot be frozen: Device or resource busy" }
+    }
+
     func freeze(limit: Duration) throws -> any FrozenPointInTime {
-        Hold(holds: freezesHold.load(ordering: .acquiring))
+        if freezesFail.load(ordering: .acquiring) { throw Refused() }
+        return Hold(holds: freezesHold.load(ordering: .acquiring))
     }
 
     private struct Hold: FrozenPointInTime {

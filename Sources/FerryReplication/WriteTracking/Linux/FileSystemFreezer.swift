@@ -19,6 +19,8 @@ public final class FileSystemFreezer: PointInTimeFreezer, Sendable {
 
     let mounts: [Mount]
     public let scope: String
+    /// Mount points whose file system has no freeze (EOPNOTSUPP), found at the first try.
+    private let unfreezable = Mutex<Set<String>>([])
 
     // _IOWR('X', 119, int) and _IOWR('X', 120, int), from <linux/fs.h>.
     private static let freezeRequest: UInt = 0xC004_5877
@@ -39,9 +41,17 @@ public final class FileSystemFreezer: PointInTimeFreezer, Sendable {
         // Written out before the freeze, the dirty data does not lengthen it.
         sync()
         var frozen: [Mount] = []
-        for mount in mounts {
+        for mount in mounts where !unfreezable.withLock({ $0.contains(mount.mountPoint) }) {
             guard Self.request(Self.freezeRequest, mount.mountPoint) == 0 else {
                 let code = errno
+                if code == EOPNOTSUPP {
+                    // A file system with no freeze (vfat: a UEFI machine's /boot/efi, written to
+                    // only when the boot loader changes): its writes are still followed and
+                    // sent, it is just not held still while a point closes. Passed over from
+                    // now on rather than failing every point of the machine.
+                    unfreezable.withLock { _ = $0.insert(mount.mountPoint) }
+                    continue
+                }
                 for done in frozen.reversed() { _ = Self.request(Self.thawRequest, done.mountPoint) }
                 throw FreezeFailed(mountPoint: mount.mountPoint, reason: String(cString: strerror(code)))
             }
