@@ -18,7 +18,8 @@ for tool in losetup mkfs.ext4 mount umount python3; do
   command -v "$tool" >/dev/null || { echo "bench/agent-tracking.sh: $tool is missing (apt-get install mount e2fsprogs python3)" >&2; exit 1; }
 done
 
-ferry=${FERRY:-$(swift build -c release --show-bin-path)/ferry}
+. bench/release-ferry.sh
+ferry=$FERRY_BIN
 out=${BENCH_OUT:-/tmp}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-tracking.XXXXXX")
 device=""; server_pid=""; agent_pid=""; writer_pid=""

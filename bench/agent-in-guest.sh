@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# ferry-agent inside a sandbox guest (the workshop's VMware-shaped Debian, under QEMU's
+# emulator), following its writes with the kernel's block layer trace — the measurements
+# of write tracking that need a kernel letting the agent read its trace (this machine's may
+# not: see bench/agent-tracking.sh). The peer is the same agent with --write-tracking rescan
+# (every pass reads and hashes every block: the design before write tracking), in the same
+# guest, in the same run:
+#   idle:    60 s with nothing written: the agent's CPU (of an emulated core) and the bytes
+#            it read, from /proc inside the guest, measured by a script that writes nothing
+#            to the disk until it is done (its figures go to /run, a tmpfs);
+#   writing: 45 s of 4 KiB writes at a target of 10 MB/s into a 256 MiB file, at random
+#            places and appended in turn (perl, fsync every 0.1 s): lag and backlog as the
+#            replication server reports them (`ferry source list`), every 0.5 s, p50 / p99.
+# Lag over time is drawn in $BENCH_OUT/agent-in-guest.svg (default /tmp). Needs what the
+# workshop needs (root for the image build, QEMU) and the agent built (`make agent`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in python3 qemu-system-x86_64; do
+  command -v "$tool" >/dev/null || { echo "bench/agent-in-guest.sh: $tool is missing (make deps installs it)" >&2; exit 1; }
+done
+[ -x .build-agent/release/ferry-agent ] || [ -n "${FERRY_AGENT_BINARY:-}" ] || { echo "bench/agent-in-guest.sh: the agent is not built: run make agent" >&2; exit 1; }
+. bench/release-ferry.sh
+out=${BENCH_OUT:-/tmp}
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-bench-agent-guest.XXXXXX")
+run_id=""
+cleanup() {
+  [ -n "$run_id" ] && "$FERRY_BIN" recipe destroy "$run_id" --workspace "$work/ws" >/dev/null 2>&1 || true
+  "$FERRY_BIN" sandbox destroy --workspace "$work/ws" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/agent-in-guest.yaml" <<'YAML'
+name: bench-agent-in-guest
+title: The agent installed in a Debian guest, for a benchmark
+steps:
+  - {id: source-network, title: SourceVPC, action: network.create-vpc, inputs: {name: SourceVPC, cidr: 10.0.0.0/16, subnet_cidr: 10.0.0.0/24}}
+  - {id: staging-network, title: StagingVPC, action: network.create-vpc, inputs: {name: StagingVPC, cidr: 10.1.0.0/16, subnet_cidr: 10.1.1.0/24}}
+  - {id: source-web, title: HTTP in, action: network.create-security-group, inputs: {vpc_id: "${steps.source-network.vpc_id}", name: source-web, ingress: ["tcp:80:0.0.0.0/0"]}}
+  - id: replication-group
+    title: replication servers
+    action: network.create-security-group
+    inputs: {vpc_id: "${steps.staging-network.vpc_id}", name: replication-servers, ingress: ["tcp:1500:0.0.0.0/0"], egress: ["tcp:443:0.0.0.0/0", "udp:53:0.0.0.0/0"]}
+  - {id: image, title: image, action: image.find, inputs: {name: vmware-debian}}
+  - id: source
+    title: the source server
+    action: workload.launch-instance
+    inputs: {name: source, image_id: "${steps.image.image_id}", subnet_id: "${steps.source-network.subnet_id}", security_group_ids: ["${steps.source-web.security_group_id}"], instance_type: t3.medium, role: workload}
+  - id: replication-server
+    title: the replication server
+    action: replication.start-server
+    inputs: {subnet_id: "${steps.staging-network.subnet_id}", security_group_ids: ["${steps.replication-group.security_group_id}"]}
+  - id: agent
+    title: the agent
+    action: agent.install
+    inputs: {instance_id: "${steps.source.instance_id}", server: "${steps.replication-server.agent_address}", subnet_id: "${steps.source-network.subnet_id}", mode: in-guest}
+  - {id: initial-sync, title: initial sync, action: replication.wait, inputs: {source_server_id: "${steps.agent.source_server_id}"}}
+YAML
+
+echo "Building the guest image and installing the agent in it (several minutes under emulation)…"
+"$FERRY_BIN" init --workspace "$work/ws" >/dev/null
+"$FERRY_BIN" sandbox image build --profile vmware-debian --workspace "$work/ws" >/dev/null
+"$FERRY_BIN" recipe run "$work/agent-in-guest.yaml" --yes --workspace "$work/ws" > "$work/recipe.out"
+run_id=$("$FERRY_BIN" recipe status --workspace "$work/ws" --output json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['id'])")
+status=$("$FERRY_BIN" recipe status "$run_id" --workspace "$work/ws" --output json)
+instance=$(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print([x for x in s['steps'] if x['stepID']=='source'][0]['outputs']['instance_id'])" "$status")
+guest() { "$FERRY_BIN" sandbox run-command "$instance" --workspace "$work/ws" --timeout 600 -- "$1"; }
+
+# The writer: 4 KiB at random places or appended, paced in 10 ms ticks, fsync every 0.1 s.
+guest "$(cat <<'SH'
+cat > /root/bench-writer.pl <<'PL'
+use strict; use IO::Handle;
+my ($path, $seconds, $rate, $pattern) = @ARGV;
+open(my $fh, "+<", $path) or die "$path: $!";
+my $blocks = int((-s $path) / 4096);
+my $per_tick = $rate / 4096 / 100;
+my $buf = "b" x 4096;
+my ($done, $owed, $ticks) = (0, 0, 0);
+my $start = time;
+while (time - $start < $seconds) {
+  $owed += $per_tick;
+  while ($owed >= 1) {
+    my $at = $pattern eq "random" ? int(rand($blocks)) : $done % $blocks;
+    sysseek($fh, $at * 4096, 0); syswrite($fh, $buf, 4096); $done++; $owed--;
+  }
+  $fh->sync if ++$ticks % 10 == 0;
+  select(undef, undef, undef, 0.01);
+}
+$fh->sync;
+print "$done ", time - $start, "\n";
+PL
+dd if=/dev/zero of=/root/bench.data bs=1M count=256 conv=fsync status=none
+SH
+)" >/dev/null
+# The idle meter: reads /proc only, sleeps, writes its figures to /run (not the replicated disk).
+guest "$(cat <<'SH'
+cat > /run/idle.sh <<'IDLE'
+pid=$(pgrep -f "ferry-agent run" | head -1)
+t0=$(awk '{print $14 + $15}' /proc/$pid/stat); r0=$(awk '/^read_bytes/ {print $2}' /proc/$pid/io)
+sleep 60
+t1=$(awk '{print $14 + $15}' /proc/$pid/stat); r1=$(awk '/^read_bytes/ {print $2}' /proc/$pid/io)
+echo "$t0 $t1 $r0 $r1 $(getconf CLK_TCK)" > /run/idle.out
+IDLE
+SH
+)" >/dev/null
+
+sample() {  # file seconds
+  local file=$1 until=$(( $(date +%s) + $2 ))
+  : > "$file"
+  while [ "$(date +%s)" -lt "$until" ]; do
+    "$FERRY_BIN" source list --workspace "$work/ws" --output json 2>/dev/null | python3 -c '
+import json, sys, time
+s = json.load(sys.stdin)[0]; m = s["replicationMetrics"]
+print(f"{time.time():.2f} {m.get(\"lagSeconds\") or 0:.2f} {m.get(\"backlogBytes\", 0)} {s[\"dataReplicationState\"]}")' >> "$file" || true
+    sleep 0.5
+  done
+}
+
+measure() {  # mode
+  local mode=$1
+  # Settle: whatever the last step wrote (the writer's file, a restart and its scan) is
+  # committed first.
+  for _ in $(seq 120); do
+    "$FERRY_BIN" source list --workspace "$work/ws" --output json | grep -q '"CONTINUOUS"' && break
+    sleep 5
+  done
+  sleep 20
+  guest "rm -f /run/idle.out; nohup sh /run/idle.sh >/dev/null 2>&1 &" >/dev/null
+  sleep 65
+  python3 -c "
+import sys
+t0, t1, r0, r1, hz = map(float, sys.argv[1].split())
+print(f'$mode idle 60 s in the guest: CPU {(t1-t0)/hz/60*100:.2f}% of an emulated core, read {(r1-r0)/2**20:.1f} MiB')" "$(guest 'cat /run/idle.out' | tail -1)" | tee -a "$work/results"
+  for pattern in random append; do
+    guest "nohup perl /root/bench-writer.pl /root/bench.data 45 10000000 $pattern > /run/writes-$pattern 2>&1 &" >/dev/null
+    sample "$work/samples-$mode-$pattern" 45
+    sleep 3
+    local writes
+    writes=$(guest "cat /run/writes-$pattern" | tail -1)
+    python3 - "$work/samples-$mode-$pattern" "$mode" "$pattern" "$writes" <<'PY' | tee -a "$work/results"
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+lags = sorted(float(r[1]) for r in rows); backlog = sorted(int(r[2]) for r in rows)
+def pct(v, p): return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else float("nan")
+done, seconds = (sys.argv[4].split() + ["0", "1"])[:2]
+rate = int(done) * 4096 / max(1, float(seconds)) / 1e6
+print(f"{sys.argv[2]} {sys.argv[3]} 4 KiB writes (target 10 MB/s, {rate:.1f} MB/s done in the guest), 45 s: lag p50 {pct(lags, 50):.1f} s, p99 {pct(lags, 99):.1f} s; "
+      f"backlog p50 {pct(backlog, 50) / 2**20:.0f} MiB, p99 {pct(backlog, 99) / 2**20:.0f} MiB; states {','.join(sorted(set(r[3] for r in rows)))}")
+PY
+  done
+}
+
+: > "$work/results"
+measure tracked
+# The peer: the same agent reading every block at every pass (its interval: the same 10 s).
+guest "systemctl stop ferry-agent; nohup ferry-agent run --write-tracking rescan > /run/rescan.log 2>&1 &" >/dev/null
+measure rescan
+
+python3 - "$work" "$out/agent-in-guest.svg" <<'PY'
+import sys
+work, target = sys.argv[1], sys.argv[2]
+colors = {"tracked": "#1f77b4", "rescan": "#d62728"}
+panels = []
+for pattern in ["random", "append"]:
+    series = {}
+    for mode in colors:
+        rows = [l.split() for l in open(f"{work}/samples-{mode}-{pattern}") if l.strip()]
+        if rows:
+            t0 = float(rows[0][0]); series[mode] = [(float(r[0]) - t0, float(r[1]), int(r[2])) for r in rows]
+    panels.append((pattern, series))
+width, height, pad = 640, 220, 40
+top = max([p[1] for _, s in panels for v in s.values() for p in v] + [1.0])
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * 2 + 20}" font-family="sans-serif" font-size="11">']
+for i, (pattern, series) in enumerate(panels):
+    y0 = i * (height + 10)
+    svg.append(f'<text x="{pad}" y="{y0 + 14}">lag (s), 4 KiB writes at up to 10 MB/s, {pattern}, in the guest: 0 to {top:.0f} s over 45 s</text>')
+    svg.append(f'<rect x="{pad}" y="{y0 + 20}" width="{width - 2 * pad}" height="{height - 50}" fill="none" stroke="#999"/>')
+    for mode, points in series.items():
+        path = " ".join(f"{pad + t / 45 * (width - 2 * pad):.1f},{y0 + 20 + (height - 50) * (1 - lag / top):.1f}" for t, lag, _ in points)
+        svg.append(f'<polyline fill="none" stroke="{colors[mode]}" stroke-width="1.5" points="{path}"/>')
+    legend = "   ".join(f"{mode}: backlog up to {max(b for _, _, b in pts) / 2**20:.0f} MiB" for mode, pts in series.items())
+    svg.append(f'<text x="{pad}" y="{y0 + height - 14}">{legend} (blue: tracked writes, red: rescan)</text>')
+svg.append("</svg>")
+open(target, "w").write("\n".join(svg))
+PY
+
+echo
+echo "== ferry-agent in a Debian guest under emulation: tracked writes against the rescan (interval 10 s) =="
+cat "$work/results"
+echo "plot: $out/agent-in-guest.svg"
