@@ -142,38 +142,7 @@ PY
 run_mode auto
 run_mode rescan
 
-python3 - "$work" "$out/agent-tracking.svg" <<'PY'
-# Lag (lines) over time for each mode and writer, one panel per writer; backlog in the legend's numbers.
-import sys
-work, target = sys.argv[1], sys.argv[2]
-colors = {"auto": "#1f77b4", "rescan": "#d62728"}
-panels = []
-for i, pattern in enumerate(["random", "append"]):
-    series = {}
-    for mode in ["auto", "rescan"]:
-        try:
-            rows = [l.split() for l in open(f"{work}/samples-{mode}-{pattern}") if l.strip()]
-        except FileNotFoundError:
-            continue
-        if rows:
-            t0 = float(rows[0][0])
-            series[mode] = [(float(r[0]) - t0, float(r[1]), int(r[2])) for r in rows]
-    panels.append((pattern, series))
-width, height, pad = 640, 220, 40
-top = max([p[1] for _, s in panels for v in s.values() for p in v] + [1.0])
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * 2 + 20}" font-family="sans-serif" font-size="11">']
-for i, (pattern, series) in enumerate(panels):
-    y0 = i * (height + 10)
-    svg.append(f'<text x="{pad}" y="{y0 + 14}">lag (s) while writing 4 KiB at 10 MB/s, {pattern}; 0 to {top:.0f} s over 45 s</text>')
-    svg.append(f'<rect x="{pad}" y="{y0 + 20}" width="{width - 2 * pad}" height="{height - 50}" fill="none" stroke="#999"/>')
-    for mode, points in series.items():
-        path = " ".join(f"{pad + t / 45 * (width - 2 * pad):.1f},{y0 + 20 + (height - 50) * (1 - lag / top):.1f}" for t, lag, _ in points)
-        svg.append(f'<polyline fill="none" stroke="{colors[mode]}" stroke-width="1.5" points="{path}"/>')
-    legend = "   ".join(f"{mode}: backlog up to {max(b for _, _, b in pts) / 2**20:.0f} MiB" for mode, pts in series.items())
-    svg.append(f'<text x="{pad}" y="{y0 + height - 14}">{legend} (blue: tracked writes, red: rescan)</text>')
-svg.append("</svg>")
-open(target, "w").write("\n".join(svg))
-PY
+python3 bench/lag-plot.py "$work" "$out/agent-tracking.svg" auto rescan "on a loop device"
 
 echo
 echo "== Tracked writes against the old rescan (an 8 GiB ext4 loop device, agent and server on 127.0.0.1, interval 1 s) =="
