@@ -7,9 +7,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every tool first, with one line naming what is missing: a bench that stops half-way
+# measures nothing and may leave its server behind.
+for tool in /usr/bin/time rsync cp python3; do
+  command -v "$tool" >/dev/null || { echo "bench/replication.sh: $tool is missing (apt-get install time rsync coreutils python3)" >&2; exit 1; }
+done
 ferry=${FERRY:-$(swift build -c release --show-bin-path)/ferry}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-replication.XXXXXX")
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+server_pid=""
+# The server runs under /usr/bin/time: its child is the server, and both must go.
+cleanup() {
+  if [ -n "$server_pid" ]; then pkill -INT -P "$server_pid" 2>/dev/null || true; kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 timefmt="%e %M"   # elapsed seconds, peak RSS in KiB
 
 image=$work/source.raw
@@ -39,10 +50,8 @@ measure() { # label, command... → "seconds peak_kib"
 server_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/server.out")
-token=$(cat "$work/ws/agent-token")
-agent() { "$ferry" agent --server 127.0.0.1:$port --token "$token" --disk "$image" --identity bench --output json; }
-export -f agent 2>/dev/null || true
-/usr/bin/time -o "$work/time.agent1" -f "$timefmt" "$ferry" agent --server 127.0.0.1:$port --token "$token" --disk "$image" --identity bench --output json > "$work/agent1.json" 2>/dev/null
+export FERRY_AGENT_TOKEN=$(cat "$work/ws/agent-token")
+/usr/bin/time -o "$work/time.agent1" -f "$timefmt" "$ferry" agent --server 127.0.0.1:$port --workspace "$work/ws" --disk "$image" --identity bench --output json > "$work/agent1.json" 2>/dev/null
 read ferry_initial agent_rss1 < "$work/time.agent1"
 ferry_sent1=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['bytesSent'])" "$work/agent1.json")
 
@@ -61,7 +70,7 @@ with open(sys.argv[1], "r+b") as f:
         f.write(os.urandom(4096))
 PY
 
-/usr/bin/time -o "$work/time.agent2" -f "$timefmt" "$ferry" agent --server 127.0.0.1:$port --token "$token" --disk "$image" --identity bench --output json > "$work/agent2.json" 2>/dev/null
+/usr/bin/time -o "$work/time.agent2" -f "$timefmt" "$ferry" agent --server 127.0.0.1:$port --workspace "$work/ws" --disk "$image" --identity bench --output json > "$work/agent2.json" 2>/dev/null
 read ferry_incr agent_rss2 < "$work/time.agent2"
 ferry_sent2=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['bytesSent'])" "$work/agent2.json")
 read rsync_incr rsync_rss2 < <(measure rsync2 rsync --inplace --no-whole-file "$image" "$work/rsync.raw")
@@ -69,7 +78,8 @@ rsync_sent2=$(rsync --inplace --no-whole-file --stats "$image" "$work/rsync-stat
 
 # GNU time ignores SIGINT while it waits: signal the server itself.
 pkill -INT -P $server_pid; wait $server_pid 2>/dev/null || true
-read _ server_rss < "$work/time.server"
+server_pid=""
+read _ server_rss < <(tail -n 1 "$work/time.server")
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b > 0 else 'n/a')" "$1" "$2"; }
 echo
