@@ -27,6 +27,9 @@ package struct TrackedReplication {
     package static let freezeLimit: Duration = .seconds(20)
     private static let tick: Duration = .milliseconds(200)
     private static let newConnection = "this connection begins"
+    private static let restAfter: Duration = .seconds(5)
+    private static let restingTick: Duration = .seconds(1)
+    private static let restingReport: Duration = .seconds(10)
     /// A thaw writes one block of its own (ext4: the superblock, with needs_recovery set
     /// again); more than that in the instant after it is the machine writing.
     package static let thawBlocks = 1
@@ -85,9 +88,11 @@ package struct TrackedReplication {
         var lastPoint = ContinuousClock.now - configuration.interval
         var lastReport = ContinuousClock.now
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
+        var lastWrite = ContinuousClock.now
         while !Task.isCancelled {
             let written = try takeAll()
             if written.contains(where: { !$0.isEmpty }) {
+                lastWrite = .now
                 oldest = [oldest, written.compactMap(\.oldest).min()].compactMap { $0 }.min()
                 uncommitted = true
                 try await pass.send(written: written, summary: &summary, connection: &connection)
@@ -120,7 +125,13 @@ package struct TrackedReplication {
                 }
                 lastPoint = .now
             }
-            if lastReport.duration(to: .now) >= .seconds(1) {
+            // At rest — every write in a point, nothing in flight, none for a while — the agent
+            // looks at the trace once a second instead of five times, and reports progress
+            // (the same zeros each time, a database write on the server) every 10 s instead
+            // of every second; heartbeats keep the connection known alive. A write is still
+            // dated by the trace when it happened: resting delays its sending, not its lag.
+            let resting = !uncommitted && !settling && pass.bytesInFlight == 0 && lastWrite.duration(to: .now) >= Self.restAfter
+            if lastReport.duration(to: .now) >= (resting ? Self.restingReport : .seconds(1)) {
                 lastReport = .now
                 nextHeartbeat = .now + .seconds(2)
                 let backlog = pass.bytesInFlight
@@ -130,7 +141,7 @@ package struct TrackedReplication {
                 nextHeartbeat = .now + .seconds(2)
                 try await connection.send(.heartbeat)
             }
-            try await Task.sleep(for: Self.tick)
+            try await Task.sleep(for: resting ? Self.restingTick : Self.tick)
         }
     }
 

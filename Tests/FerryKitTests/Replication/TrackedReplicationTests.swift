@@ -235,6 +235,9 @@ struct TrackedReplicationTests {
 
         source.freezesHold.store(true, ordering: .releasing)
         #expect(try await wait(for: .continuous))
+        // The server records the commit before the agent hears of it.
+        let deadline = Date().addingTimeInterval(10)
+        while summaries.all.count == before, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(summaries.all.count > before, "a point closed")
         let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
         #expect(exported[8192..<8192 + 4096].allSatisfy { $0 == 7 })
