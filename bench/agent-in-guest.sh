@@ -46,6 +46,9 @@ steps:
     title: the source server
     action: workload.launch-instance
     inputs: {name: source, image_id: "${steps.image.image_id}", subnet_id: "${steps.source-network.subnet_id}", security_group_ids: ["${steps.source-web.security_group_id}"], instance_type: t3.medium, role: workload}
+    checks:
+      - action: verify.http
+        inputs: {url: "${steps.source.url}", instance_id: "${steps.source.instance_id}", timeout_seconds: 600}
   - id: replication-server
     title: the replication server
     action: replication.start-server
