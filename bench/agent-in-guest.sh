@@ -98,6 +98,9 @@ SH
 # The idle meter: reads /proc only, sleeps, writes its figures to /run (not the replicated disk).
 guest "$(cat <<'SH'
 cat > /run/idle.sh <<'IDLE'
+# The login that started this wrote to the disk (wtmp, the journal): its point and the
+# settling one come first.
+sleep 30
 pid=$(pgrep -f "ferry-agent run" | head -1)
 t0=$(awk '{print $14 + $15}' /proc/$pid/stat); r0=$(awk '/^read_bytes/ {print $2}' /proc/$pid/io)
 sleep 60
@@ -111,10 +114,7 @@ sample() {  # file seconds
   local file=$1 until=$(( $(date +%s) + $2 ))
   : > "$file"
   while [ "$(date +%s)" -lt "$until" ]; do
-    "$FERRY_BIN" source list --workspace "$work/ws" --output json 2>/dev/null | python3 -c '
-import json, sys, time
-s = json.load(sys.stdin)[0]; m = s["replicationMetrics"]
-print(f"{time.time():.2f} {m.get(\"lagSeconds\") or 0:.2f} {m.get(\"backlogBytes\", 0)} {s[\"dataReplicationState\"]}")' >> "$file" || true
+    "$FERRY_BIN" source list --workspace "$work/ws" --output json 2>/dev/null | python3 bench/lag-sample.py >> "$file" || true
     sleep 0.5
   done
 }
@@ -129,7 +129,7 @@ measure() {  # mode
   done
   sleep 20
   guest "rm -f /run/idle.out; nohup sh /run/idle.sh >/dev/null 2>&1 &" >/dev/null
-  sleep 65
+  sleep 95
   python3 -c "
 import sys
 t0, t1, r0, r1, hz = map(float, sys.argv[1].split())

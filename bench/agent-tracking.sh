@@ -77,11 +77,7 @@ sample() {
   start=$(date +%s.%N)
   : > "$file"
   while python3 -c "import sys,time; sys.exit(0 if time.time()-float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$start" "$seconds"; do
-    "$ferry" source list --workspace "$work/ws" --output json 2>/dev/null | python3 -c '
-import json, sys, time
-servers = json.load(sys.stdin)
-m = servers[0]["replicationMetrics"] if servers else {}
-print(f"{time.time():.2f} {m.get(\"lagSeconds\") or 0:.2f} {m.get(\"backlogBytes\", 0)} {servers[0][\"dataReplicationState\"] if servers else \"-\"}")' >> "$file" || true
+    "$ferry" source list --workspace "$work/ws" --output json 2>/dev/null | python3 bench/lag-sample.py >> "$file" || true
     sleep 0.5
   done
 }
