@@ -56,6 +56,10 @@ public struct ReplicationMetrics: Codable, Hashable, Sendable {
     /// How the agent follows the machine's writes ("the block layer's trace of /dev/sda; …"),
     /// or that it reads every block again and why; nil for an agent that rescans every pass.
     public var writeTracking: String?
+    /// When the oldest write not yet in a committed point was made, as a tracked agent last
+    /// said: the lag is its age when read, not when the agent last reported (a point that
+    /// takes long to close sends no report meanwhile, and its lag must still grow).
+    public var oldestUncommittedWriteAt: Date?
 
     public init(
         totalBytes: UInt64 = 0, replicatedBytes: UInt64 = 0, backlogBytes: UInt64 = 0,
@@ -80,6 +84,9 @@ extension SourceServer {
         if lifecycleState == .archived || lifecycleState == .disconnected || dataReplicationState == .disconnected {
             metrics.lagSeconds = nil
             metrics.etaSeconds = nil
+            metrics.oldestUncommittedWriteAt = nil
+        } else if let oldest = metrics.oldestUncommittedWriteAt {
+            metrics.lagSeconds = max(metrics.lagSeconds ?? 0, Date().timeIntervalSince(oldest))
         }
         return metrics
     }

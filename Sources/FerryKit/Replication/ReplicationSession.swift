@@ -314,6 +314,7 @@ final class ReplicationSession: Sendable {
             metrics.etaSeconds = rate > 0 ? Double(backlog) / rate : nil
             // Lag, as MGN means it: the age of the oldest write not yet in a committed point.
             // A tracked agent knows it; one that rescans only knows its last point's age.
+            metrics.oldestUncommittedWriteAt = oldestPendingWrite > 0 ? Date(timeIntervalSince1970: oldestPendingWrite) : nil
             if oldestPendingWrite > 0 {
                 metrics.lagSeconds = max(0, Date().timeIntervalSince1970 - oldestPendingWrite)
             } else if tracked {
@@ -379,6 +380,7 @@ final class ReplicationSession: Sendable {
             server.replicationMetrics.replicatedBytes = server.replicationMetrics.totalBytes
             // Lag: how far the committed point is behind the moment the agent began reading.
             server.replicationMetrics.lagSeconds = max(0, snapshot.takenAt.timeIntervalSince(sourceChangedAt))
+            server.replicationMetrics.oldestUncommittedWriteAt = nil
             server.replicationMetrics.lastSeenAt = Date()
         }
         let settings = current.replicationSettings
