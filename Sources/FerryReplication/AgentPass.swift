@@ -24,6 +24,7 @@ package struct AgentPass {
     private var buffer = [UInt8](repeating: 0, count: ReplicationProtocol.blockSize)
     private var startedAt = Date().timeIntervalSince1970
     private var passClock = ContinuousClock.now
+    private var lastBacklogReport = ContinuousClock.now
 
     private static let blockSize = ReplicationProtocol.blockSize
     private static let maximumRetries = 5
@@ -85,13 +86,29 @@ package struct AgentPass {
 
     /// Reads the blocks written on each disk (in the configuration's order) and sends those
     /// whose content the server does not hold: what a tracked pass sends instead of a scan.
-    package mutating func send(written: [TrackedWrites], summary: inout AgentPassSummary, connection: inout AgentConnection) async throws {
+    /// `report` makes the progress frame for a backlog, sent once a second while this takes
+    /// long: the backlog is then what is still to send of `written` and what is in flight,
+    /// every byte written and not yet acknowledged, and the lag the server shows keeps its
+    /// meaning while a big batch goes out.
+    package mutating func send(written: [TrackedWrites], summary: inout AgentPassSummary, connection: inout AgentConnection,
+                               report: ((_ backlogBytes: UInt64) -> ReplicationFrame)? = nil) async throws {
+        let sizes = configuration.disks.map(\.reader.size)
+        var remaining = UInt64(written.enumerated().reduce(0) { count, disk in
+            count + disk.element.blocks.count { $0 * UInt64(Self.blockSize) < sizes[disk.offset] }
+        })
         for (diskIndex, writes) in written.enumerated() {
-            let size = configuration.disks[diskIndex].reader.size
-            for index in writes.blocks.sorted() where index * UInt64(Self.blockSize) < size {
+            for index in writes.blocks.sorted() where index * UInt64(Self.blockSize) < sizes[diskIndex] {
                 try await replicate(disk: diskIndex, index: index, summary: &summary, connection: &connection)
+                remaining -= 1
+                if let report { try await reportBacklog(remaining: remaining, report, connection: &connection) }
             }
         }
+    }
+
+    private mutating func reportBacklog(remaining blocks: UInt64, _ report: (UInt64) -> ReplicationFrame, connection: inout AgentConnection) async throws {
+        guard lastBacklogReport.duration(to: .now) >= .seconds(1) else { return }
+        lastBacklogReport = .now
+        try await connection.send(report(blocks * UInt64(Self.blockSize) + bytesInFlight))
     }
 
     /// Reads one block and sends it, or its trim, when the server holds something else.
@@ -117,8 +134,11 @@ package struct AgentPass {
 
     /// Waits until the server has acknowledged every block sent (a refused one is read and
     /// sent again meanwhile).
-    package mutating func drain(connection: inout AgentConnection) async throws {
-        while !inFlight.isEmpty { try await handleReply(connection: &connection) }
+    package mutating func drain(connection: inout AgentConnection, report: ((_ backlogBytes: UInt64) -> ReplicationFrame)? = nil) async throws {
+        while !inFlight.isEmpty {
+            try await handleReply(connection: &connection)
+            if let report { try await reportBacklog(remaining: 0, report, connection: &connection) }
+        }
     }
 
     /// Bytes sent and not yet acknowledged.

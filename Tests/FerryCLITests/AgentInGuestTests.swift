@@ -100,11 +100,23 @@ struct AgentInGuestTests {
         let writerStarted = Date()
         let writer = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.startWriter])
         #expect(writer.stdout.contains("started"), "\(writer.stdout)\(writer.stderr)")
+        // A minute of writing at least; on a slower machine, on until four points have been
+        // committed since the writer started (three or more of them then hold records), for
+        // four minutes at most. Each sample is kept: a failure shows how replication went.
         var lags: [Double] = []
-        let writing = Date().addingTimeInterval(rescan ? 150 : 60)
-        while Date() < writing {
+        var timeline: [String] = []
+        let writingAtLeast = Date().addingTimeInterval(rescan ? 150 : 60)
+        let writingAtMost = Date().addingTimeInterval(rescan ? 150 : 240)
+        while Date() < writingAtMost {
             Thread.sleep(forTimeInterval: 5)
-            if let lag = (try Self.sourceServer(serverID, workspace: workspace)["replicationMetrics"] as? [String: Any])?["lagSeconds"] as? Double { lags.append(lag) }
+            let sample = try Self.sourceServer(serverID, workspace: workspace)
+            let metrics = sample["replicationMetrics"] as? [String: Any] ?? [:]
+            if let lag = metrics["lagSeconds"] as? Double { lags.append(lag) }
+            let points = try Self.snapshotsTaken(serverID: serverID, workspace: workspace, since: writerStarted)
+            timeline.append(String(format: "+%3.0f s %@ lag %@ backlog %@ points %d; %@", Date().timeIntervalSince(writerStarted),
+                                   sample["dataReplicationState"] as? String ?? "?", "\(metrics["lagSeconds"] ?? "none")",
+                                   "\(metrics["backlogBytes"] ?? "none")", points, metrics["writeTracking"] as? String ?? ""))
+            if Date() >= writingAtLeast, rescan || points >= 4 { break }
         }
         let recordsWritten = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.stopWriter])
         var verdicts: [String: PointInTimeConsistency.Verdict] = [:]
@@ -115,9 +127,13 @@ struct AgentInGuestTests {
             #expect(verdicts.values.contains { $0.problem != nil }, "the rescan design must break the check:\n\(report)")
             return
         }
-        #expect(verdicts.values.filter { $0.records > 0 }.count >= 3, "\(report)")
+        let enough = verdicts.values.filter { $0.records > 0 }.count >= 3
+        #expect(enough, "\(report)")
         #expect(verdicts.values.allSatisfy { $0.problem == nil }, "\(report)")
         #expect(!lags.isEmpty && lags.allSatisfy { $0 < 30 }, "lag while writing: \(lags)")
+        if !enough || !lags.allSatisfy({ $0 < 30 }) {
+            print("while writing:\n\(timeline.joined(separator: "\n"))\n\(try Self.agentAndServerLogs(instance: instance, runID: runID, workspace: workspace))")
+        }
 
         // The TCP 1500 rule removed: STALLED, and the message names the rule that is missing.
         let revoke = try FerryProcess.run(["sandbox", "security-group", "revoke", groupID, "tcp:1500:0.0.0.0/0", "--workspace", workspace])
@@ -179,6 +195,27 @@ struct AgentInGuestTests {
         let shown = try FerryProcess.run(["source", "show", id, "--workspace", workspace, "--output", "json"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stderr)")
         return json["sourceServer"] as? [String: Any] ?? json
+    }
+
+    /// How many points in time of the server were taken after `since`.
+    static func snapshotsTaken(serverID: String, workspace: String, since: Date) throws -> Int {
+        let list = try FerryProcess.run(["snapshot", "list", serverID, "--workspace", workspace, "--output", "json"])
+        let snapshots = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]) ?? []
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return snapshots.filter { snapshot in
+            guard let taken = snapshot["takenAt"] as? String, let at = formatter.date(from: taken) ?? ISO8601DateFormatter().date(from: taken) else { return false }
+            return at > since
+        }.count
+    }
+
+    /// What the agent said in the guest's journal and the replication server in its log: the
+    /// evidence a failed run leaves for the one who reads it.
+    static func agentAndServerLogs(instance: String, runID: String, workspace: String) throws -> String {
+        let journal = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", "journalctl -u ferry-agent --no-pager -n 60"])
+        let serverLog = URL(fileURLWithPath: workspace).appendingPathComponent("runs/\(runID)/replication-server.log")
+        let server = (try? String(contentsOf: serverLog, encoding: .utf8)) ?? "(no \(serverLog.path))"
+        return "the agent's journal:\n\(journal.stdout)\(journal.stderr)\nthe replication server's log (the end):\n\(server.split(separator: "\n").suffix(60).joined(separator: "\n"))"
     }
 
     static func error(_ server: [String: Any]) -> String {

@@ -71,7 +71,8 @@ package struct TrackedReplication {
             onEvent(.resumed(blocks: resumption.owed.reduce(0) { $0 + $1.blocks.count }))
             uncommitted = resumption.owed.contains { !$0.isEmpty }
             oldest = resumption.owed.compactMap(\.oldest).min()
-            try await pass.send(written: resumption.owed, summary: &summary, connection: &connection)
+            try await pass.send(written: resumption.owed, summary: &summary, connection: &connection,
+                                report: Self.progress(summary, allocated: allocated, oldest: oldest))
         } else {
             // Whatever the trackers saw before now, the scan reads anyway.
             _ = try takeAll()
@@ -95,10 +96,12 @@ package struct TrackedReplication {
                 lastWrite = .now
                 oldest = [oldest, written.compactMap(\.oldest).min()].compactMap { $0 }.min()
                 uncommitted = true
-                try await pass.send(written: written, summary: &summary, connection: &connection)
+                try await pass.send(written: written, summary: &summary, connection: &connection,
+                                    report: Self.progress(summary, allocated: allocated, oldest: oldest))
             }
             if uncommitted || settling, lastPoint.duration(to: .now) >= configuration.interval {
-                if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection) {
+                if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection,
+                                                          report: Self.progress(summary, allocated: allocated, oldest: oldest)) {
                     summary.snapshotID = point.snapshotID
                     summary.frozenSeconds = point.frozenSeconds
                     summary.seconds = AgentPass.seconds(lastPoint.duration(to: .now))
@@ -121,7 +124,8 @@ package struct TrackedReplication {
                         uncommitted = true
                         oldest = thawed.compactMap(\.oldest).min()
                     }
-                    try await pass.send(written: thawed, summary: &summary, connection: &connection)
+                    try await pass.send(written: thawed, summary: &summary, connection: &connection,
+                                        report: Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil))
                 }
                 lastPoint = .now
             }
@@ -134,14 +138,23 @@ package struct TrackedReplication {
             if lastReport.duration(to: .now) >= (resting ? Self.restingReport : .seconds(1)) {
                 lastReport = .now
                 nextHeartbeat = .now + .seconds(2)
-                let backlog = pass.bytesInFlight
-                try await connection.send(.progress(pass: summary.pass, bytesDone: allocated - min(allocated, backlog), bytesTotal: allocated,
-                                                    backlogBytes: backlog, oldestPendingWrite: uncommitted ? (oldest?.timeIntervalSince1970 ?? 0) : 0))
+                // Everything taken from the trackers was sent above: what is written and not
+                // yet acknowledged is what is in flight.
+                try await connection.send(Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil)(pass.bytesInFlight))
             } else if ContinuousClock.now >= nextHeartbeat {
                 nextHeartbeat = .now + .seconds(2)
                 try await connection.send(.heartbeat)
             }
             try await Task.sleep(for: resting ? Self.restingTick : Self.tick)
+        }
+    }
+
+    /// The progress frame for a backlog: bytes written and not acknowledged, the oldest write
+    /// not in a committed point (nil: none).
+    private static func progress(_ summary: AgentPassSummary, allocated: UInt64, oldest: Date?) -> (UInt64) -> ReplicationFrame {
+        { backlog in
+            .progress(pass: summary.pass, bytesDone: allocated - min(allocated, backlog), bytesTotal: allocated,
+                      backlogBytes: backlog, oldestPendingWrite: oldest?.timeIntervalSince1970 ?? 0)
         }
     }
 
@@ -155,14 +168,15 @@ package struct TrackedReplication {
     /// Sends what was written until the writes are few, freezes, sends the rest, thaws and
     /// commits the freeze's instant. Nil when the freeze thawed on its own before the reads
     /// were done (the next interval tries again).
-    private func closePointInTime(pass: inout AgentPass, summary: inout AgentPassSummary, connection: inout AgentConnection) async throws -> Point? {
+    private func closePointInTime(pass: inout AgentPass, summary: inout AgentPassSummary, connection: inout AgentConnection,
+                                  report: @escaping (UInt64) -> ReplicationFrame) async throws -> Point? {
         var carried = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
         for _ in 0..<Self.convergenceRounds {
             let written = try takeAll()
             for (i, writes) in written.enumerated() { carried[i].formUnion(writes) }
             if carried.reduce(0, { $0 + $1.bytes }) <= Self.frozenReadLimit { break }
-            try await pass.send(written: carried, summary: &summary, connection: &connection)
-            try await pass.drain(connection: &connection)
+            try await pass.send(written: carried, summary: &summary, connection: &connection, report: report)
+            try await pass.drain(connection: &connection, report: report)
             carried = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
         }
         guard let freezer = tracking.freezer else {
@@ -170,8 +184,8 @@ package struct TrackedReplication {
             // moment the last writes were taken.
             let instant = Date()
             for (i, writes) in try takeAll().enumerated() { carried[i].formUnion(writes) }
-            try await pass.send(written: carried, summary: &summary, connection: &connection)
-            try await pass.drain(connection: &connection)
+            try await pass.send(written: carried, summary: &summary, connection: &connection, report: report)
+            try await pass.drain(connection: &connection, report: report)
             return Point(snapshotID: try await pass.commit(sourceTime: instant, connection: &connection), frozenSeconds: 0)
         }
         let frozen: any FrozenPointInTime
@@ -193,8 +207,8 @@ package struct TrackedReplication {
         do {
             // Frozen, the file systems have written everything: the trackers have seen it.
             for (i, writes) in try takeAll().enumerated() { carried[i].formUnion(writes) }
-            try await pass.send(written: carried, summary: &summary, connection: &connection)
-            try await pass.drain(connection: &connection)
+            try await pass.send(written: carried, summary: &summary, connection: &connection, report: report)
+            try await pass.drain(connection: &connection, report: report)
         } catch {
             _ = frozen.thaw()
             throw error

@@ -242,6 +242,57 @@ struct TrackedReplicationTests {
         let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
         #expect(exported[8192..<8192 + 4096].allSatisfy { $0 == 7 })
     }
+
+    /// Backlog as MGN means it: bytes written on the source and not yet acknowledged. A batch
+    /// of 128 MiB written at once, sent at 32 MiB/s: while it goes out the server shows it
+    /// (BACKLOG, past the 64 MiB threshold), not only the few blocks in flight, and once it is
+    /// in a point, nothing. Before, progress was sent only between batches, so the server saw
+    /// at most the window in flight and never BACKLOG.
+    @Test func aBigBatchOfWritesIsBacklogUntilItIsAcknowledged() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let blockSize = ReplicationProtocol.blockSize
+        let blocks: UInt64 = 256
+        let disk = try TestDiskImage(in: fixture.directory, size: (blocks + 64) * UInt64(blockSize), regions: [], seed: 4)
+        let source = StaleWriteSource()
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(200)).configuration
+        configuration.tracking = WriteTracking(trackers: [source], freezer: source)
+        configuration.throttleBytesPerSecond = 32 << 20
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let running = Task { try await agent.run { event in if case .committed(let s) = event { summaries.append(s) } } }
+        defer { running.cancel() }
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        let idle = summaries.all.count
+
+        for index in 0..<blocks {
+            var block = [UInt8](repeating: UInt8(truncatingIfNeeded: index | 1), count: blockSize)
+            withUnsafeBytes(of: index.littleEndian) { block.replaceSubrange(0..<8, with: $0) }
+            try disk.write(block, at: index * UInt64(blockSize))
+            source.report(block: index, at: Date())
+        }
+        var largest: UInt64 = 0
+        var states = Set<DataReplicationState>()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let server = try fixture.workspace.sourceServers.list().first {
+                largest = max(largest, server.replicationMetrics.backlogBytes)
+                states.insert(server.dataReplicationState)
+                if summaries.all.count > idle, server.dataReplicationState == .continuous, server.replicationMetrics.backlogBytes == 0 { break }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(largest >= DataReplicationThresholds.backlogBytes, "the largest backlog shown: \(largest) bytes")
+        #expect(largest <= blocks * UInt64(blockSize))
+        #expect(states.contains(.backlog), "states seen: \(states)")
+        let server = try #require(try fixture.workspace.sourceServers.list().first)
+        #expect(server.dataReplicationState == .continuous && server.replicationMetrics.backlogBytes == 0,
+                "after the point: \(server.dataReplicationState) with \(server.replicationMetrics.backlogBytes) bytes of backlog")
+        let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
+        let lastBlock = Int(blocks - 1) * blockSize
+        let lastIndex = withUnsafeBytes(of: (blocks - 1).littleEndian) { Data($0) }
+        #expect(exported[lastBlock..<lastBlock + 8] == lastIndex, "the last block written is in the point")
+    }
 }
 
 /// A source whose tracker reports what the test says, when the test says, and whose
