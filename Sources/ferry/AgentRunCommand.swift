@@ -57,8 +57,11 @@ struct AgentRunCommand: AsyncParsableCommand {
         case auto, rescan
     }
 
-    @Option(help: "With --continuous and block devices (--disk /dev/…): auto follows their writes with the kernel's block layer trace and freezes their mounted file systems to close points in time (root, debugfs); rescan reads every block each pass. Image files and adapters always rescan.")
+    @Option(help: "With --continuous and block devices (--disk /dev/…): auto follows their writes with the kernel's block layer trace and freezes their mounted file systems to close points in time (root, debugfs); with --hypervisor-monitor, QEMU's dirty bitmaps; rescan reads every block each pass. Other image files and adapters always rescan.")
     var writeTracking: WriteTrackingChoice = .auto
+
+    @Option(help: ArgumentHelp("With --continuous and image files (--disk): the QMP socket of the QEMU process that runs them. QEMU's dirty bitmaps then track their writes, they are read through QEMU's NBD server, and each point in time is an image fleecing (the guest never pauses).", valueName: "socket"))
+    var hypervisorMonitor: String?
 
     @OptionGroup var global: GlobalOptions
 
@@ -88,7 +91,21 @@ struct AgentRunCommand: AsyncParsableCommand {
             interval: .milliseconds(Int(interval * 1000)),
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
         )
-        if continuous, writeTracking == .auto, adapter == nil, !disks.isEmpty, disks.allSatisfy(Self.isBlockDevice) {
+        if let hypervisorMonitor {
+            guard continuous, adapter == nil, !disks.isEmpty else {
+                throw ValidationError("--hypervisor-monitor follows the image files given with --disk, with --continuous")
+            }
+            if writeTracking == .auto {
+                do {
+                    let (tracking, readers) = try QEMUWriteTracking.attach(monitor: hypervisorMonitor, disks: disks)
+                    for index in configuration.disks.indices { configuration.disks[index].reader = readers[index] }
+                    configuration.tracking = tracking
+                    FileHandle.standardError.write(Data("Following writes with \(tracking.description)\n".utf8))
+                } catch {
+                    FileHandle.standardError.write(Data("Every pass reads every block of the image files from outside QEMU: \(error)\n".utf8))
+                }
+            }
+        } else if continuous, writeTracking == .auto, adapter == nil, !disks.isEmpty, disks.allSatisfy(Self.isBlockDevice) {
             do {
                 configuration.tracking = try WriteTracking.linux(disks: disks)
                 FileHandle.standardError.write(Data("Following writes with \(configuration.tracking!.description)\n".utf8))

@@ -73,6 +73,9 @@ struct WorkshopTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: segments).isEmpty)
         #expect(!result.stdout.contains(" 0 MiB reclaimed"))
         let serverID = try #require((steps.first { $0["stepID"] as? String == "initial-sync" }?["outputs"] as? [String: Any])?["source_server_id"] as? String)
+        // Agentless at the hypervisor: QEMU tracked the guest's writes and took its points.
+        let record = try FerryProcess.run(["source", "show", serverID, "--workspace", workspace, "--output", "json"])
+        #expect(record.stdout.contains("QEMU's dirty bitmap of") && record.stdout.contains("image fleecing per point"), "\(record.stdout)")
         let shown = try FerryProcess.run(["source", "show", serverID, "--workspace", workspace])
         #expect(shown.stdout.contains("ARCHIVED") && !shown.stdout.contains("lag:") && !shown.stdout.contains("ETA:"), "\(shown.stdout)")
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +26,17 @@ struct QEMUProcess {
         var managementPort: Int? = nil
         /// Guest connections to these addresses (TCP 1500) go to the relay command.
         var serviceForwards: [ServiceForward] = []
+        /// QEMU's machine protocol (QMP), for the agentless agent's write tracking.
+        var monitorSocket: String? = nil
+    }
+
+    /// Where the QMP socket of the instance in `folder` is: in the folder when the path fits
+    /// a Unix socket's 108 bytes, else under /tmp by a digest of the folder (deep workspaces).
+    static func monitorSocket(instanceFolder folder: URL) -> String {
+        let inFolder = folder.appendingPathComponent("qmp.sock").path
+        if inFolder.utf8.count < 100 { return inFolder }
+        let digest = SHA256.hash(data: Data(folder.path.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "/tmp/ferry-qmp-\(digest).sock"
     }
 
     /// A service address the guest may connect to, and the command QEMU starts for each
@@ -63,7 +75,7 @@ struct QEMUProcess {
             "-serial", "chardev:console",
             "-netdev", netdev,
             "-device", "\(c.hardware.nicModel.qemuDevice),netdev=n0",
-        ] + diskArguments(c.hardware.diskBus, disk: escaped(c.disk), seed: escaped(c.seed)) + [
+        ] + diskArguments(c.hardware.diskBus, disk: escaped(c.disk), seed: escaped(c.seed)) + monitorArguments(c.monitorSocket.map(escaped)) + [
             "-daemonize", "-pidfile", c.pidFile,
         ]
     }
@@ -91,6 +103,12 @@ struct QEMUProcess {
                 "-device", "nvme,drive=root,serial=ferry-root,bootindex=0",
             ] + seedDrive
         }
+    }
+
+    /// A QMP monitor on a Unix socket, listening without waiting for a client.
+    static func monitorArguments(_ socket: String?) -> [String] {
+        guard let socket else { return [] }
+        return ["-chardev", "socket,id=monitor,path=\(socket),server=on,wait=off", "-mon", "chardev=monitor,mode=control"]
     }
 
     /// Starts the guest and returns its pid once QEMU has detached.

@@ -137,7 +137,8 @@ extension SandboxCloud {
             disk: folder.appendingPathComponent("disk.qcow2").path, seed: folder.appendingPathComponent("seed.raw").path,
             consoleLog: console, pidFile: folder.appendingPathComponent("qemu.pid").path,
             subnet: try IPv4CIDR(subnet.cidrBlock), network: services.network, privateIP: ip, ports: record.portList, hardware: hardware,
-            managementPort: record.managementPort, serviceForwards: services.forwards
+            managementPort: record.managementPort, serviceForwards: services.forwards,
+            monitorSocket: QEMUProcess.monitorSocket(instanceFolder: folder)
         ))
         record.pid = Int64(pid)
         record.consoleOffset = Int64(consoleSize)

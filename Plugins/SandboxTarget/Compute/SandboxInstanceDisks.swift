@@ -1,5 +1,8 @@
 import FerryCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension SandboxCloud {
     /// An instance's disk: the qcow2 overlay its QEMU process writes, over its image.
@@ -23,8 +26,25 @@ extension SandboxCloud {
     }
 }
 
+extension SandboxCloud {
+    /// The QMP socket of the instance's QEMU process; nil for an instance that is not running
+    /// or was started before instances had one.
+    public func hypervisorMonitor(instanceID: String) throws -> String? {
+        let record = try refreshed(instanceID)
+        guard record.instanceState == .running || record.instanceState == .pending else { return nil }
+        let socket = QEMUProcess.monitorSocket(instanceFolder: instanceDirectory(instanceID))
+        var info = stat()
+        guard stat(socket, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return nil }
+        return socket
+    }
+}
+
 extension SandboxTargetAdapter: InstanceDiskCapability {
     public func instanceDisks(instanceID: String) async throws -> [DiskFacts] {
         try await onCloud { try $0.instanceDisks(instanceID: instanceID) }
+    }
+
+    public func hypervisorMonitor(instanceID: String) async throws -> String? {
+        try await onCloud { try $0.hypervisorMonitor(instanceID: instanceID) }
     }
 }

@@ -14,9 +14,13 @@ public enum ReplicationCommandLine {
 
     /// The agent of a continuous replication; the token goes in its environment
     /// (`FERRY_AGENT_TOKEN`), never on its command line, where `ps` would show it.
-    public static func continuousAgent(server: ReplicationEndpoint, identity: String, hostname: String, intervalSeconds: Int, diskPaths: [String], pin: CertificatePin) -> [String] {
+    /// `hypervisorMonitor`: the QMP socket of the QEMU process running the disks, whose
+    /// dirty bitmaps then track their writes.
+    public static func continuousAgent(server: ReplicationEndpoint, identity: String, hostname: String, intervalSeconds: Int, diskPaths: [String], pin: CertificatePin,
+                                       hypervisorMonitor: String? = nil) -> [String] {
         ["agent", "--server", server.description, "--pin", pin.description, "--continuous", "--interval", String(intervalSeconds),
          "--identity", identity, "--hostname", hostname, "--output", "json"] + diskPaths.flatMap { ["--disk", $0] }
+            + (hypervisorMonitor.map { ["--hypervisor-monitor", $0] } ?? [])
     }
 }
 

@@ -5,4 +5,14 @@
 public protocol InstanceDiskCapability: Adapter {
     /// The instance's disks, boot disk first; each locator is a path the physical source can open.
     func instanceDisks(instanceID: String) async throws -> [DiskFacts]
+
+    /// The machine protocol socket (QMP) of the hypervisor process that runs the instance,
+    /// when the target has one: through it an agentless agent tracks the disks' writes (dirty
+    /// bitmaps), reads them coherently and takes points in time (image fleecing), as vCenter
+    /// replication does with VMware's changed block tracking. Nil: the disks are read as files.
+    func hypervisorMonitor(instanceID: String) async throws -> String?
+}
+
+extension InstanceDiskCapability {
+    public func hypervisorMonitor(instanceID: String) async throws -> String? { nil }
 }

@@ -8,7 +8,9 @@ import Foundation
 /// and the recipe give, not the machine's own: only an agent inside the machine knows those.
 enum AgentlessReplication {
     static func start(_ inputs: RecipeInputs, instance: String, context: RecipeContext) async throws -> [String: RecipeValue] {
-        let disks = try await context.environment.instanceDisks().instanceDisks(instanceID: instance)
+        let instanceDisks = try context.environment.instanceDisks()
+        let disks = try await instanceDisks.instanceDisks(instanceID: instance)
+        let monitor = try await instanceDisks.hypervisorMonitor(instanceID: instance)
         for disk in disks { context.progress(context.say(en: "Disk to replicate identified: \(disk.name) of size \(disk.sizeBytes >> 20) MiB",
                                                                 ja: "レプリケーションするディスクを特定しました: \(disk.name)、サイズ \(disk.sizeBytes >> 20) MiB")) }
         let tokens = AgentTokenStore(workspace: context.workspace)
@@ -26,7 +28,7 @@ enum AgentlessReplication {
         try FileManager.default.createDirectory(at: context.runDirectory, withIntermediateDirectories: true)
         let pid = try BackgroundProcess.spawn(BackgroundProcess.ferryExecutable, ReplicationCommandLine.continuousAgent(
             server: server, identity: identity, hostname: hostname, intervalSeconds: try inputs.integer("interval_seconds"),
-            diskPaths: disks.map(\.locator), pin: try certificate.pin()
+            diskPaths: disks.map(\.locator), pin: try certificate.pin(), hypervisorMonitor: monitor
         ), environment: ["FERRY_AGENT_TOKEN": try tokens.read().reveal()], log: log)
         try context.created(CloudResource(kind: .process, id: String(pid)), detail: RecipeResourceDetail.json([
             "name": "agentless: \(hostname)'s disk read here", RecipeResourceRole.detailKey: RecipeResourceRole.agent.rawValue,
@@ -34,6 +36,10 @@ enum AgentlessReplication {
         ]))
         context.progress(context.say(en: "agentless: agent \(pid) on this machine reads \(instance)'s disk, replicating to \(server)",
                                      ja: "エージェントレス: このマシン上のエージェント \(pid) が \(instance) のディスクを読み取り、\(server) へレプリケーションします"))
+        if monitor != nil {
+            context.progress(context.say(en: "agentless: the hypervisor tracks \(instance)'s writes (dirty bitmaps) and each point in time is an image fleecing: the guest is never paused",
+                                         ja: "エージェントレス: ハイパーバイザーが \(instance) の書き込みを追跡し (ダーティビットマップ)、各ポイントインタイムはイメージフリーシングで取得されます (ゲストは停止しません)"))
+        }
         // The source server is the one the agent registers; it does so within seconds.
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
