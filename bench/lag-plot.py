@@ -1,13 +1,15 @@
 # Draws lag over time as an SVG: one panel per writer pattern (random, append), one line per
 # mode (the tracked agent in blue, the rescanning peer in red), from the samples files the
 # write-tracking benchmarks leave: "<unix time> <lag s> <backlog bytes> <state>" per line.
-# Usage: lag-plot.py WORK_DIR TARGET.svg TRACKED_MODE RESCAN_MODE "WHERE"
+# Usage: lag-plot.py WORK_DIR TARGET.svg TRACKED_MODE RESCAN_MODE "WHERE" [PATTERN,PATTERN]
+# (the patterns name the samples files, samples-MODE-PATTERN; default random,append).
 import sys
 
 work, target, tracked, rescan, where = sys.argv[1:6]
+patterns = sys.argv[6].split(",") if len(sys.argv) > 6 else ["random", "append"]
 colors = {tracked: "#1f77b4", rescan: "#d62728"}
 panels = []
-for pattern in ["random", "append"]:
+for pattern in patterns:
     series = {}
     for mode in colors:
         try:
@@ -20,7 +22,7 @@ for pattern in ["random", "append"]:
     panels.append((pattern, series))
 width, height, pad = 640, 220, 40
 top = max([p[1] for _, s in panels for v in s.values() for p in v] + [1.0])
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * 2 + 20}" font-family="sans-serif" font-size="11">']
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * len(patterns) + 20}" font-family="sans-serif" font-size="11">']
 for i, (pattern, series) in enumerate(panels):
     y0 = i * (height + 10)
     svg.append(f'<text x="{pad}" y="{y0 + 14}">lag (s), 4 KiB writes at up to 10 MB/s, {pattern}, {where}: 0 to {top:.0f} s over 45 s</text>')

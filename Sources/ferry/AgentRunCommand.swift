@@ -63,6 +63,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --continuous and image files (--disk): the QMP socket of the QEMU process that runs them. QEMU's dirty bitmaps then track their writes, they are read through QEMU's NBD server, and each point in time is an image fleecing (the guest never pauses).", valueName: "socket"))
     var hypervisorMonitor: String?
 
+    @Option(help: ArgumentHelp("With --hypervisor-monitor, when that QEMU already runs an NBD server: its Unix socket (else the agent starts one).", valueName: "socket"))
+    var hypervisorNbd: String?
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -91,13 +94,14 @@ struct AgentRunCommand: AsyncParsableCommand {
             interval: .milliseconds(Int(interval * 1000)),
             throttleBytesPerSecond: throttleMbps.map { $0 * 1_000_000 / 8 }, compress: compress, attempts: attempts
         )
+        if hypervisorNbd != nil && hypervisorMonitor == nil { throw ValidationError("--hypervisor-nbd goes with --hypervisor-monitor") }
         if let hypervisorMonitor {
             guard continuous, adapter == nil, !disks.isEmpty else {
                 throw ValidationError("--hypervisor-monitor follows the image files given with --disk, with --continuous")
             }
             if writeTracking == .auto {
                 do {
-                    let (tracking, readers) = try QEMUWriteTracking.attach(monitor: hypervisorMonitor, disks: disks)
+                    let (tracking, readers) = try QEMUWriteTracking.attach(monitor: hypervisorMonitor, nbdServer: hypervisorNbd, disks: disks)
                     for index in configuration.disks.indices { configuration.disks[index].reader = readers[index] }
                     configuration.tracking = tracking
                     FileHandle.standardError.write(Data("Following writes with \(tracking.description)\n".utf8))
