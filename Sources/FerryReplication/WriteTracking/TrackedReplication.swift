@@ -90,17 +90,28 @@ package struct TrackedReplication {
         var lastReport = ContinuousClock.now
         var nextHeartbeat = ContinuousClock.now + .seconds(2)
         var lastWrite = ContinuousClock.now
+        // A freeze that lets the machine write on (an image fleecing) is read from its frozen
+        // view however long that takes: writes wait for the point, and each block is read and
+        // sent once per point however often it was rewritten. A freeze that holds writes
+        // wants them sent as they come, so that it is short.
+        let holdsWrites = tracking.freezer?.holdsWrites ?? true
+        var pending = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
+        var pendingBytes: UInt64 { pending.reduce(0) { $0 + $1.bytes } }
         while !Task.isCancelled {
             let written = try takeAll()
             if written.contains(where: { !$0.isEmpty }) {
                 lastWrite = .now
                 oldest = [oldest, written.compactMap(\.oldest).min()].compactMap { $0 }.min()
                 uncommitted = true
-                try await pass.send(written: written, summary: &summary, connection: &connection,
-                                    report: Self.progress(summary, allocated: allocated, oldest: oldest))
+                if holdsWrites {
+                    try await pass.send(written: written, summary: &summary, connection: &connection,
+                                        report: Self.progress(summary, allocated: allocated, oldest: oldest))
+                } else {
+                    for (i, writes) in written.enumerated() { pending[i].formUnion(writes) }
+                }
             }
             if uncommitted || settling, lastPoint.duration(to: .now) >= configuration.interval {
-                if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection,
+                if let point = try await closePointInTime(pass: &pass, summary: &summary, connection: &connection, pending: &pending,
                                                           report: Self.progress(summary, allocated: allocated, oldest: oldest)) {
                     summary.snapshotID = point.snapshotID
                     summary.frozenSeconds = point.frozenSeconds
@@ -119,13 +130,17 @@ package struct TrackedReplication {
                     // would make the next, and an idle machine would never rest.
                     let thawed = point.writtenByThaw
                     tracking.resume.committed(owing: thawed, allocated: allocated)
-                    let ownOnly = thawed.reduce(0) { $0 + $1.blocks.count } <= Self.thawBlocks
-                    if !ownOnly {
+                    let ownOnly = holdsWrites && thawed.reduce(0) { $0 + $1.blocks.count } <= Self.thawBlocks
+                    if !ownOnly && thawed.contains(where: { !$0.isEmpty }) {
                         uncommitted = true
                         oldest = thawed.compactMap(\.oldest).min()
                     }
-                    try await pass.send(written: thawed, summary: &summary, connection: &connection,
-                                        report: Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil))
+                    if holdsWrites {
+                        try await pass.send(written: thawed, summary: &summary, connection: &connection,
+                                            report: Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil))
+                    } else {
+                        pending = thawed
+                    }
                 }
                 lastPoint = .now
             }
@@ -134,13 +149,13 @@ package struct TrackedReplication {
             // (the same zeros each time, a database write on the server) every 10 s instead
             // of every second; heartbeats keep the connection known alive. A write is still
             // dated by the trace when it happened: resting delays its sending, not its lag.
-            let resting = !uncommitted && !settling && pass.bytesInFlight == 0 && lastWrite.duration(to: .now) >= Self.restAfter
+            let resting = !uncommitted && !settling && pass.bytesInFlight == 0 && pendingBytes == 0 && lastWrite.duration(to: .now) >= Self.restAfter
             if lastReport.duration(to: .now) >= (resting ? Self.restingReport : .seconds(1)) {
                 lastReport = .now
                 nextHeartbeat = .now + .seconds(2)
-                // Everything taken from the trackers was sent above: what is written and not
-                // yet acknowledged is what is in flight.
-                try await connection.send(Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil)(pass.bytesInFlight))
+                // Written and not yet acknowledged: what is in flight, and what waits for the
+                // next point (none when the freezer holds writes: those were sent above).
+                try await connection.send(Self.progress(summary, allocated: allocated, oldest: uncommitted ? oldest : nil)(pass.bytesInFlight + pendingBytes))
             } else if ContinuousClock.now >= nextHeartbeat {
                 nextHeartbeat = .now + .seconds(2)
                 try await connection.send(.heartbeat)
@@ -168,10 +183,12 @@ package struct TrackedReplication {
     /// Sends what was written until the writes are few, freezes, sends the rest, thaws and
     /// commits the freeze's instant. Nil when the freeze thawed on its own before the reads
     /// were done (the next interval tries again).
+    /// `pending`: writes taken and not sent yet (a freeze that does not hold writes): read
+    /// from the point's frozen view; emptied when the point is committed.
     private func closePointInTime(pass: inout AgentPass, summary: inout AgentPassSummary, connection: inout AgentConnection,
-                                  report: @escaping (UInt64) -> ReplicationFrame) async throws -> Point? {
-        var carried = [TrackedWrites](repeating: TrackedWrites(), count: tracking.trackers.count)
-        for _ in 0..<Self.convergenceRounds {
+                                  pending: inout [TrackedWrites], report: @escaping (UInt64) -> ReplicationFrame) async throws -> Point? {
+        var carried = pending
+        for _ in 0..<(tracking.freezer?.holdsWrites == false ? 0 : Self.convergenceRounds) {
             let written = try takeAll()
             for (i, writes) in written.enumerated() { carried[i].formUnion(writes) }
             if carried.reduce(0, { $0 + $1.bytes }) <= Self.frozenReadLimit { break }
@@ -186,6 +203,7 @@ package struct TrackedReplication {
             for (i, writes) in try takeAll().enumerated() { carried[i].formUnion(writes) }
             try await pass.send(written: carried, summary: &summary, connection: &connection, report: report)
             try await pass.drain(connection: &connection, report: report)
+            pending = pending.map { _ in TrackedWrites() }
             return Point(snapshotID: try await pass.commit(sourceTime: instant, connection: &connection), frozenSeconds: 0)
         }
         let frozen: any FrozenPointInTime
@@ -196,6 +214,8 @@ package struct TrackedReplication {
             // this interval — the next tries again, and the lag grows to LAGGING meanwhile —
             // and the source server says why instead of the agent stopping.
             freezeTrouble.failed.store(true, ordering: .relaxed)
+            // What was taken and not sent waits for the next point.
+            pending = carried
             try await connection.send(.tracking(rescanning: false, description: "\(tracking.description); the last freeze failed: \(error)"))
             return nil
         }
@@ -213,6 +233,8 @@ package struct TrackedReplication {
             _ = frozen.thaw()
             throw error
         }
+        // Sent: nothing waits any more (a point thawed too early sent them too).
+        pending = pending.map { _ in TrackedWrites() }
         intact = frozen.thaw()
         let writtenByThaw = try takeAll()
         let frozenSeconds = AgentPass.seconds(clock.duration(to: .now))

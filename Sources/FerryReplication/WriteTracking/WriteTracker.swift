@@ -58,6 +58,15 @@ public protocol PointInTimeFreezer: Sendable {
     /// Freezes; the returned hold thaws when told to, and on its own after `limit` (a stuck
     /// agent must never leave a machine's file systems frozen).
     func freeze(limit: Duration) throws -> any FrozenPointInTime
+
+    /// Whether a freeze holds the machine's writes (a file system freeze) or lets them go on
+    /// (an image fleecing or a copy-on-write snapshot: the point is read from a frozen view).
+    /// Only a freeze that holds writes needs the writes sent before it, so that it is short.
+    var holdsWrites: Bool { get }
+}
+
+extension PointInTimeFreezer {
+    public var holdsWrites: Bool { true }
 }
 
 public protocol FrozenPointInTime: Sendable {

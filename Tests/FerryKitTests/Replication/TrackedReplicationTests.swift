@@ -184,6 +184,12 @@ struct TrackedReplicationTests {
         try await Task.sleep(for: .seconds(1))
         #expect(summaries.all.count == before, "no point while the freeze fails")
 
+        // Taken by a point whose freeze then fails: it must wait for the next point, not be
+        // dropped (before, the point's carried writes were lost with the failed freeze).
+        try disk.write([UInt8](repeating: 8, count: 4096), at: 1 << 20)
+        source.reportWhenAPointCloses(block: 2)
+        try await Task.sleep(for: .seconds(1))
+
         source.freezesFail.store(false, ordering: .releasing)
         while summaries.all.count == before, Date() < deadline.addingTimeInterval(10) { try await Task.sleep(for: .milliseconds(100)) }
         #expect(summaries.all.count > before)
@@ -192,6 +198,7 @@ struct TrackedReplicationTests {
         #expect(reconnects.load(ordering: .relaxed) == 0, "the agent never stopped")
         let exported = try fixture.exported(try #require(summaries.all.last?.snapshotID))
         #expect(exported[0..<4096].allSatisfy { $0 == 9 })
+        #expect(exported[(1 << 20)..<(1 << 20) + 4096].allSatisfy { $0 == 8 }, "the write a failed point carried")
     }
 
     /// MGN's LAGGING: everything is sent, but no point closes (here each freeze thaws on its
@@ -308,7 +315,26 @@ final class StaleWriteSource: WriteTracker, PointInTimeFreezer, @unchecked Senda
     }
 
     func take() throws -> TrackedWrites {
-        written.withLock { writes in defer { writes = TrackedWrites() }; return writes }
+        written.withLock { writes in
+            defer { writes = TrackedWrites() }
+            // The take a point makes right after the loop's own: where a write held back
+            // for it shows up (the loop's takes are a tick apart).
+            if let last = lastTake, last.duration(to: .now) < .milliseconds(20), let block = heldForAPoint {
+                writes.formUnion(TrackedWrites(blocks: [block], oldest: Date()))
+                heldForAPoint = nil
+            }
+            lastTake = .now
+            return writes
+        }
+    }
+
+    private var lastTake: ContinuousClock.Instant?
+    private var heldForAPoint: UInt64?
+
+    /// A write that only the take closing a point sees: written between the loop's take and
+    /// the point's (what the point then carries into its freeze).
+    func reportWhenAPointCloses(block: UInt64) {
+        written.withLock { _ in heldForAPoint = block }
     }
 
     let freezesFail = Atomic<Bool>(false)

@@ -95,6 +95,8 @@ final class QEMUMachine: PointInTimeFreezer, @unchecked Sendable {
     let session: QEMUSession
     let drives: [QEMUDrive]
     let scope: String
+    /// The guest writes on while a point is read: from the fleecing overlay.
+    let holdsWrites = false
 
     init(monitor: String, nbdServer: String?, files: [String]) throws {
         let session = try QEMUSession(monitor: monitor, nbdServer: nbdServer)
