@@ -48,7 +48,7 @@ test: deps
 	stdbuf -oL -eL $(SWIFT) test --skip-build --no-parallel
 
 # Benchmarks: each against a named peer in the same run. Not part of `make test`.
-BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils curl mount e2fsprogs util-linux
+BENCH_APT_PACKAGES := rsync time hyperfine qemu-utils qemu-system-common curl mount e2fsprogs util-linux
 bench: deps agent-build
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
@@ -61,6 +61,7 @@ bench: deps agent-build
 	bash bench/conversion.sh
 	bash bench/agent-idle.sh
 	bash bench/agent-tracking.sh
+	bash bench/agent-hypervisor.sh
 	bash bench/agent-in-guest.sh
 
 clean:

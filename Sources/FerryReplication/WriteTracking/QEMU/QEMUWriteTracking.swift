@@ -220,6 +220,8 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
         var live: NBDConnection?
         /// While a point is held: its export (the drive as it was) and whether its writes were taken.
         var point: (fleece: Fleece, connection: NBDConnection, taken: Bool)?
+        /// Since when the current bitmap holds every write: its start, or the last time it
+        /// was found clean. A bitmap does not date its bits; they are no older than this.
         var lastRotation = Date()
     }
 
@@ -305,7 +307,12 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
                 return writes
             }
             let (generation, since) = state.withLock { ($0.generation, $0.lastRotation) }
-            guard try dirtyCount(bitmap(generation)) > 0 else { return TrackedWrites() }
+            let asked = Date()
+            guard try dirtyCount(bitmap(generation)) > 0 else {
+                // Clean when asked: whatever comes next was written after now.
+                state.withLock { $0.lastRotation = asked }
+                return TrackedWrites()
+            }
             let retired = bitmap(generation)
             let now = Date()
             try qmp.execute("transaction", ["actions": [
