@@ -19,6 +19,7 @@ for tool in qemu-storage-daemon qemu-img python3; do
 done
 
 . bench/release-ferry.sh
+. bench/lag-sampling.sh
 ferry=$FERRY_BIN
 out=${BENCH_OUT:-/tmp}
 # Short: Unix socket paths hold 108 bytes.
@@ -87,15 +88,6 @@ python3 "$work/writer.py" "$work/nbd.sock" writer 0 0 fill $((1 << 30)) > /dev/n
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 read_chars() { awk '/^rchar/ {print $2}' "/proc/$1/io"; }
 
-sample() {
-  local file=$1 seconds=$2 start
-  start=$(date +%s.%N)
-  : > "$file"
-  while python3 -c "import sys,time; sys.exit(0 if time.time()-float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$start" "$seconds"; do
-    "$ferry" source list --workspace "$work/ws" --output json 2>/dev/null | python3 bench/lag-sample.py >> "$file" || true
-    sleep 0.5
-  done
-}
 
 run_mode() {
   local mode=$1
@@ -131,15 +123,7 @@ print(f'$mode idle 30 s (8 GiB drive, 1 GiB written): CPU {(cpu1-cpu0)/ticks/30*
     writer_pid=$!
     sample "$work/samples-$mode-random-$span" 45
     wait "$writer_pid" || true; writer_pid=""
-    python3 - "$work/samples-$mode-random-$span" "$mode" "$span" "$(cat "$work/writes-$mode-$span")" <<'PY' | tee -a "$work/results"
-import sys
-rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
-lags = sorted(float(r[1]) for r in rows); backlog = sorted(int(r[2]) for r in rows)
-def pct(values, p): return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
-states = sorted(set(r[3] for r in rows))
-print(f"{sys.argv[2]} random 4 KiB writes over {sys.argv[3]} MiB at 10 MB/s ({int(sys.argv[4]) * 4096 / 45 / 1e6:.1f} MB/s done), 45 s: "
-      f"lag p50 {pct(lags, 50):.1f} s, p99 {pct(lags, 99):.1f} s; backlog p50 {pct(backlog, 50) / 2**20:.0f} MiB, p99 {pct(backlog, 99) / 2**20:.0f} MiB; states {','.join(states)}")
-PY
+    python3 bench/lag-summary.py "$work/samples-$mode-random-$span" "$mode random 4 KiB writes over $span MiB at 10 MB/s" "$(cat "$work/writes-$mode-$span")" 45 | tee -a "$work/results"
     sleep 5
   done
   kill -TERM "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; agent_pid=""

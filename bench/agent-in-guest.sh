@@ -20,6 +20,7 @@ for tool in python3 qemu-system-x86_64; do
 done
 [ -x .build-agent/release/ferry-agent ] || [ -n "${FERRY_AGENT_BINARY:-}" ] || { echo "bench/agent-in-guest.sh: the agent is not built: run make agent" >&2; exit 1; }
 . bench/release-ferry.sh
+. bench/lag-sampling.sh
 out=${BENCH_OUT:-/tmp}
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-bench-agent-guest.XXXXXX")
 run_id=""
@@ -110,14 +111,6 @@ IDLE
 SH
 )" >/dev/null
 
-sample() {  # file seconds
-  local file=$1 until=$(( $(date +%s) + $2 ))
-  : > "$file"
-  while [ "$(date +%s)" -lt "$until" ]; do
-    "$FERRY_BIN" source list --workspace "$work/ws" --output json 2>/dev/null | python3 bench/lag-sample.py >> "$file" || true
-    sleep 0.5
-  done
-}
 
 measure() {  # mode
   local mode=$1
@@ -140,16 +133,7 @@ print(f'$mode idle 60 s in the guest: CPU {(t1-t0)/hz/60*100:.2f}% of an emulate
     sleep 3
     local writes
     writes=$(guest "cat /run/writes-$pattern" | tail -1)
-    python3 - "$work/samples-$mode-$pattern" "$mode" "$pattern" "$writes" <<'PY' | tee -a "$work/results"
-import sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-lags = sorted(float(r[1]) for r in rows); backlog = sorted(int(r[2]) for r in rows)
-def pct(v, p): return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else float("nan")
-done, seconds = (sys.argv[4].split() + ["0", "1"])[:2]
-rate = int(done) * 4096 / max(1, float(seconds)) / 1e6
-print(f"{sys.argv[2]} {sys.argv[3]} 4 KiB writes (target 10 MB/s, {rate:.1f} MB/s done in the guest), 45 s: lag p50 {pct(lags, 50):.1f} s, p99 {pct(lags, 99):.1f} s; "
-      f"backlog p50 {pct(backlog, 50) / 2**20:.0f} MiB, p99 {pct(backlog, 99) / 2**20:.0f} MiB; states {','.join(sorted(set(r[3] for r in rows)))}")
-PY
+    python3 bench/lag-summary.py "$work/samples-$mode-$pattern" "$mode $pattern 4 KiB writes in the guest (target 10 MB/s)" ${writes:-0 45} | tee -a "$work/results"
   done
 }
 
