@@ -5,6 +5,6 @@ struct SourceCommand: ParsableCommand {
         commandName: "source",
         abstract: "Source servers: the machines being migrated.",
         subcommands: [SourceListCommand.self, SourceShowCommand.self,
-            SourceAddCommand.self]
+            SourceAddCommand.self, SourceRetentionCommand.self]
     )
 }

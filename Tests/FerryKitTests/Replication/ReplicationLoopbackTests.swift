@@ -65,6 +65,30 @@ struct ReplicationLoopbackTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: oldExport)) == Data(original))
     }
 
+    /// A server's retention, changed while it replicates (what `ferry source retention`
+    /// does), is what the replication server applies at the next commit.
+    @Test func theRetentionSetOnAServerIsAppliedAtItsNextCommit() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(4 * Self.mib), regions: [(0, Self.mib)], seed: 6)
+        for pass in 0..<4 {
+            try disk.write([UInt8(pass + 1)], at: UInt64(pass * Self.block))
+            _ = try await fixture.replicate(try fixture.agent(disks: [disk]))
+        }
+        let store = try StagingStore(workspace: fixture.workspace)
+        let server = try #require(try fixture.workspace.sourceServers.list().first)
+        #expect(try store.snapshots(sourceServerID: server.id).count == 4, "seven kept by default")
+
+        _ = try fixture.workspace.sourceServers.update(server.id) { server in
+            server.replicationSettings.snapshotRetentionCount = 2
+            server.replicationSettings.snapshotRetentionTiers = []
+        }
+        try disk.write([9], at: UInt64(5 * Self.block))
+        let last = try #require(try await fixture.replicate(try fixture.agent(disks: [disk])).first)
+        let kept = try store.snapshots(sourceServerID: server.id)
+        #expect(kept.count == 2 && kept.contains { $0.id == last.snapshotID }, "\(kept.map(\.id))")
+    }
+
     @Test func compressedBlocksArriveIntact() async throws {
         let fixture = try await ReplicationFixture()
         defer { fixture.stop() }
