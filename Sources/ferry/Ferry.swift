@@ -22,6 +22,7 @@ struct Ferry: AsyncParsableCommand {
             AdaptersCommand.self,
             AdapterCommand.self,
             SourceCommand.self,
+            JobCommand.self,
             DoctorCommand.self,
             AWSCommand.self,
             DiskCommand.self,

@@ -57,6 +57,11 @@ struct WorkshopTests {
         #expect(log.contains("Conversion skipped"))
         #expect(log.first == "Job started" && log.last == "Job finished")
         #expect(log.contains("Launched instance"))
+        // The same jobs, as a consultant reads them.
+        let listed = try FerryProcess.run(["job", "list", "--workspace", workspace])
+        #expect(listed.stdout.contains("LAUNCH_TEST") && listed.stdout.contains("LAUNCH_CUTOVER") && listed.stdout.contains(cutoverJob), "\(listed.stdout)")
+        let jobLog = try FerryProcess.run(["job", "log", cutoverJob, "--workspace", workspace])
+        #expect(jobLog.stdout.contains("Launched instance") && jobLog.stdout.contains("Job finished"), "\(jobLog.stdout)")
         let finalize = try #require(steps.first { $0["stepID"] as? String == "finalize" })
         #expect((finalize["outputs"] as? [String: Any])?["lifecycle"] as? String == "ARCHIVED")
 
