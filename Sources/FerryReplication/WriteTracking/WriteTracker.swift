@@ -45,6 +45,8 @@ public protocol WriteTracker: Sendable {
 /// Writes may have gone unseen: only a full rescan makes the replica whole again.
 public struct WriteTrackingLost: Error, CustomStringConvertible, Sendable {
     public var reason: String
+    /// Where it was found, for a diagnosis (logged, not part of `reason`'s first words).
+    public var detail = ""
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
 }

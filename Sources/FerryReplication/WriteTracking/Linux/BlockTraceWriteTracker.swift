@@ -102,8 +102,16 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     var bytes = state.partial[slot]
+                    let carried = bytes.count
                     bytes.append(contentsOf: state.chunk[0..<n])
-                    let used = try Self.parse(bytes, into: &writes, now: now, monotonicNow: monotonicNow, device: device)
+                    let used: Int
+                    do {
+                        used = try Self.parse(bytes, into: &writes, now: now, monotonicNow: monotonicNow, device: device)
+                    } catch let lost as WriteTrackingLost {
+                        // Say where, for whoever reads the source server's record: which CPU's
+                        // file, how much was read and carried, and the bytes found.
+                        throw WriteTrackingLost("\(lost.reason) (trace\(slot): \(n) bytes read, \(carried) carried from the last read, \(lost.detail))")
+                    }
                     state.partial[slot] = Array(bytes[used...])
                 }
             }
@@ -127,7 +135,10 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
                 func u32(_ offset: Int) -> UInt32 { raw.loadUnaligned(fromByteOffset: at + offset, as: UInt32.self) }
                 func u64(_ offset: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at + offset, as: UInt64.self) }
                 guard u32(0) & 0xFFFF_FF00 == magic else {
-                    throw WriteTrackingLost("the block layer's trace of \(device) holds bytes that are not an event")
+                    let shown = (0..<min(16, raw.count - at)).map { String(format: "%02x", raw[at + $0]) }.joined()
+                    var lost = WriteTrackingLost("the block layer's trace of \(device) holds bytes that are not an event")
+                    lost.detail = "at byte \(at) of \(raw.count): \(shown)"
+                    throw lost
                 }
                 let pduLength = Int(raw.loadUnaligned(fromByteOffset: at + 46, as: UInt16.self))
                 guard raw.count - at >= eventSize + pduLength else { break }
