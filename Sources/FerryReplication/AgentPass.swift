@@ -8,6 +8,7 @@ import NIOPosix
 package struct AgentPass {
     private enum InFlight {
         case block(ChunkHash, retries: Int)
+        case patch
         case trim
     }
 
@@ -98,7 +99,7 @@ package struct AgentPass {
         })
         for (diskIndex, writes) in written.enumerated() {
             for index in writes.blocks.sorted() where index * UInt64(Self.blockSize) < sizes[diskIndex] {
-                try await replicate(disk: diskIndex, index: index, summary: &summary, connection: &connection)
+                try await replicate(disk: diskIndex, index: index, pages: writes.pages[index], summary: &summary, connection: &connection)
                 remaining -= 1
                 if let report { try await reportBacklog(remaining: remaining, report, connection: &connection) }
             }
@@ -111,12 +112,23 @@ package struct AgentPass {
         try await connection.send(report(blocks * UInt64(Self.blockSize) + bytesInFlight))
     }
 
-    /// Reads one block and sends it, or its trim, when the server holds something else.
-    private mutating func replicate(disk diskIndex: Int, index: UInt64, summary: inout AgentPassSummary, connection: inout AgentConnection) async throws {
+    /// Reads one block and sends it, or its trim, when the server holds something else; when
+    /// only a few `pages` of it were written and the server holds a version of it, only those
+    /// pages, as a patch.
+    private mutating func replicate(disk diskIndex: Int, index: UInt64, pages: UInt128? = nil, summary: inout AgentPassSummary,
+                                    connection: inout AgentConnection) async throws {
         let key = Key(disk: UInt32(diskIndex), index: index)
         // Written again while its last content is on its way (tracked writes): that one is
         // acknowledged first, so that what the server holds is known before comparing.
         while inFlight[key] != nil { try await handleReply(connection: &connection) }
+        if let pages, pages != 0, pages.nonzeroBitCount <= ReplicationProtocol.maximumPatchPages, let base = held[diskIndex][index] {
+            let sent = try await sendPatch(key: key, pages: pages, base: base, connection: &connection)
+            summary.bytesScanned += UInt64(sent)
+            summary.bytesSent += UInt64(sent)
+            summary.blocksSent += 1
+            try await throttle(sent: summary.bytesSent, since: passClock)
+            return
+        }
         let hash = try await readBlock(disk: configuration.disks[diskIndex], index: index)
         summary.bytesScanned += UInt64(Self.blockSize)
         if let hash {
@@ -175,6 +187,33 @@ package struct AgentPass {
         }
     }
 
+    /// Reads the written pages of a block (zeros past the disk's end) and sends them as a
+    /// patch of the version the server holds; returns the bytes sent.
+    private mutating func sendPatch(key: Key, pages: UInt128, base: ChunkHash, connection: inout AgentConnection) async throws -> Int {
+        let disk = configuration.disks[Int(key.disk)]
+        let page = ReplicationProtocol.pageSize
+        let indexes = (0..<(Self.blockSize / page)).filter { pages & (UInt128(1) << $0) != 0 }
+        let blockOffset = key.index * UInt64(Self.blockSize)
+        let reader = disk.reader
+        let data = try await NIOThreadPool.singleton.runIfActive { () throws -> ByteBuffer in
+            var data = ByteBuffer()
+            data.reserveCapacity(indexes.count * page)
+            for index in indexes {
+                let offset = blockOffset + UInt64(index * page)
+                let count = Int(min(UInt64(page), reader.size - min(reader.size, offset)))
+                data.writeWithUnsafeMutableBytes(minimumWritableBytes: page) { bytes in
+                    let target = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<page])
+                    target.initializeMemory(as: UInt8.self, repeating: 0)
+                    if count > 0 { try? reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[0..<count]), at: offset) }
+                    return page
+                }
+            }
+            return data
+        }
+        try await send(.patch(disk: key.disk, index: key.index, base: base.bytes, pages: indexes.map(UInt8.init), data: data), key: key, as: .patch, connection: &connection)
+        return data.readableBytes
+    }
+
     private mutating func sendBlock(key: Key, hash: ChunkHash, retries: Int, connection: inout AgentConnection) async throws -> Int {
         // The one copy of the block on its way out: into the buffer the channel sends as is.
         var data = ByteBuffer(bytes: buffer)
@@ -201,12 +240,23 @@ package struct AgentPass {
             switch inFlight.removeValue(forKey: key) {
             case .block(let hash, _): held[Int(disk)][index] = hash
             case .trim: held[Int(disk)][index] = nil
+            case .patch: throw ReplicationProtocolError.malformed("ack for a patch of block \(index) of disk \(disk): a patch is answered by patched")
             case nil: throw ReplicationProtocolError.malformed("ack for block \(index) of disk \(disk), which is not in flight")
             }
+        case .patched(let disk, let index, let sha):
+            let key = Key(disk: disk, index: index)
+            guard case .patch = inFlight.removeValue(forKey: key), let hash = ChunkHash(bytes: sha) else {
+                throw ReplicationProtocolError.malformed("patched for block \(index) of disk \(disk), which is not a patch in flight")
+            }
+            held[Int(disk)][index] = hash
         case .nack(let disk, let index, let reason):
             let key = Key(disk: disk, index: index)
-            guard case .block(_, let retries) = inFlight.removeValue(forKey: key) else {
-                throw ReplicationProtocolError.malformed("nack for block \(index) of disk \(disk), which is not in flight")
+            // A patch refused (the server holds another version): the whole block follows.
+            let retries: Int
+            switch inFlight.removeValue(forKey: key) {
+            case .block(_, let count): retries = count
+            case .patch: retries = 0
+            default: throw ReplicationProtocolError.malformed("nack for block \(index) of disk \(disk), which is not in flight")
             }
             guard retries < Self.maximumRetries else {
                 throw ReplicationProtocolError.refused("block \(index) of disk \(disk) refused \(retries + 1) times: \(reason)")

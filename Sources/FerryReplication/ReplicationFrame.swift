@@ -29,6 +29,13 @@ package enum ReplicationFrame: Hashable, Sendable {
     /// `ByteBuffer` so that it goes from the socket to the store, and from the agent's read
     /// to the socket, without being copied again.
     case block(disk: UInt32, index: UInt64, sha256: [UInt8], compressed: Bool, data: ByteBuffer)
+    /// Agent → server: some 4 KiB pages of a block (`pages`: their indexes in the block, and
+    /// `data` their bytes in that order), to write over the block the server holds, whose
+    /// hash is `base`. Answered by `patched` with the new block's hash, or `nack` (the
+    /// server holds another version: the agent sends the whole block).
+    case patch(disk: UInt32, index: UInt64, base: [UInt8], pages: [UInt8], data: ByteBuffer)
+    /// Server → agent: the patch is stored; the block's hash is now `sha256`.
+    case patched(disk: UInt32, index: UInt64, sha256: [UInt8])
     /// Agent → server: the block now reads as zeros (it held data before).
     case trim(disk: UInt32, index: UInt64)
     /// Server → agent: the block (or trim) is stored.
@@ -75,6 +82,8 @@ package enum ReplicationFrame: Hashable, Sendable {
         case .inventoryEnd: return .inventoryEnd
         case .block: return .block
         case .trim: return .trim
+        case .patch: return .patch
+        case .patched: return .patched
         case .ack: return .ack
         case .nack: return .nack
         case .progress: return .progress
@@ -93,7 +102,7 @@ package enum ReplicationFrame: Hashable, Sendable {
 package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
     case challenge = 1, authenticate = 2, welcome = 3, refused = 4, failed = 5
     case register = 10, registered = 11, inventory = 12, inventoryEnd = 13
-    case block = 20, trim = 21, ack = 22, nack = 23, progress = 24, tracking = 25
+    case block = 20, trim = 21, ack = 22, nack = 23, progress = 24, tracking = 25, patch = 26, patched = 27
     case endOfPass = 30, committed = 31
     case heartbeat = 40, goodbye = 41
 
@@ -107,7 +116,11 @@ package enum ReplicationFrameType: UInt8, Sendable, CaseIterable {
 }
 
 public enum ReplicationProtocol {
-    public static let version: UInt16 = 4
+    public static let version: UInt16 = 5
+    /// A block's pages: what a tracked write marks, and what a patch carries.
+    public static let pageSize = 4096
+    /// A block with more pages written than this goes whole: a patch saves little then.
+    public static let maximumPatchPages = 32
     /// The EBS block size: replication, the staging store and EBS imports share it.
     public static let blockSize = BlockSize.bytes
     public static let nonceLength = 32

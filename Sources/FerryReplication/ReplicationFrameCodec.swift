@@ -47,6 +47,12 @@ package enum ReplicationFrameCodec {
             buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeBytes(sha); buffer.writeInteger(UInt8(compressed ? 1 : 0))
             buffer.writeInteger(UInt32(data.readableBytes))
             tail = data
+        case .patch(let disk, let index, let base, let pages, let data):
+            buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeBytes(base)
+            buffer.writeInteger(UInt8(pages.count)); buffer.writeBytes(pages)
+            tail = data
+        case .patched(let disk, let index, let sha):
+            buffer.writeInteger(disk); buffer.writeInteger(index); buffer.writeBytes(sha)
         case .trim(let disk, let index), .ack(let disk, let index):
             buffer.writeInteger(disk); buffer.writeInteger(index)
         case .nack(let disk, let index, let reason):
@@ -111,6 +117,19 @@ package enum ReplicationFrameCodec {
             let flags = try r.u8()
             guard flags <= 1 else { throw .malformed("block frame has unknown flags \(flags)") }
             return .block(disk: disk, index: index, sha256: sha, compressed: flags == 1, data: try r.slice(Int(try r.u32())))
+        case .patch:
+            let disk = try r.u32(), index = try r.u64(), base = try r.bytes(32)
+            let pages = try r.bytes(Int(try r.u8()))
+            let pagesPerBlock = ReplicationProtocol.blockSize / ReplicationProtocol.pageSize
+            guard !pages.isEmpty, pages.count <= ReplicationProtocol.maximumPatchPages, pages.allSatisfy({ Int($0) < pagesPerBlock }),
+                  Set(pages).count == pages.count else {
+                throw .malformed("patch of block \(index) names pages \(pages)")
+            }
+            guard r.remaining == pages.count * ReplicationProtocol.pageSize else {
+                throw .malformed("patch of block \(index) carries \(r.remaining) bytes for \(pages.count) pages")
+            }
+            return .patch(disk: disk, index: index, base: base, pages: pages, data: try r.slice(r.remaining))
+        case .patched: return .patched(disk: try r.u32(), index: try r.u64(), sha256: try r.bytes(32))
         case .trim: return .trim(disk: try r.u32(), index: try r.u64())
         case .ack: return .ack(disk: try r.u32(), index: try r.u64())
         case .nack: return .nack(disk: try r.u32(), index: try r.u64(), reason: try r.string())

@@ -12,6 +12,10 @@ package enum ReplicationTLS {
     /// The ALPN name of the replication protocol on port 1500; anything else negotiated there
     /// (`http/1.1`, or nothing) is the installer's HTTPS.
     package static let applicationProtocol = "ferry-replication/\(ReplicationProtocol.version)"
+    /// What agents of earlier versions ask for: the server still takes them as replication, so
+    /// that they hear which version it speaks (and are told to update) instead of getting
+    /// the installer's HTTPS.
+    package static let earlierApplicationProtocols = (3..<ReplicationProtocol.version).map { "ferry-replication/\($0)" }
     package static let httpProtocol = "http/1.1"
 
     /// Adds the client's TLS handler to `channel`: the server's certificate must carry the

@@ -81,7 +81,7 @@ public struct ReplicationCertificate: Sendable {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(try loadCertificate())], privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = [ReplicationTLS.applicationProtocol, ReplicationTLS.httpProtocol]
+        configuration.applicationProtocols = [ReplicationTLS.applicationProtocol] + ReplicationTLS.earlierApplicationProtocols + [ReplicationTLS.httpProtocol]
         return configuration
     }
 

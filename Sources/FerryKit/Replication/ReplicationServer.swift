@@ -165,7 +165,7 @@ public final class ReplicationServer: Sendable {
         try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
         let negotiation = NIOTypedApplicationProtocolNegotiationHandler<NegotiatedConnection> { result, channel in
             channel.eventLoop.makeCompletedFuture {
-                if case .negotiated(ReplicationTLS.applicationProtocol) = result {
+                if case .negotiated(let name) = result, name == ReplicationTLS.applicationProtocol || ReplicationTLS.earlierApplicationProtocols.contains(name) {
                     let seal = ReplicationFrameSeal()
                     return .replication(try ReplicationChannel.configure(channel, role: .server, seal: seal), seal)
                 }

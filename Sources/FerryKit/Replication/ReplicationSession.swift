@@ -102,6 +102,7 @@ final class ReplicationSession: Sendable {
             }
             if case .block = frame { state.withLock { $0.endedCleanly = false } }
             if case .trim = frame { state.withLock { $0.endedCleanly = false } }
+            if case .patch = frame { state.withLock { $0.endedCleanly = false } }
             guard state.withLock({ $0.authenticated }) else {
                 try await authenticate(frame, serverNonce: serverNonce, outbound: outbound)
                 continue
@@ -111,6 +112,8 @@ final class ReplicationSession: Sendable {
                 try await register(identity: identity, factsJSON: factsJSON, outbound: outbound)
             case .block(let disk, let index, let sha, let compressed, let data):
                 try await receiveBlock(disk: disk, index: index, sha256: sha, compressed: compressed, data: data, outbound: outbound)
+            case .patch(let disk, let index, let base, let pages, let data):
+                try await receivePatch(disk: disk, index: index, base: base, pages: pages, data: data, outbound: outbound)
             case .trim(let disk, let index):
                 let id = try registeredServer()
                 try checkBlock(disk: disk, index: index)
@@ -288,6 +291,53 @@ final class ReplicationSession: Sendable {
         case .stored(let written):
             if written { server.counters.withLock { $0.chunksWritten += 1 } }
             try await outbound.write(.ack(disk: disk, index: index))
+        }
+    }
+
+    /// Writes the pages over the block this server holds, if it holds the version the agent
+    /// patched (else `nack`: the agent sends the whole block), and stores the result.
+    private func receivePatch(disk: UInt32, index: UInt64, base: [UInt8], pages: [UInt8], data: ByteBuffer,
+                              outbound: NIOAsyncChannelOutboundWriter<ReplicationFrame>) async throws {
+        let id = try registeredServer()
+        try checkBlock(disk: disk, index: index)
+        server.counters.withLock {
+            $0.blocksReceived += 1
+            $0.blockBytesReceived += UInt64(data.readableBytes)
+        }
+        let outcome = try await offPool { [store] () throws -> (BlockOutcome, ChunkHash?) in
+            guard let held = try store.replicaBlock(sourceServerID: id, diskIndex: Int(disk), blockIndex: index), held.bytes == base else {
+                return (.refused("the patch is of a version of the block this server does not hold"), nil)
+            }
+            var block = [UInt8](repeating: 0, count: ReplicationProtocol.blockSize)
+            try block.withUnsafeMutableBytes { try store.readChunk(held, into: $0) }
+            data.withUnsafeReadableBytes { bytes in
+                for (n, page) in pages.enumerated() {
+                    let at = Int(page) * ReplicationProtocol.pageSize
+                    block.replaceSubrange(at..<at + ReplicationProtocol.pageSize,
+                                          with: UnsafeRawBufferPointer(rebasing: bytes[n * ReplicationProtocol.pageSize..<(n + 1) * ReplicationProtocol.pageSize]))
+                }
+            }
+            return try block.withUnsafeBytes { bytes in
+                let hash = ChunkHash(hashing: bytes)
+                do {
+                    return (.stored(written: try store.storeBlock(bytes, hash: hash, sourceServerID: id, diskIndex: Int(disk), blockIndex: index)), hash)
+                } catch {
+                    return (.storeFailed(error), nil)
+                }
+            }
+        }
+        switch outcome {
+        case (.refused(let reason), _):
+            server.counters.withLock { $0.blocksRejected += 1 }
+            try await outbound.write(.nack(disk: disk, index: index, reason: reason))
+        case (.storeFailed(let error), _):
+            try? await outbound.write(.failed(reason: "it could not store block \(index) of disk \(disk): \(error)"))
+            throw error
+        case (.stored(let written), let hash?):
+            if written { server.counters.withLock { $0.chunksWritten += 1 } }
+            try await outbound.write(.patched(disk: disk, index: index, sha256: hash.bytes))
+        case (.stored, nil):
+            throw ReplicationProtocolError.malformed("a patch stored without its hash")
         }
     }
 

@@ -184,6 +184,18 @@ public final class StagingStore: Sendable {
         }
     }
 
+    /// The chunk a replica block holds now, nil when the block is a hole.
+    public func replicaBlock(sourceServerID: String, diskIndex: Int, blockIndex: UInt64) throws -> ChunkHash? {
+        try database.read { db in
+            guard let data = try Data.fetchOne(
+                db, sql: "SELECT hash FROM replicaBlock WHERE sourceServerID = ? AND diskIndex = ? AND blockIndex = ?",
+                arguments: [sourceServerID, diskIndex, Int64(blockIndex)]
+            ) else { return nil }
+            guard let hash = ChunkHash(bytes: Array(data)) else { throw StagingStoreError.corrupt("a replica block has a malformed hash") }
+            return hash
+        }
+    }
+
     /// The block now holds the chunk `hash`, which must be stored already and stay live: only
     /// for tests and tools that hold the store alone. Replication goes through `storeBlock`.
     func recordReplicaBlock(sourceServerID: String, diskIndex: Int, blockIndex: UInt64, hash: ChunkHash) throws {

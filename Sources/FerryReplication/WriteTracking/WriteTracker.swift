@@ -6,6 +6,10 @@ import Synchronization
 public struct TrackedWrites: Sendable, Equatable {
     /// Indexes of the `ReplicationProtocol.blockSize` blocks written.
     public var blocks: Set<UInt64>
+    /// For blocks whose written pages are known, which `ReplicationProtocol.pageSize` pages
+    /// of the block (bit i: page i). A block in `blocks` without an entry was written
+    /// anywhere in it. A block with few pages written goes to the server as a patch.
+    public var pages: [UInt64: UInt128] = [:]
     /// When the first of these writes was seen (nil when there is none).
     public var oldest: Date?
 
@@ -15,11 +19,45 @@ public struct TrackedWrites: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { blocks.isEmpty }
-    public var bytes: UInt64 { UInt64(blocks.count) * UInt64(ReplicationProtocol.blockSize) }
+    /// What sending them costs, about: the pages of a patch, or the whole block.
+    public var bytes: UInt64 {
+        blocks.reduce(0) { total, block in
+            if let mask = pages[block], mask.nonzeroBitCount <= ReplicationProtocol.maximumPatchPages {
+                return total + UInt64(mask.nonzeroBitCount * ReplicationProtocol.pageSize)
+            }
+            return total + UInt64(ReplicationProtocol.blockSize)
+        }
+    }
 
     public mutating func formUnion(_ other: TrackedWrites) {
+        for block in other.blocks {
+            let theirs = other.pages[block]
+            if !blocks.contains(block) {
+                pages[block] = theirs
+            } else if let mine = pages[block], let theirs {
+                pages[block] = mine | theirs
+            } else {
+                pages[block] = nil  // written anywhere, on one side at least
+            }
+        }
         blocks.formUnion(other.blocks)
         oldest = [oldest, other.oldest].compactMap { $0 }.min()
+    }
+
+    /// Adds a write of `bytes` at byte `offset`, with the pages it touched.
+    public mutating func record(offset: UInt64, bytes: UInt64) {
+        guard let touched = Self.blocks(offset: offset, bytes: bytes) else { return }
+        let size = UInt64(ReplicationProtocol.blockSize), page = UInt64(ReplicationProtocol.pageSize)
+        var written = TrackedWrites()
+        for block in touched {
+            let start = max(offset, block * size) - block * size
+            let end = min(offset + bytes, (block + 1) * size) - block * size
+            var mask: UInt128 = 0
+            for index in (start / page)...((end - 1) / page) { mask |= UInt128(1) << Int(index) }
+            written.blocks.insert(block)
+            written.pages[block] = mask
+        }
+        formUnion(written)
     }
 
     /// The blocks a write of `bytes` at byte `offset` touches.

@@ -19,6 +19,8 @@ struct ReplicationFrameCodecTests {
         .inventoryEnd,
         .block(disk: 1, index: 42, sha256: hash, compressed: true, data: ByteBuffer(bytes: [1, 2, 3])),
         .trim(disk: 0, index: 9),
+        .patch(disk: 1, index: 7, base: hash, pages: [0, 3, 127], data: ByteBuffer(bytes: [UInt8](repeating: 9, count: 3 * 4096))),
+        .patched(disk: 1, index: 7, sha256: hash),
         .ack(disk: 3, index: 1 << 40),
         .nack(disk: 0, index: 5, reason: "SHA-256 mismatch"),
         .progress(pass: 2, bytesDone: 10, bytesTotal: 20, backlogBytes: 10, oldestPendingWrite: 1_764_000_000.5),
@@ -66,6 +68,14 @@ struct ReplicationFrameCodecTests {
         bytes[3] += 1
         bytes.append(0)
         #expect(throws: ReplicationProtocolError.self) { try ReplicationFrameCodec.decode(bytes[...]) }
+    }
+
+    @Test func aPatchMustNameDistinctPagesOfItsBlockAndCarryThem() {
+        let hash = [UInt8](repeating: 1, count: 32)
+        for (pages, bytes) in [([UInt8](), 0), ([128], 4096), ([2, 2], 8192), ([1, 2], 4096), (Array(0..<33), 33 * 4096)] {
+            let frame = ReplicationFrameCodec.encode(.patch(disk: 0, index: 1, base: hash, pages: pages, data: ByteBuffer(bytes: [UInt8](repeating: 0, count: bytes))))
+            #expect(throws: ReplicationProtocolError.self, "pages \(pages) with \(bytes) bytes") { _ = try ReplicationFrameCodec.decode(frame[...]) }
+        }
     }
 
     @Test func anInventoryCannotClaimMoreEntriesThanItCarries() {

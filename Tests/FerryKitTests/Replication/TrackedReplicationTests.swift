@@ -302,6 +302,54 @@ struct TrackedReplicationTests {
     }
 }
 
+extension TrackedReplicationTests {
+    /// A few pages written in a block go as a patch: their bytes, not the block's. A patch
+    /// of a version the server does not hold (here, one changed behind the agent's back) is
+    /// refused, and the whole block follows: the point holds the disk as it is either way.
+    @Test func fewPagesWrittenGoAsAPatchAndAPatchOfAnotherVersionIsSentWhole() async throws {
+        let fixture = try await ReplicationFixture()
+        defer { fixture.stop() }
+        let block = ReplicationProtocol.blockSize
+        let disk = try TestDiskImage(in: fixture.directory, size: UInt64(8 * block), regions: [(0, 4 * block)], seed: 9)
+        let source = StaleWriteSource()
+        var configuration = try fixture.agent(disks: [disk], continuous: true, interval: .milliseconds(200)).configuration
+        configuration.tracking = WriteTracking(trackers: [source], freezer: source)
+        let agent = ReplicationAgent(configuration: configuration)
+        let summaries = SummaryBox()
+        let running = Task { try await agent.run { event in if case .committed(let s) = event { summaries.append(s) } } }
+        defer { running.cancel() }
+        while summaries.all.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        func pointAfter(_ count: Int) async throws -> String {
+            let deadline = Date().addingTimeInterval(15)
+            while summaries.all.count <= count, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            return try #require(summaries.all.last?.snapshotID)
+        }
+
+        // Two pages of block 1 (one of them across a page boundary's end): 8 KiB go, not 512.
+        var before = fixture.server.statistics.blockBytesReceived
+        try disk.write([UInt8](repeating: 0xA1, count: 5000), at: UInt64(block + 4096 + 100))
+        source.report(offset: UInt64(block + 4096 + 100), bytes: 5000)
+        var point = try await pointAfter(summaries.all.count)
+        #expect(fixture.server.statistics.blockBytesReceived - before == 2 * 4096, "bytes received for two pages")
+        #expect(try fixture.exported(point) == Data(try disk.contents()))
+
+        // Block 2 changed on the server behind the agent's back: the patch is refused, the block goes whole.
+        let store = try StagingStore(workspace: fixture.workspace)
+        let other = [UInt8](repeating: 0x55, count: block)
+        let otherHash = other.withUnsafeBytes { ChunkHash(hashing: $0) }
+        let id = try #require(try fixture.workspace.sourceServers.list().first?.id)
+        _ = try other.withUnsafeBytes { try store.storeBlock($0, hash: otherHash, sourceServerID: id, diskIndex: 0, blockIndex: 2) }
+        let rejected = fixture.server.statistics.blocksRejected
+        before = fixture.server.statistics.blockBytesReceived
+        try disk.write([UInt8](repeating: 0xB2, count: 4096), at: UInt64(2 * block))
+        source.report(offset: UInt64(2 * block), bytes: 4096)
+        point = try await pointAfter(summaries.all.count)
+        #expect(fixture.server.statistics.blocksRejected == rejected + 1)
+        #expect(fixture.server.statistics.blockBytesReceived - before == UInt64(4096 + block), "the patch, then the block")
+        #expect(try fixture.exported(point) == Data(try disk.contents()))
+    }
+}
+
 /// A source whose tracker reports what the test says, when the test says, and whose
 /// freezes hold or thaw on their own before the reads are done.
 final class StaleWriteSource: WriteTracker, PointInTimeFreezer, @unchecked Sendable {
@@ -312,6 +360,14 @@ final class StaleWriteSource: WriteTracker, PointInTimeFreezer, @unchecked Senda
 
     func report(block: UInt64, at time: Date) {
         written.withLock { $0.formUnion(TrackedWrites(blocks: [block], oldest: time)) }
+    }
+
+    /// A write whose pages are known, as the block layer's trace and QEMU's bitmaps report them.
+    func report(offset: UInt64, bytes: UInt64) {
+        written.withLock { writes in
+            writes.record(offset: offset, bytes: bytes)
+            writes.oldest = writes.oldest ?? Date()
+        }
     }
 
     func take() throws -> TrackedWrites {
@@ -376,7 +432,9 @@ final class RecordWriter: WriteTracker, PointInTimeFreezer, @unchecked Sendable 
             let offset = TrackedReplicationTests.offset(of: number)
             try? disk.write(TrackedReplicationTests.record(number), at: offset)
             written.withLock { writes in
-                writes.formUnion(TrackedWrites(blocks: Set(TrackedWrites.blocks(offset: offset, bytes: UInt64(TrackedReplicationTests.recordSize))!), oldest: Date()))
+                // With its pages, as the kernel's trace reports a write: sent as patches.
+                writes.record(offset: offset, bytes: UInt64(TrackedReplicationTests.recordSize))
+                writes.oldest = writes.oldest ?? Date()
             }
             gate.signal()
             if number % 8 == 0 { usleep(1000) }

@@ -144,9 +144,8 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
                 guard raw.count - at >= eventSize + pduLength else { break }
                 let time = u64(8), sector = u64(16), length = u32(24), action = u32(28)
                 let kind = action & 0xFFFF
-                if (action >> 16) & categoryWrite != 0, kind == actionQueue || kind == actionComplete,
-                   let blocks = TrackedWrites.blocks(offset: sector * 512, bytes: UInt64(length)) {
-                    writes.blocks.formUnion(blocks)
+                if (action >> 16) & categoryWrite != 0, kind == actionQueue || kind == actionComplete, length > 0 {
+                    writes.record(offset: sector * 512, bytes: UInt64(length))
                     let seen = now.addingTimeInterval(-Double(monotonicNow &- min(time, monotonicNow)) / 1e9)
                     writes.oldest = min(writes.oldest ?? seen, seen)
                 }

@@ -51,7 +51,7 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
     /// The first bitmap, then the export every read goes through.
     func start() throws {
         do {
-            try qmp.execute("block-dirty-bitmap-add", ["node": node, "name": bitmap(0), "granularity": ReplicationProtocol.blockSize])
+            try qmp.execute("block-dirty-bitmap-add", ["node": node, "name": bitmap(0), "granularity": ReplicationProtocol.pageSize])
             try qmp.execute("block-export-add", ["type": "nbd", "id": liveExport, "node-name": node, "name": liveExport, "writable": false])
             let live = try NBDConnection(socket: session.nbdSocket, export: liveExport, contexts: ["base:allocation"])
             size = live.size
@@ -125,7 +125,7 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
             let retired = bitmap(generation)
             let now = Date()
             try qmp.execute("transaction", ["actions": [
-                ["type": "block-dirty-bitmap-add", "data": ["node": node, "name": bitmap(generation + 1), "granularity": ReplicationProtocol.blockSize]],
+                ["type": "block-dirty-bitmap-add", "data": ["node": node, "name": bitmap(generation + 1), "granularity": ReplicationProtocol.pageSize]],
                 ["type": "block-dirty-bitmap-disable", "data": ["node": node, "name": retired]],
             ]])
             state.withLock { s in
@@ -169,7 +169,7 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
             let extents = try connection.blockStatus(context: context, offset: offset, length: UInt32(min(connection.size - offset, 1 << 31)))
             guard let last = extents.last else { break }
             for extent in extents where extent.flags & 1 != 0 {
-                if let blocks = TrackedWrites.blocks(offset: extent.offset, bytes: extent.length) { writes.blocks.formUnion(blocks) }
+                writes.record(offset: extent.offset, bytes: extent.length)
             }
             offset = last.offset + last.length
         }
@@ -217,7 +217,7 @@ final class QEMUDrive: WriteTracker, BlockReader, @unchecked Sendable {
     func pointActions(_ fleece: Fleece) -> [[String: Any]] {
         let generation = state.withLock { $0.generation }
         return [
-            ["type": "block-dirty-bitmap-add", "data": ["node": node, "name": bitmap(generation + 1), "granularity": ReplicationProtocol.blockSize]],
+            ["type": "block-dirty-bitmap-add", "data": ["node": node, "name": bitmap(generation + 1), "granularity": ReplicationProtocol.pageSize]],
             ["type": "block-dirty-bitmap-disable", "data": ["node": node, "name": fleece.retiredBitmap]],
             ["type": "blockdev-backup", "data": ["device": node, "target": fleece.node, "sync": "none", "job-id": fleece.job]],
         ]

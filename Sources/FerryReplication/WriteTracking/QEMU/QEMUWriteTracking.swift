@@ -7,7 +7,7 @@ import Glibc
 
 /// Agentless write tracking at the hypervisor, the way VMware's changed block tracking serves
 /// vCenter replication: the QEMU process that runs the machine keeps a dirty bitmap of each
-/// drive (`block-dirty-bitmap-add`, one bit per replication block), the agent reads the disk
+/// drive (`block-dirty-bitmap-add`, one bit per 4 KiB page), the agent reads the disk
 /// through QEMU's own NBD server (coherent with what the guest wrote, whatever the image's
 /// format and caches), and a point in time is an image fleecing: in one QMP transaction the
 /// bitmap is rotated and a `blockdev-backup sync=none` starts copying, before each guest
