@@ -36,6 +36,8 @@ let package = Package(
     targets: [
         // The system zlib, for deflate-compressed VMDK grains.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // gettid and CPU affinity, which glibc declares only with _GNU_SOURCE (the trace's fence).
+        .target(name: "CLinuxThread"),
         // Foundation and Crypto only: an adapter that depends on it pulls in no database,
         // no networking stack, no YAML.
         .target(name: "FerryCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -47,6 +49,7 @@ let package = Package(
             dependencies: [
                 "FerryCore",
                 "CZlib",
+                "CLinuxThread",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,16 +3,18 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinuxThread
 import Synchronization
 
 /// A disk's writes from the Linux block layer's own trace: the BLKTRACESETUP ioctl that
-/// blktrace(8) uses, read from the per-CPU relay files under debugfs. Mainline since 2.6.17,
+/// blktrace(8) uses, read from the per-CPU relay files under debugfs, each from its own CPU
+/// (`take` says why). Mainline since 2.6.17,
 /// built into Debian's, Ubuntu's and RHEL's kernels, nothing to compile and nothing to
 /// change on the disk; it sees every write as it is queued and completed, from a file
 /// system, swap or a raw writer alike. Chosen over dm-era and device-mapper snapshots, which
 /// need the disk to be a device-mapper device already (a plain /dev/sda1 root is not).
-/// The structures and ioctl numbers are Linux's <linux/blktrace_api.h>, written here by hand:
-/// no package reads them.
+/// The ioctl numbers and the setup structure are Linux's <linux/blktrace_api.h>, written here
+/// by hand: no package has them.
 public final class BlockTraceWriteTracker: WriteTracker, Sendable {
     public let mechanism: String
     private let device: String
@@ -21,12 +23,17 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
     private let state: Mutex<TraceState>
 
     private struct TraceState {
-        var files: [Int32]
-        /// An event cut in two by a read, per file: the rest comes with the next read.
-        var partial: [[UInt8]]
+        var files: [CPUFile]
         var dropped: UInt64
         /// The read buffer, kept: take() runs five times a second, mostly to find nothing.
         var chunk = [UInt8](repeating: 0, count: 256 << 10)
+    }
+
+    /// One CPU's relay file and where its reading stands.
+    private struct CPUFile {
+        let cpu: Int32
+        let descriptor: Int32
+        var stream: BlockTraceStream
     }
 
     public struct Unavailable: Error, CustomStringConvertible {
@@ -39,11 +46,6 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
     private static let stop: UInt = 0x1275
     private static let teardown: UInt = 0x1276
     private static let setupSize = 72
-    private static let categoryWrite: UInt32 = 1 << 1
-    private static let actionQueue: UInt32 = 1
-    private static let actionComplete: UInt32 = 8
-    private static let eventSize = 48
-    private static let magic: UInt32 = 0x6561_7400
     private static let debugfs = "/sys/kernel/debug"
 
     /// Starts tracing `device` (a whole disk: its partitions' writes are traced at the disk's offsets).
@@ -52,16 +54,16 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
         let fd = open(device, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Unavailable(description: "\(device) cannot be opened (\(String(cString: strerror(errno))))") }
         let directory: String
-        var files: [Int32] = []
+        var files: [CPUFile] = []
         let dropped: UInt64
         do throws(Unavailable) {
             try Self.mountDebugfsIfNeeded()
             let name = try Self.startTrace(fd: fd, device: device)
             directory = "\(Self.debugfs)/block/\(name)"
             var refused: String?
-            for cpu in 0..<max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))) {
+            for cpu in 0..<Int32(max(1, sysconf(Int32(_SC_NPROCESSORS_CONF)))) {
                 let file = open("\(directory)/trace\(cpu)", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-                if file >= 0 { files.append(file) } else if errno != ENOENT { refused = String(cString: strerror(errno)) }
+                if file >= 0 { files.append(CPUFile(cpu: cpu, descriptor: file, stream: BlockTraceStream(mechanism: "the block layer's trace of \(device)"))) } else if errno != ENOENT { refused = String(cString: strerror(errno)) }
             }
             if files.isEmpty, let refused {
                 // EPERM for root: a kernel in lockdown (Secure Boot, or a hardened VM's kernel)
@@ -72,7 +74,7 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
             guard let count = Self.dropped(in: directory) else { throw Unavailable(description: "the trace of \(device) has no count of dropped events") }
             dropped = count
         } catch {
-            files.forEach { close($0) }
+            files.forEach { close($0.descriptor) }
             _ = ioctl(fd, Self.stop)
             _ = ioctl(fd, Self.teardown)
             close(fd)
@@ -81,38 +83,51 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
         self.fd = fd
         traceDirectory = directory
         mechanism = "the block layer's trace of \(device)"
-        state = Mutex(TraceState(files: files, partial: Array(repeating: [], count: files.count), dropped: dropped))
+        state = Mutex(TraceState(files: files, dropped: dropped))
     }
 
     deinit {
-        state.withLock { state in state.files.forEach { close($0) } }
+        state.withLock { state in state.files.forEach { close($0.descriptor) } }
         _ = ioctl(fd, Self.stop)
         _ = ioctl(fd, Self.teardown)
         close(fd)
     }
 
+    /// Reads each CPU's relay file from that CPU. The kernel reserves an event's bytes in the
+    /// buffer (relay_reserve moves the end a reader sees) and only then writes them, with
+    /// interrupts off on its own CPU but nothing holding back a reader on another: read(2)
+    /// from elsewhere can hand over an event half written — a stale sector, or a stale length
+    /// that sends the parser into the middle of the next event — and what it returned cannot
+    /// be read again. Under a virtual machine's scheduler, which can stop a vCPU between the
+    /// reservation and the writes, that happened every few minutes of heavy writing (the
+    /// agent rescanned the disk each time). A CPU that runs this thread is not inside such a
+    /// reservation, so what its own file returns then is whole. (Mapping the buffers instead is
+    /// refused: debugfs's proxy offers no mmap.)
     public func take() throws -> TrackedWrites {
         var writes = TrackedWrites()
         let now = Date()
         let monotonicNow = Self.monotonicNanoseconds()
         try state.withLock { state in
-            for (slot, file) in state.files.enumerated() {
+            for slot in state.files.indices {
+                let cpu = state.files[slot].cpu
+                var saved = ferry_cpu_mask()
+                // EINVAL: that CPU went offline; it writes nothing more, what it wrote is whole.
+                let pinned = ferry_pin_thread(cpu, &saved)
+                defer { if pinned == 0 { _ = ferry_restore_thread(&saved) } }
+                if pinned != 0 && pinned != EINVAL {
+                    throw WriteTrackingLost("the block layer's trace of \(device) cannot be read from CPU \(cpu) (\(String(cString: strerror(pinned))))")
+                }
                 while true {
-                    let n = state.chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+                    let n = state.chunk.withUnsafeMutableBytes { read(state.files[slot].descriptor, $0.baseAddress, $0.count) }
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
-                    var bytes = state.partial[slot]
-                    let carried = bytes.count
-                    bytes.append(contentsOf: state.chunk[0..<n])
-                    let used: Int
-                    do {
-                        used = try Self.parse(bytes, into: &writes, now: now, monotonicNow: monotonicNow, device: device)
-                    } catch let lost as WriteTrackingLost {
+                    do throws(WriteTrackingLost) {
+                        try state.files[slot].stream.feed(state.chunk[0..<n], into: &writes, now: now, monotonicNow: monotonicNow)
+                    } catch {
                         // Say where, for whoever reads the source server's record: which CPU's
-                        // file, how much was read and carried, and the bytes found.
-                        throw WriteTrackingLost("\(lost.reason) (trace\(slot): \(n) bytes read, \(carried) carried from the last read, \(lost.detail))")
+                        // file, how much was read, and what was found.
+                        throw WriteTrackingLost("\(error.reason) (trace\(cpu): \(n) bytes read, \(error.detail))")
                     }
-                    state.partial[slot] = Array(bytes[used...])
                 }
             }
             guard let dropped = Self.dropped(in: traceDirectory) else {
@@ -125,34 +140,6 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
             }
         }
         return writes
-    }
-
-    /// Parses whole events from `bytes`; returns how many bytes they took.
-    private static func parse(_ bytes: [UInt8], into writes: inout TrackedWrites, now: Date, monotonicNow: UInt64, device: String) throws -> Int {
-        var at = 0
-        try bytes.withUnsafeBytes { raw in
-            while raw.count - at >= eventSize {
-                func u32(_ offset: Int) -> UInt32 { raw.loadUnaligned(fromByteOffset: at + offset, as: UInt32.self) }
-                func u64(_ offset: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at + offset, as: UInt64.self) }
-                guard u32(0) & 0xFFFF_FF00 == magic else {
-                    let shown = (0..<min(16, raw.count - at)).map { String(format: "%02x", raw[at + $0]) }.joined()
-                    var lost = WriteTrackingLost("the block layer's trace of \(device) holds bytes that are not an event")
-                    lost.detail = "at byte \(at) of \(raw.count): \(shown)"
-                    throw lost
-                }
-                let pduLength = Int(raw.loadUnaligned(fromByteOffset: at + 46, as: UInt16.self))
-                guard raw.count - at >= eventSize + pduLength else { break }
-                let time = u64(8), sector = u64(16), length = u32(24), action = u32(28)
-                let kind = action & 0xFFFF
-                if (action >> 16) & categoryWrite != 0, kind == actionQueue || kind == actionComplete, length > 0 {
-                    writes.record(offset: sector * 512, bytes: UInt64(length))
-                    let seen = now.addingTimeInterval(-Double(monotonicNow &- min(time, monotonicNow)) / 1e9)
-                    writes.oldest = min(writes.oldest ?? seen, seen)
-                }
-                at += eventSize + pduLength
-            }
-        }
-        return at
     }
 
     /// Events the kernel could not put in the relay buffers since the trace started (a few
@@ -170,7 +157,7 @@ public final class BlockTraceWriteTracker: WriteTracker, Sendable {
     private static func startTrace(fd: Int32, device: String) throws(Unavailable) -> String {
         var setupBytes = [UInt8](repeating: 0, count: setupSize)
         setupBytes.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: UInt16(categoryWrite), toByteOffset: 32, as: UInt16.self)
+            raw.storeBytes(of: UInt16(BlockTraceStream.categoryWrite), toByteOffset: 32, as: UInt16.self)
             raw.storeBytes(of: UInt32(1 << 20), toByteOffset: 36, as: UInt32.self)  // 1 MiB sub-buffers…
             raw.storeBytes(of: UInt32(8), toByteOffset: 40, as: UInt32.self)        // …8 per CPU
         }
