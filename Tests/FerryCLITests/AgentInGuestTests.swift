@@ -6,9 +6,11 @@ import Testing
 /// The agent inside a real guest: installed by its installer from the replication server in
 /// the staging subnet, with the guest's own facts, over the guest's network through the
 /// security groups; it survives a reboot, stalls when the TCP 1500 rule goes and resumes
-/// when it comes back, and uninstalls. Before, the "agent" was a process on this machine
-/// reading the guest's disk file, its facts this machine's, and the security groups changed
-/// nothing. Slow: a Debian guest boots twice under emulation.
+/// when it comes back, and uninstalls. The same writer checks the points of the hypervisor
+/// mode (the guest's disk replicated agentless through QEMU) beside the agent's own. Before,
+/// the "agent" was a process on this machine reading the guest's disk file, its facts this
+/// machine's, and the security groups changed nothing. Slow: a Debian guest boots twice under
+/// emulation.
 @Suite("The agent in a guest", .serialized)
 struct AgentInGuestTests {
     /// Networks, the source server, the replication servers' group and server, the agent and
@@ -42,6 +44,11 @@ struct AgentInGuestTests {
         action: agent.install
         inputs: {instance_id: "${steps.source.instance_id}", server: "${steps.replication-server.agent_address}", subnet_id: "${steps.source-network.subnet_id}", mode: in-guest}
       - {id: initial-sync, title: initial sync, action: replication.wait, inputs: {source_server_id: "${steps.agent.source_server_id}"}}
+      - id: hypervisor
+        title: the same disk, agentless
+        action: agent.install
+        inputs: {instance_id: "${steps.source.instance_id}", server: "${steps.replication-server.agent_address}", subnet_id: "${steps.source-network.subnet_id}", mode: agentless, hostname: source-through-qemu, interval_seconds: 10}
+      - {id: hypervisor-sync, title: its initial sync, action: replication.wait, inputs: {source_server_id: "${steps.hypervisor.source_server_id}"}}
     """
 
     @Test(.timeLimit(.minutes(30)))
@@ -63,6 +70,10 @@ struct AgentInGuestTests {
         let instance = try #require(outputs("source")["instance_id"] as? String)
         let serverID = try #require(outputs("agent")["source_server_id"] as? String)
         let groupID = try #require(outputs("replication-group")["security_group_id"] as? String)
+        // The same disk replicated agentless too, by the hypervisor mode (QEMU's dirty bitmaps,
+        // points by image fleecing), so that one writer checks both ways of closing a point.
+        let hypervisorServerID = try #require(outputs("hypervisor")["source_server_id"] as? String)
+        let hypervisorAgent = try #require(outputs("hypervisor")["pid"] as? Int)
         #expect(outputs("agent")["mode"] as? String == "in-guest")
         #expect(outputs("replication-server")["agent_address"] as? String == "10.1.1.254:1500")
         // The installer's own words, from inside the guest.
@@ -97,6 +108,8 @@ struct AgentInGuestTests {
             let tracking = (server["replicationMetrics"] as? [String: Any])?["writeTracking"] as? String ?? ""
             #expect(tracking.contains("the block layer's trace of /dev/sda") && tracking.contains("frozen: the file systems on /dev/sda (/"), "\(tracking)")
         }
+        let hypervisorTracking = (try Self.sourceServer(hypervisorServerID, workspace: workspace)["replicationMetrics"] as? [String: Any])?["writeTracking"] as? String ?? ""
+        #expect(hypervisorTracking.contains("QEMU's dirty bitmap of"), "\(hypervisorTracking)")
         let writerStarted = Date()
         let writer = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.startWriter])
         #expect(writer.stdout.contains("started"), "\(writer.stdout)\(writer.stderr)")
@@ -113,14 +126,22 @@ struct AgentInGuestTests {
             let metrics = sample["replicationMetrics"] as? [String: Any] ?? [:]
             if let lag = metrics["lagSeconds"] as? Double { lags.append(lag) }
             let points = try Self.snapshotsTaken(serverID: serverID, workspace: workspace, since: writerStarted)
-            timeline.append(String(format: "+%3.0f s %@ lag %@ backlog %@ points %d; %@", Date().timeIntervalSince(writerStarted),
+            let hypervisorPoints = try Self.snapshotsTaken(serverID: hypervisorServerID, workspace: workspace, since: writerStarted)
+            timeline.append(String(format: "+%3.0f s %@ lag %@ backlog %@ points %d (agentless %d); %@", Date().timeIntervalSince(writerStarted),
                                    sample["dataReplicationState"] as? String ?? "?", "\(metrics["lagSeconds"] ?? "none")",
-                                   "\(metrics["backlogBytes"] ?? "none")", points, metrics["writeTracking"] as? String ?? ""))
-            if Date() >= writingAtLeast, rescan || points >= 4 { break }
+                                   "\(metrics["backlogBytes"] ?? "none")", points, hypervisorPoints, metrics["writeTracking"] as? String ?? ""))
+            if Date() >= writingAtLeast, rescan || (points >= 4 && hypervisorPoints >= 4) { break }
         }
         let recordsWritten = try FerryProcess.run(["sandbox", "run-command", instance, "--workspace", workspace, "--", PointInTimeConsistency.stopWriter])
         var verdicts: [String: PointInTimeConsistency.Verdict] = [:]
         try PointInTimeConsistency.checkNewSnapshots(serverID: serverID, workspace: workspace, directory: directory, since: writerStarted, checked: &verdicts)
+        var hypervisorVerdicts: [String: PointInTimeConsistency.Verdict] = [:]
+        if !rescan {
+            try PointInTimeConsistency.checkNewSnapshots(serverID: hypervisorServerID, workspace: workspace, directory: directory, since: writerStarted, checked: &hypervisorVerdicts)
+        }
+        // Done with it: the rest is the agent in the guest's (stalls, a reboot, its uninstall).
+        kill(pid_t(hypervisorAgent), SIGTERM)
+        let hypervisorReport = hypervisorVerdicts.values.sorted { $0.snapshotID < $1.snapshotID }.map(\.description).joined(separator: "\n")
         let report = verdicts.values.sorted { $0.snapshotID < $1.snapshotID }.map(\.description).joined(separator: "\n")
         print("records written: \(recordsWritten.stdout.trimmingCharacters(in: .whitespacesAndNewlines)); lag seen: \(lags.map { String(format: "%.1f", $0) }.joined(separator: " ")) s\n\(report)")
         if rescan {
@@ -129,6 +150,9 @@ struct AgentInGuestTests {
         }
         let enough = verdicts.values.filter { $0.records > 0 }.count >= 3
         #expect(enough, "\(report)")
+        print("agentless, through QEMU:\n\(hypervisorReport)")
+        #expect(hypervisorVerdicts.values.filter { $0.records > 0 }.count >= 3, "\(hypervisorReport)")
+        #expect(hypervisorVerdicts.values.allSatisfy { $0.problem == nil }, "\(hypervisorReport)")
         // The trace is followed without a loss while the writer writes as fast as it can (a
         // reader of the relay files through read(2) lost it every few minutes here).
         let rescans = timeline.filter { $0.contains("every block read again") }
