@@ -201,10 +201,11 @@ package struct AgentPass {
             for index in indexes {
                 let offset = blockOffset + UInt64(index * page)
                 let count = Int(min(UInt64(page), reader.size - min(reader.size, offset)))
-                data.writeWithUnsafeMutableBytes(minimumWritableBytes: page) { bytes in
+                try data.writeWithUnsafeMutableBytes(minimumWritableBytes: page) { bytes in
                     let target = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<page])
                     target.initializeMemory(as: UInt8.self, repeating: 0)
-                    if count > 0 { try? reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[0..<count]), at: offset) }
+                    // A page that cannot be read fails the pass: zeros sent for it would be data lost.
+                    if count > 0 { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[0..<count]), at: offset) }
                     return page
                 }
             }
