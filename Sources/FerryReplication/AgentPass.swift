@@ -8,7 +8,8 @@ import NIOPosix
 package struct AgentPass {
     private enum InFlight {
         case block(ChunkHash, retries: Int)
-        case patch
+        /// The pages' bytes: what of the source's writes it carries.
+        case patch(bytes: Int)
         case trim
     }
 
@@ -154,7 +155,12 @@ package struct AgentPass {
     }
 
     /// Bytes sent and not yet acknowledged.
-    package var bytesInFlight: UInt64 { UInt64(inFlight.count) * UInt64(Self.blockSize) }
+    package var bytesInFlight: UInt64 {
+        inFlight.values.reduce(0) { total, flight in
+            if case .patch(let bytes) = flight { return total + UInt64(bytes) }
+            return total + UInt64(Self.blockSize)
+        }
+    }
 
     /// Asks the server to commit what it holds as the point in time `sourceTime`; every
     /// block must be acknowledged first (`drain`).
@@ -211,7 +217,7 @@ package struct AgentPass {
             }
             return data
         }
-        try await send(.patch(disk: key.disk, index: key.index, base: base.bytes, pages: indexes.map(UInt8.init), data: data), key: key, as: .patch, connection: &connection)
+        try await send(.patch(disk: key.disk, index: key.index, base: base.bytes, pages: indexes.map(UInt8.init), data: data), key: key, as: .patch(bytes: data.readableBytes), connection: &connection)
         return data.readableBytes
     }
 
@@ -246,7 +252,7 @@ package struct AgentPass {
             }
         case .patched(let disk, let index, let sha):
             let key = Key(disk: disk, index: index)
-            guard case .patch = inFlight.removeValue(forKey: key), let hash = ChunkHash(bytes: sha) else {
+            guard case .patch? = inFlight.removeValue(forKey: key), let hash = ChunkHash(bytes: sha) else {
                 throw ReplicationProtocolError.malformed("patched for block \(index) of disk \(disk), which is not a patch in flight")
             }
             held[Int(disk)][index] = hash
