@@ -201,19 +201,20 @@ package struct AgentPass {
         let indexes = (0..<(Self.blockSize / page)).filter { pages & (UInt128(1) << $0) != 0 }
         let blockOffset = key.index * UInt64(Self.blockSize)
         let reader = disk.reader
+        // One read from the first page written to the last, not one per page: through a
+        // hypervisor's NBD server each read is a round trip (thousands per point otherwise).
+        let first = indexes.first ?? 0, last = indexes.last ?? 0
+        let spanOffset = blockOffset + UInt64(first * page)
         let data = try await NIOThreadPool.singleton.runIfActive { () throws -> ByteBuffer in
+            var span = [UInt8](repeating: 0, count: (last - first + 1) * page)
+            let readable = Int(min(UInt64(span.count), reader.size - min(reader.size, spanOffset)))
+            // A page that cannot be read fails the pass: zeros sent for it would be data lost.
+            if readable > 0 { try span.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<readable]), at: spanOffset) } }
             var data = ByteBuffer()
             data.reserveCapacity(indexes.count * page)
             for index in indexes {
-                let offset = blockOffset + UInt64(index * page)
-                let count = Int(min(UInt64(page), reader.size - min(reader.size, offset)))
-                try data.writeWithUnsafeMutableBytes(minimumWritableBytes: page) { bytes in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<page])
-                    target.initializeMemory(as: UInt8.self, repeating: 0)
-                    // A page that cannot be read fails the pass: zeros sent for it would be data lost.
-                    if count > 0 { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[0..<count]), at: offset) }
-                    return page
-                }
+                let at = (index - first) * page
+                data.writeBytes(span[at..<at + page])
             }
             return data
         }
